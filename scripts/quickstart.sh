@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The README's two quick-start commands:
+#   bash scripts/quickstart.sh demo   # install, then run the whole pipeline offline (merl-core demo)
+#   bash scripts/quickstart.sh test   # install, then run the test suite
+# Needs only Python >= 3.11 (and a C/C++ compiler: llama-cpp-python builds from source, ~7 min
+# once; pip caches the wheel). Set VENV to choose the virtualenv folder (default .venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what="${1:-}"
+case "$what" in demo|test|install) ;; *) echo "usage: bash scripts/quickstart.sh demo|test" >&2; exit 2;; esac
+shift || true
+
+pick_python() {
+    for cand in "${PYTHON:-}" python3.11 python3.12 python3.13 python3; do
+        [ -n "$cand" ] || continue
+        if command -v "$cand" >/dev/null 2>&1 &&
+           "$cand" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+            echo "$cand"; return 0
+        fi
+    done
+    echo "quickstart: no Python >= 3.11 found (set PYTHON=/path/to/python3.11)" >&2
+    return 1
+}
+
+VENV="${VENV:-.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+    "$(pick_python)" -m venv "$VENV"
+fi
+# shellcheck disable=SC1091
+. "$VENV/bin/activate"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+python -m pip install -q --upgrade pip wheel setuptools
+# torch first, pinned: a bare "torch" requirement would pull a multi-GB CUDA build.
+python -c 'import torch' 2>/dev/null || python -m pip install -q "torch==${TORCH_VERSION:-2.13.0}"
+echo "quickstart: installing the project (first time: llama-cpp-python compiles, ~7 min)" >&2
+CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}" \
+    python -m pip install -q -e ".[dev]"
+
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+case "$what" in
+    demo) exec merl-core demo "$@" ;;
+    test)
+        set +e
+        python -m pytest -q -p no:cacheprovider "$@"
+        rc=$?
+        set -e
+        # pytest exits 5 when it collected no test: that is a failure for us too.
+        exit "$rc"
+        ;;
+    install) echo "installed into $VENV" ;;
+esac
