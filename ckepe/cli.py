@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+import os
+from collections import Counter
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
 
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from ckepe import __version__
+from ckepe.build import build_prompt_set
+from ckepe.labelsets import DATASETS, LabelEntry, LabelSetError, load_labelset
+from ckepe.promptfile import (
+    PromptFileError,
+    PromptSet,
+    export_flat,
+    import_flat,
+    is_flat,
+    load_json,
+    read_prompt_set,
+    write_prompt_set,
+)
+from ckepe.terminology import GraphTerminology, TerminologyError, load_terminology
+from ckepe.verify import audit_prompt_set
 
 app = typer.Typer(
     name="ckepe",
@@ -30,3 +52,228 @@ def main(
     ] = False,
 ) -> None:
     """Clinical Knowledge Enhanced Prompt Engineering for zero-shot ECG classification."""
+
+
+# -- shared helpers ---------------------------------------------------------------------------
+class Dataset(StrEnum):
+    ptbxl = "ptbxl"
+    cpsc2018 = "cpsc2018"
+    csn = "csn"
+    synthetic = "synthetic"
+
+
+class Task(StrEnum):
+    super = "super"
+    sub = "sub"
+    form = "form"
+    rhythm = "rhythm"
+    all = "all"
+    protocol = "protocol"
+
+
+class LLMChoice(StrEnum):
+    auto = "auto"
+    local = "local"
+    openai = "openai"
+    none = "none"
+
+
+TerminologyOpt = Annotated[
+    str | None,
+    typer.Option("--terminology", help="RF2 snapshot folder (e.g. a licensed SNOMED CT "
+                 "release) or 'pymedtermino:[DIR]'; default: the bundled ECG extract."),
+]
+err_console = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _terminology(path: str | None) -> GraphTerminology:
+    try:
+        return load_terminology(path)
+    except (TerminologyError, OSError) as exc:
+        _fail(str(exc))
+
+
+def _labels(dataset: str, task: str | None = None) -> list[LabelEntry]:
+    try:
+        return load_labelset(dataset, task)
+    except LabelSetError as exc:
+        _fail(str(exc))
+
+
+def _read(path: Path, dataset: str | None) -> PromptSet:
+    try:
+        ps = read_prompt_set(path, dataset)
+    except PromptFileError as exc:
+        _fail(str(exc))
+    if ps.dataset not in DATASETS:
+        _fail(f"{path}: cannot tell which dataset this prompt file is for; pass --dataset")
+    return ps
+
+
+# -- build-prompts ----------------------------------------------------------------------------
+@app.command("build-prompts")
+def build_prompts(
+    dataset: Annotated[Dataset, typer.Option(help="Dataset whose label set to build.")],
+    task: Annotated[Task | None, typer.Option(
+        help="PTB-XL task; default: the protocol's four tasks (59 labels).")] = None,
+    llm: Annotated[LLMChoice, typer.Option(help="Claim proposer; 'none' = terminology-only "
+                                           "selection.")] = LLMChoice.none,
+    model: Annotated[str | None, typer.Option(help="LLM model id or GGUF path.")] = None,
+    base_url: Annotated[str | None, typer.Option(
+        help="OpenAI-compatible endpoint (key from OPENAI_API_KEY).")] = None,
+    seed: Annotated[int, typer.Option(help="Decoding seed.")] = 0,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore cached LLM answers.")
+                        ] = False,
+    terminology: TerminologyOpt = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Output file; default prompts/<dataset>.json.")] = None,
+) -> None:
+    """Build a verified prompt set (retrieve → propose → ground → compose) for a dataset."""
+    term = _terminology(terminology)
+    proposer, gen = None, {"llm_backend": "none", "seed": seed}
+    if llm != LLMChoice.none:
+        try:
+            from ckepe.llm import create_proposer
+        except ImportError as exc:
+            _fail(f"LLM backends are unavailable ({exc}); use --llm none")
+        try:
+            proposer, gen = create_proposer(llm.value, model=model, base_url=base_url, seed=seed,
+                                            use_cache=not no_cache)
+        except (RuntimeError, ValueError, OSError) as exc:
+            _fail(f"cannot start the {llm.value} LLM backend: {exc}")
+    task_value = task.value if task else None
+    try:
+        result = build_prompt_set(term, dataset.value, task_value, proposer, gen, progress=True)
+    except LabelSetError as exc:
+        _fail(str(exc))
+    target = out or Path("prompts") / f"{dataset.value}.json"
+    try:
+        write_prompt_set(result.prompt_set, target)
+    except (PromptFileError, OSError) as exc:
+        _fail(f"{target}: cannot write: {exc}")
+    table = Table(title=f"{dataset.value}: {len(result.stats)} classes → {target}")
+    for col in ("label", "proposed", "verified", "rejected", "fallback", "words"):
+        table.add_column(col, justify="left" if col == "label" else "right")
+    for s in result.stats:
+        table.add_row(s.label, str(s.proposed), str(s.verified), str(s.rejected),
+                      "yes" if s.fallback else "", str(s.words))
+    Console().print(table)
+    typer.echo(f"prompt_set_version {result.prompt_set.prompt_set_version}")
+
+
+# -- audit ------------------------------------------------------------------------------------
+@app.command()
+def audit(
+    hallucination_check: Annotated[Path, typer.Option(
+        "--hallucination-check", help="Prompt file (structured or flat {label: text}).")],
+    dataset: Annotated[Dataset | None, typer.Option(
+        help="Dataset, when it cannot be read from the file.")] = None,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="Write the findings as JSON here.")] = None,
+    terminology: TerminologyOpt = None,
+) -> None:
+    """Check every phrase of a prompt file; exit 0 clean, 1 findings, 2 unreadable."""
+    ps = _read(hallucination_check, dataset.value if dataset else None)
+    term = _terminology(terminology)
+    rows = list(_labels(ps.dataset, "all" if ps.dataset == "ptbxl" else None))
+    if ps.dataset == "ptbxl":
+        rows += _labels("ptbxl", "protocol")
+    findings = audit_prompt_set(ps, term, rows)
+    table = Table(title=f"audit of {hallucination_check} ({ps.dataset}, {len(ps.classes)} "
+                  f"classes): {len(findings)} finding(s)")
+    for col in ("label", "code", "phrase", "reason"):
+        table.add_column(col)
+    for f in findings:
+        table.add_row(*(escape(x) for x in (f.label, f.code, f.text, f.reason)))
+    Console().print(table)
+    if json_out:
+        report = {"file": str(hallucination_check), "dataset": ps.dataset,
+                  "classes": len(ps.classes), "terminology": term.version,
+                  "findings": [f.as_dict() for f in findings],
+                  "counts": dict(Counter(f.code for f in findings))}
+        _atomic_text(json_out, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    raise typer.Exit(1 if findings else 0)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# -- flat format ------------------------------------------------------------------------------
+@app.command("export-flat")
+def export_flat_cmd(
+    file: Annotated[Path, typer.Argument(help="Structured prompt file.")],
+    out: Annotated[Path, typer.Argument(help="Flat {label: text} JSON to write.")],
+) -> None:
+    """Write the upstream MERL flat format {label: description}."""
+    ps = _read_any(file)
+    _atomic_text(out, json.dumps(export_flat(ps), indent=2, ensure_ascii=False) + "\n")
+    typer.echo(f"wrote {len(ps.classes)} labels to {out}")
+
+
+def _read_any(path: Path) -> PromptSet:
+    try:
+        return read_prompt_set(path)
+    except PromptFileError as exc:
+        _fail(str(exc))
+
+
+@app.command("import-flat")
+def import_flat_cmd(
+    file: Annotated[Path, typer.Argument(help="Flat {label: text} JSON.")],
+    out: Annotated[Path, typer.Argument(help="Structured prompt file to write.")],
+    dataset: Annotated[Dataset, typer.Option(help="Dataset the labels belong to.")],
+) -> None:
+    """Convert a flat {label: text} file into the structured prompt-file format."""
+    try:
+        data = load_json(file)
+    except PromptFileError as exc:
+        _fail(str(exc))
+    if not is_flat(data) or not data:
+        _fail(f"{file}: not a flat {{label: text}} prompt file")
+    rows = _labels(dataset.value, "all" if dataset == Dataset.ptbxl else None)
+    if dataset == Dataset.ptbxl:
+        rows += _labels("ptbxl", "protocol")
+    ps = import_flat(data, dataset.value, rows)
+    unknown = [c.label for c in ps.classes if not c.concept_ids]
+    if unknown:
+        err_console.print(f"warning: labels not in the {dataset.value} label set: "
+                          f"{', '.join(unknown)}")
+    write_prompt_set(ps, out)
+    typer.echo(f"wrote {len(ps.classes)} classes to {out} (version {ps.prompt_set_version})")
+
+
+# -- lookup -----------------------------------------------------------------------------------
+@app.command()
+def lookup(
+    term_text: Annotated[str, typer.Argument(metavar="TERM", help="Term, synonym, "
+                                             "abbreviation or concept id.")],
+    terminology: TerminologyOpt = None,
+) -> None:
+    """Print a concept with its ancestors, subtypes and ECG features."""
+    term = _terminology(terminology)
+    ids = [term_text] if term_text in term else term.find(term_text)
+    if not ids:
+        _fail(f"{term_text!r}: no concept with this term in {term.version}", 1)
+    for cid in ids:
+        table = Table(title=escape(f"{cid} | {term.fsn(cid)}"), show_header=False)
+        table.add_column("field", style="bold")
+        table.add_column("value")
+        table.add_row("synonyms", ", ".join(term.synonyms(cid)) or "-")
+        table.add_row("parents", "\n".join(f"{p} {term.name(p)}" for p in term.parents(cid)))
+        anc = sorted(term.ancestors(cid), key=term.name)
+        table.add_row("ancestors", ", ".join(term.name(a) for a in anc) or "-")
+        kids = [f"{c} {term.name(c)}" for c in term.children(cid)]
+        table.add_row("subtypes", "\n".join(kids) or "-")
+        table.add_row("features", escape("\n".join(
+            f"{f.concept_id} {f.term} [{f.kind}] {f.criterion} ({f.source})"
+            for f in term.features(cid)) or "-"))
+        Console().print(table)

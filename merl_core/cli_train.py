@@ -1,9 +1,102 @@
-"""``merl-core`` commands for train (registered onto the main app by :func:`register`)."""
+"""``merl-core pretrain`` and ``merl-core export`` (registered onto the main app)."""
 
 from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
+def _fail(msg: str, code: int = 2) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+def pretrain(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", exists=True, dir_okay=False, help="YAML pretraining config."
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override: key=value (repeatable, dotted keys: model_overrides.depth=2)."
+        ),
+    ] = None,
+    cache: Annotated[
+        Path | None, typer.Option(help="Prepared cache folder (ECG + reports).")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Encoder name (merl-core models).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run folder (checkpoints, metrics).")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs.")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Pairs per process per step.")] = None,
+    precision: Annotated[str | None, typer.Option(help="auto | fp32 | bf16 | fp16.")] = None,
+    compile_: Annotated[bool, typer.Option("--compile", help="torch.compile the model.")] = False,
+    resume: Annotated[str | None, typer.Option(help="Checkpoint or run folder, or 'auto'.")] = None,
+    stop_after: Annotated[
+        int | None,
+        typer.Option(help="Fault injection: stop after this step without the final checkpoint."),
+    ] = None,
+) -> None:
+    """Pretrain MERL (CMA + UMA) on ECG–report pairs; one process or under torchrun."""
+    from merl_core.checkpoint import CheckpointError
+    from merl_core.config import ConfigError, load_config
+    from merl_core.pretrain import PretrainError, train
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config(
+            config,
+            set_,
+            cache=cache,
+            model=model,
+            out=out,
+            epochs=epochs,
+            max_steps=max_steps,
+            batch_size=batch_size,
+            precision=precision,
+            compile=compile_ or None,
+            resume=resume,
+            stop_after=stop_after,
+        )
+        summary = train(cfg)
+    except (ConfigError, PretrainError, CheckpointError, KeyError) as exc:
+        _fail(str(exc).strip("'\""))
+    except ValueError as exc:  # e.g. the data helper's CacheError
+        _fail(str(exc))
+    typer.echo(json.dumps(summary))
+
+
+def export(
+    checkpoint: Annotated[Path, typer.Argument(help="Checkpoint or run folder.")],
+    out: Annotated[Path, typer.Argument(help="Folder for the exported ECG encoder.")],
+) -> None:
+    """Write the ECG encoder of a checkpoint alone (safetensors + config.json)."""
+    from merl_core.checkpoint import CheckpointError, export_ecg_encoder
+
+    try:
+        path = export_ecg_encoder(checkpoint, out)
+    except (CheckpointError, OSError) as exc:
+        _fail(str(exc))
+    typer.echo(str(path))
+
+
+def models() -> None:
+    """List the registered encoder architectures."""
+    from merl_core.models import list_models
+
+    for name in list_models():
+        typer.echo(name)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("pretrain")(pretrain)
+    app.command("export")(export)
+    app.command("models")(models)

@@ -1,0 +1,161 @@
+"""Any OpenAI-compatible chat endpoint (OpenAI, vLLM, Ollama, llama.cpp server) via ``openai``.
+
+The API key comes from the caller or ``OPENAI_API_KEY`` and lives only inside the SDK
+client: it is not a model field, not in :meth:`request_identity`, not in error messages.
+Failures are retried a bounded number of times with exponential backoff, then raised as one
+:class:`~ckepe.llm_chat.LLMEndpointError` line naming the endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import PrivateAttr
+
+from ckepe.llm_chat import ChatModelBase, LLMEndpointError, LLMError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+BACKOFF_CAP_S = 8.0
+
+
+def redact_url(url: str) -> str:
+    """The URL without user:password and query string (both may carry credentials)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def endpoint_configured() -> bool:
+    """True when the environment names an OpenAI-compatible endpoint or key."""
+    return bool(os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"))
+
+
+class OpenAIChatModel(ChatModelBase):
+    """Chat completions from an OpenAI-compatible HTTP endpoint."""
+
+    base_url: str = DEFAULT_BASE_URL
+    timeout_s: float = 60.0
+    max_retries: int = 3
+    backoff_s: float = 1.0
+    json_mode: bool = True  # ask for response_format json_object
+    _client: Any = PrivateAttr(default=None)
+
+    @property
+    def _llm_type(self) -> str:
+        return "openai"
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint as it may be shown to people and written to files."""
+        return redact_url(self.base_url)
+
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        import openai
+
+        attempts = self.max_retries + 1
+        last = ""
+        for attempt in range(attempts):
+            self.calls += 1
+            try:
+                resp = self._client.chat.completions.create(
+                    model=self.model_id,
+                    messages=messages,
+                    temperature=self.temperature,
+                    max_tokens=self.max_tokens,
+                    seed=self.seed,
+                    **self._format_kwargs(),
+                )
+                return resp.choices[0].message.content or ""
+            except (openai.APIConnectionError, openai.RateLimitError,
+                    openai.InternalServerError) as exc:
+                last = _describe(exc)
+            except openai.APIStatusError as exc:  # 4xx other than 429: retrying will not help
+                raise LLMEndpointError(
+                    f"LLM endpoint {self.endpoint} rejected the request: {_describe(exc)}"
+                ) from None
+            if attempt + 1 < attempts:
+                delay = min(self.backoff_s * 2**attempt, BACKOFF_CAP_S)
+                logger.warning("LLM endpoint %s: %s; retry %d/%d in %.1f s",
+                               self.endpoint, last, attempt + 1, self.max_retries, delay)
+                time.sleep(delay)
+        raise LLMEndpointError(
+            f"LLM endpoint {self.endpoint} failed after {attempts} attempts: {last}"
+        )
+
+    def _format_kwargs(self) -> dict[str, Any]:
+        return {"response_format": {"type": "json_object"}} if self.json_mode else {}
+
+    def decoding_params(self) -> dict[str, Any]:
+        params = super().decoding_params()
+        params["json_mode"] = self.json_mode
+        return params
+
+    def list_models(self) -> list[str]:
+        """Model ids the endpoint serves (one bounded request)."""
+        import openai
+
+        try:
+            return [m.id for m in self._client.models.list()]
+        except openai.APIError as exc:
+            raise LLMEndpointError(
+                f"LLM endpoint {self.endpoint} could not list models: {_describe(exc)}"
+            ) from None
+
+
+def _describe(exc: Exception) -> str:
+    """Exception type and HTTP status only: SDK messages can quote part of the key."""
+    status = getattr(exc, "status_code", None)
+    return f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "")
+
+
+def create_openai_chat_model(
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    temperature: float = 0.0,
+    max_tokens: int = 256,
+    seed: int = 0,
+    timeout_s: float = 60.0,
+    max_retries: int = 3,
+    backoff_s: float = 1.0,
+) -> OpenAIChatModel:
+    """An endpoint client; base URL, key and model default to ``OPENAI_*`` variables.
+
+    Without a model id, a custom endpoint is asked for the models it serves and the first
+    is used; OpenAI itself defaults to ``gpt-4o-mini``.
+    """
+    try:
+        import openai
+    except ImportError as exc:  # pragma: no cover - openai is a declared dependency
+        raise LLMError("the openai backend needs the openai package: pip install openai") from exc
+    url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+    key = api_key or os.environ.get("OPENAI_API_KEY") or "sk-no-key-required"
+    chat = OpenAIChatModel(
+        model_id=model or os.environ.get("OPENAI_MODEL") or "",
+        base_url=url,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        seed=seed,
+        timeout_s=timeout_s,
+        max_retries=max_retries,
+        backoff_s=backoff_s,
+    )
+    chat._client = openai.OpenAI(base_url=url, api_key=key, timeout=timeout_s, max_retries=0)
+    if not chat.model_id:
+        if redact_url(url) == DEFAULT_BASE_URL:
+            chat.model_id = DEFAULT_OPENAI_MODEL
+        else:
+            served = chat.list_models()
+            if not served:
+                raise LLMEndpointError(f"LLM endpoint {chat.endpoint} serves no models")
+            chat.model_id = served[0]
+    return chat

@@ -1,0 +1,229 @@
+"""The prompt-file contract (DESIGN.md "Prompt file"): models, hashing, atomic I/O, flat format.
+
+A prompt set is JSON validated by pydantic on read and on write. ``prompt_set_version`` is a
+content hash of the dataset, tasks and class entries, so it does not change with
+``created_at`` and two builds from the same inputs carry the same version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SCHEMA_VERSION = "1.0"
+PhraseKind = Literal["name", "synonym", "subtype", "feature"]
+
+
+class PromptFileError(ValueError):
+    """A prompt file cannot be read or written; the message names the file and the problem."""
+
+
+class Phrase(BaseModel):
+    """A verified phrase of a class description, with its provenance."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1)
+    kind: PhraseKind
+    concept_id: str
+    origin: Literal["terminology", "llm"]
+    status: Literal["verified"] = "verified"
+
+
+class RejectedClaim(BaseModel):
+    """A proposed claim that failed verification, with a machine code and a human reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    kind: str
+    origin: Literal["terminology", "llm"] = "llm"
+    code: str = ""
+    reason: str
+
+
+class ClassEntry(BaseModel):
+    """One dataset label: its concepts, the single MERL-style description and its phrases."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field(min_length=1)
+    tasks: list[str] = Field(default_factory=list)
+    concept_ids: list[str] = Field(default_factory=list)
+    name: str
+    description: str
+    phrases: list[Phrase] = Field(default_factory=list)
+    rejected: list[RejectedClaim] = Field(default_factory=list)
+    fallback: bool = False
+    fallback_reason: str | None = None
+
+
+class GeneratorInfo(BaseModel):
+    """How the set was made: tool version, LLM backend, model, decoding parameters, seed."""
+
+    model_config = ConfigDict(extra="allow")
+    tool: str = "ckepe"
+    tool_version: str = ""
+    llm_backend: str = "none"
+    model: str | None = None
+    decoding: dict[str, Any] = Field(default_factory=dict)
+    seed: int | None = None
+
+
+class TerminologyInfo(BaseModel):
+    """The terminology the phrases were verified against."""
+
+    model_config = ConfigDict(extra="allow")
+    source: str = ""
+    version: str = ""
+    content_hash: str = ""
+
+
+class PromptSet(BaseModel):
+    """A versioned prompt set for one dataset (the file ``prompts/<dataset>.json``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    schema_version: str = SCHEMA_VERSION
+    prompt_set_version: str = ""
+    dataset: str
+    tasks: list[str] = Field(default_factory=list)
+    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    generator: GeneratorInfo = Field(default_factory=GeneratorInfo)
+    terminology: TerminologyInfo = Field(default_factory=TerminologyInfo)
+    classes: list[ClassEntry]
+
+    def content_hash(self) -> str:
+        """Hash of dataset, tasks and entries (not of created_at or generator timing)."""
+        body = {"dataset": self.dataset, "tasks": self.tasks,
+                "classes": [c.model_dump(mode="json") for c in self.classes]}
+        blob = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+    def with_version(self) -> PromptSet:
+        """A copy whose ``prompt_set_version`` is the content hash."""
+        return self.model_copy(update={"prompt_set_version": self.content_hash()})
+
+    def by_label(self, task: str | None = None) -> dict[str, ClassEntry]:
+        """{label: entry}, restricted to one task when given."""
+        return {c.label: c for c in self.classes if task is None or task in c.tasks}
+
+
+def _json_error(path: Path, exc: json.JSONDecodeError, text: str) -> PromptFileError:
+    at_end = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated")
+    hint = " (file truncated?)" if at_end else ""
+    return PromptFileError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: "
+                           f"{exc.msg}{hint}")
+
+
+def is_flat(data: Any) -> bool:
+    """True for the upstream flat format ``{label: text}`` (or ``{label: [texts]}``)."""
+    return isinstance(data, dict) and "classes" not in data and all(
+        isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+        for v in data.values())
+
+
+def load_json(path: Path) -> Any:
+    """Read JSON, raising PromptFileError (file + problem) on any failure."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise PromptFileError(f"{path}: file not found") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PromptFileError(f"{path}: cannot read: {exc}") from exc
+    if not text.strip():
+        raise PromptFileError(f"{path}: empty file")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _json_error(path, exc, text) from exc
+
+
+def read_prompt_set(path: Path, dataset: str | None = None) -> PromptSet:
+    """Read and validate a prompt file; a flat ``{label: text}`` file is converted."""
+    path = Path(path)
+    data = load_json(path)
+    if is_flat(data):
+        if not data:
+            raise PromptFileError(f"{path}: flat prompt file has no labels")
+        return import_flat(data, dataset or _guess_dataset(path))
+    if not isinstance(data, dict):
+        raise PromptFileError(f"{path}: not a prompt file (top level is {type(data).__name__})")
+    try:
+        return PromptSet.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise PromptFileError(f"{path}: not a valid prompt file: {loc}: {err['msg']} "
+                              f"({exc.error_count()} error(s))") from exc
+
+
+def _guess_dataset(path: Path) -> str:
+    stem = path.stem.lower()
+    for name, keys in (("ptbxl", ("ptbxl", "ptb")), ("cpsc2018", ("cpsc", "icbeb")),
+                       ("csn", ("csn", "chapman")), ("synthetic", ("synthetic",))):
+        if any(k in stem for k in keys):
+            return name
+    return "unknown"
+
+
+def write_prompt_set(ps: PromptSet, path: Path) -> Path:
+    """Validate and write atomically (temp file + os.replace); a failure keeps the old file."""
+    path = Path(path)
+    ps = ps.with_version()
+    try:
+        text = json.dumps(PromptSet.model_validate(ps.model_dump()).model_dump(mode="json"),
+                          indent=2, ensure_ascii=False) + "\n"
+    except ValidationError as exc:
+        raise PromptFileError(f"{path}: refusing to write an invalid prompt set: {exc}") from exc
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def flat_key(entry: ClassEntry, taken: set[str]) -> str:
+    """The flat-format key of an entry: its label, or ``task:label`` if that is taken."""
+    return entry.label if entry.label not in taken else f"{'+'.join(entry.tasks)}:{entry.label}"
+
+
+def export_flat(ps: PromptSet) -> dict[str, str]:
+    """The upstream MERL format ``{label: description}``."""
+    out: dict[str, str] = {}
+    for c in ps.classes:
+        out[flat_key(c, set(out))] = c.description
+    return out
+
+
+def import_flat(flat: dict[str, Any], dataset: str, labels: list[Any] | None = None) -> PromptSet:
+    """Build a PromptSet from ``{label: text}``; ``labels`` (LabelEntry list) adds ids/names."""
+    meta: dict[str, list[Any]] = {}
+    for le in labels or []:
+        meta.setdefault(le.label, []).append(le)
+    classes = []
+    for key, text in flat.items():
+        desc = ", ".join(text) if isinstance(text, list) else str(text)
+        scope, _, label = key.rpartition(":")
+        rows = [r for r in meta.get(label, []) if not scope or r.task in scope.split("+")]
+        ids = list(dict.fromkeys(i for r in rows for i in r.concept_ids))
+        classes.append(ClassEntry(label=label, tasks=sorted({r.task for r in rows}),
+                                  concept_ids=ids, name=rows[0].name if rows else label,
+                                  description=desc))
+    tasks = sorted({t for c in classes for t in c.tasks})
+    return PromptSet(dataset=dataset, tasks=tasks, classes=classes,
+                     generator=GeneratorInfo(tool="flat-import", llm_backend="unknown")
+                     ).with_version()

@@ -1,0 +1,369 @@
+"""Verification: ground each phrase to a concept and check its claimed relation to the class.
+
+Rules (each rejection carries a machine code and a human reason):
+
+- ``empty`` / ``too_long``: a phrase must have 1–``MAX_PHRASE_WORDS`` words, a description at
+  most ``MAX_DESCRIPTION_WORDS`` (77: CLIP-style text encoders truncate there, and longer
+  strings are a sign of free text rather than a prompt).
+- ``chat_text``: conversational filler ("Here is", "Sure", "Let me know", "As an AI", markup).
+- ``unknown_term``: the phrase matches no concept term (exact, synonym or normalised).
+- ``wrong_concept``: a name/synonym that grounds to a concept other than the class concept.
+- ``not_descendant``: a subtype that is not an is-a descendant of the class concept.
+- ``not_linked_feature``: a feature not linked in features.tsv to the class or a descendant.
+- ``unrelated_concept``: (audit of untyped text) a concept with none of those relations.
+- ``other_label``: the phrase names another label of the same label set. Rule: a phrase
+  whose own concept is the class concept, a true is-a descendant of it, or a linked feature
+  is allowed even when that concept is also another label's (a subtype may be a label of its
+  own). Otherwise, after removing the class's own terms from the phrase (so "incomplete right
+  bundle branch block" does not "mention" "right bundle branch block" for IRBBB), any
+  remaining mention of another label's name or multi-word term is leakage.
+- ``contradiction``: a phrase contradicting an earlier one ("regular rhythm" vs "irregularly
+  irregular", "absent P waves" vs "normal P waves", ...). The later phrase is rejected.
+  Subtypes are alternatives, not joint statements, so they are exempt.
+- ``duplicate``: the same normalised text, or a subtype/feature concept already given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ckepe.normalize import contains_phrase, normalize_term, word_count
+from ckepe.terminology import GraphTerminology
+
+MAX_PHRASE_WORDS = 16
+MAX_DESCRIPTION_WORDS = 77
+CLAIM_KINDS = ("name", "synonym", "subtype", "feature")
+
+CHAT_PATTERNS = [
+    r"\bhere (?:is|are)\b", r"^\s*(?:sure|certainly|of course|okay|ok)\b", r"\blet me know\b",
+    r"\bi hope\b", r"\bhope (?:this|that) helps\b", r"\bas an ai\b", r"\blanguage model\b",
+    r"\bi(?:'m| am) (?:happy|glad|sorry|not able|unable)\b", r"\bi can(?:not|'t)\b",
+    r"\bfeel free\b", r"\bplease\b", r"\bnote:", r"\bbelow (?:is|are)\b", r"\bthe following\b",
+    r"\bin summary\b", r"\bi would\b", r"\bhappy to help\b", r"```", r"\*\*", r"^\s*#",
+    r"\bassistant\b", r"\buser:", r"\bdisclaimer\b", r"\bconsult (?:a|your)\b",
+]
+_CHAT_RE = re.compile("|".join(CHAT_PATTERNS), re.IGNORECASE | re.MULTILINE)
+
+# Pairs of mutually exclusive statements (regexes on normalised text).
+CONTRADICTIONS: list[tuple[str, str, str]] = [
+    ("rhythm regularity", r"\bregular (?:rhythm|rr|r r interval|ventricular rhythm)\b|^regular$",
+     r"\birregular(?:ly irregular)?\b"),
+    ("p waves", r"\b(?:absent|no|absence of|missing) p wave\b",
+     r"\b(?:normal|upright|present|visible) p wave\b|\bp wave (?:present|normal)\b"),
+    ("qrs width", r"\bnarrow qrs\b|\bnormal qrs (?:duration|width)\b|\bqrs duration (?:<|less "
+     r"than) ?120\b|\bqrs duration 1[01]0 to 1[01]9\b",
+     r"\bwide qrs\b|\bbroad qrs\b|\bqrs duration (?:>=|>|greater than|more than)(?: or equal to)? "
+     r"?1[12]0\b|\bqrs duration 120 m?s? or more\b"),
+    ("pr interval", r"\b(?:short|shortened) pr\b|\bpr interval shorter than\b",
+     r"\b(?:prolonged|long|lengthened) pr\b|\bpr interval longer than\b"),
+    ("qt interval", r"\b(?:short|shortened) qt\b", r"\b(?:prolonged|long|lengthened) qt\b"),
+    ("axis", r"\bleft axis deviation\b", r"\bright axis deviation\b"),
+    ("heart rate", r"\bheart rate (?:<|below|less than) ?(?:50|60)\b|\bbradycardia\b",
+     r"\bheart rate (?:>|above|greater than) ?100\b|\btachycardia\b"),
+]
+_CONTRA = [(n, re.compile(a), re.compile(b)) for n, a, b in CONTRADICTIONS]
+_QUALIFIERS = ("presence of ", "evidence of ", "signs of ", "sign of ", "a ", "an ", "the ")
+
+
+@dataclass(frozen=True)
+class OtherLabel:
+    """Another label of the same label set (for leakage checks)."""
+
+    label: str
+    name: str
+    concept_ids: tuple[str, ...]
+
+
+@dataclass
+class Verdict:
+    """The outcome of checking one phrase."""
+
+    text: str
+    kind: str
+    ok: bool
+    concept_id: str | None = None
+    code: str | None = None
+    reason: str = ""
+    origin: str = "terminology"
+
+    @classmethod
+    def reject(cls, text: str, kind: str, code: str, reason: str, origin: str,
+               concept_id: str | None = None) -> Verdict:
+        return cls(text, kind, False, concept_id, code, reason, origin)
+
+
+def chat_text(text: str) -> str | None:
+    """The chat marker found in ``text`` or None."""
+    m = _CHAT_RE.search(text)
+    return m.group(0).strip() if m else None
+
+
+def check_text_shape(text: str, max_words: int) -> tuple[str, str] | None:
+    """(code, reason) for empty, over-long or chat text, else None."""
+    if not text.strip():
+        return "empty", "empty text"
+    marker = chat_text(text)
+    if marker:
+        return "chat_text", f"chat text ({marker!r}) is not a clinical phrase"
+    n = word_count(text)
+    if n > max_words:
+        return "too_long", f"{n} words, more than the cap of {max_words}"
+    return None
+
+
+@dataclass
+class ClassVerifier:
+    """Checks phrases claimed for one class against the terminology."""
+
+    term: GraphTerminology
+    label: str
+    class_concepts: Sequence[str]
+    names: Sequence[str] = ()
+    others: Sequence[OtherLabel] = ()
+    _desc: set[str] = field(default_factory=set, init=False)
+    _feat: set[str] = field(default_factory=set, init=False)
+    _own_terms: list[str] = field(default_factory=list, init=False)
+    _other_terms: list[tuple[str, OtherLabel]] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        cc = [c for c in self.class_concepts if c in self.term]
+        for c in cc:
+            self._desc |= self.term.descendants(c)
+            self._feat |= {f.concept_id for f in self.term.features(c)}
+        own = {normalize_term(self.label), *(normalize_term(n) for n in self.names)}
+        for c in cc:
+            own |= self._terms_of(c)
+        self._own_terms = sorted((t for t in own if t), key=len, reverse=True)
+        for o in self.others:
+            terms = {normalize_term(o.name)} | {t for c in o.concept_ids for t in self._terms_of(c)
+                                                if " " in t or len(t) >= 6}
+            terms -= own  # a term shared with this class (same concept) is not leakage
+            self._other_terms += [(t, o) for t in sorted(terms) if t]
+
+    def _terms_of(self, cid: str) -> set[str]:
+        c = self.term.get(cid)
+        return {normalize_term(t) for t in ((c.fsn, *c.synonyms) if c else ())}
+
+    def ground(self, text: str) -> list[str]:
+        """Concept ids the phrase names (exact/synonym/normalised, then minus qualifiers)."""
+        hits = self.term.find(text)
+        if hits:
+            return hits
+        norm = normalize_term(text)
+        for q in _QUALIFIERS:
+            if norm.startswith(q):
+                return self.term.find(norm[len(q):])
+        return []
+
+    def relation(self, cid: str) -> str | None:
+        """How a concept relates to the class: name, subtype, feature, or None."""
+        if cid in self.class_concepts:
+            return "name"
+        if cid in self._desc:
+            return "subtype"
+        if cid in self._feat:
+            return "feature"
+        return None
+
+    def leaked_label(self, text: str, grounded: Iterable[str]) -> OtherLabel | None:
+        """The other label this phrase names, per the rule in the module docstring."""
+        grounded = list(grounded)
+        if any(self.relation(c) for c in grounded):
+            return None
+        for o in self.others:
+            if set(grounded) & set(o.concept_ids):
+                return o
+        norm = f" {normalize_term(text)} "
+        for t in self._own_terms:
+            norm = norm.replace(f" {t} ", " | ")
+        for t, o in self._other_terms:
+            if contains_phrase(norm, t):
+                return o
+        return None
+
+    def check(self, text: str, kind: str, origin: str = "terminology") -> Verdict:
+        """Check one phrase of a claimed kind (``any`` infers the kind from the relation)."""
+        text = " ".join(text.split())
+        shape = check_text_shape(text, MAX_PHRASE_WORDS)
+        if shape:
+            return Verdict.reject(text, kind, *shape, origin)
+        if kind not in (*CLAIM_KINDS, "any"):
+            return Verdict.reject(text, kind, "bad_kind", f"unknown claim kind {kind!r}", origin)
+        hits = self.ground(text)
+        leak = self.leaked_label(text, hits)
+        if leak:
+            return Verdict.reject(text, kind, "other_label", f"names another label of this set: "
+                                  f"{leak.label} ({leak.name})", origin, hits[0] if hits else None)
+        is_own_name = normalize_term(text) in {normalize_term(n) for n in (self.label,
+                                                                           *self.names)}
+        if not hits and not (kind in ("name", "synonym", "any") and is_own_name):
+            return Verdict.reject(text, kind, "unknown_term",
+                                  "matches no term of the terminology", origin)
+        rels = {c: self.relation(c) for c in hits}
+        if not hits:  # the dataset's own display name of the class
+            return Verdict(text, "name" if kind == "any" else kind, True,
+                           next(iter(self.class_concepts), None), None, "", origin)
+        want = {"name": "name", "synonym": "name", "subtype": "subtype", "feature": "feature"}
+        for cid, rel in rels.items():
+            if rel and (kind == "any" or want[kind] == rel):
+                return Verdict(text, rel if kind == "any" else kind, True, cid, None, "", origin)
+        cid = hits[0]
+        cname = self.term.name(cid)
+        if kind == "any":
+            return Verdict.reject(text, kind, "unrelated_concept", f"grounds to {cid} ({cname}),"
+                                  " neither the class, a subtype nor a linked feature", origin, cid)
+        code, why = {
+            "name": ("wrong_concept", "is not the class concept"),
+            "synonym": ("wrong_concept", "is not the class concept"),
+            "subtype": ("not_descendant", "is not an is-a descendant of the class concept"),
+            "feature": ("not_linked_feature", "is not linked in features.tsv to the class or "
+                        "a descendant"),
+        }[kind]
+        return Verdict.reject(text, kind, code, f"{cid} ({cname}) {why}", origin, cid)
+
+    def check_all(self, claims: Iterable[tuple[str, str, str]]) -> tuple[list[Verdict],
+                                                                          list[Verdict]]:
+        """Check (text, kind, origin) claims in order, adding duplicate/contradiction rules."""
+        accepted: list[Verdict] = []
+        rejected: list[Verdict] = []
+        seen_text: dict[str, str] = {}
+        seen_concept: set[tuple[str, str | None]] = set()
+        for text, kind, origin in claims:
+            v = self.check(text, kind, origin)
+            if v.ok:
+                v = self._check_against(v, accepted, seen_text, seen_concept)
+            if v.ok:
+                accepted.append(v)
+                seen_text[normalize_term(v.text)] = v.text
+                seen_concept.add((v.kind, v.concept_id))
+            else:
+                rejected.append(v)
+        return accepted, rejected
+
+    @staticmethod
+    def _check_against(v: Verdict, accepted: list[Verdict], seen_text: dict[str, str],
+                       seen_concept: set[tuple[str, str | None]]) -> Verdict:
+        norm = normalize_term(v.text)
+        if norm in seen_text:
+            return Verdict.reject(v.text, v.kind, "duplicate", f"repeats {seen_text[norm]!r}",
+                                  v.origin, v.concept_id)
+        if v.kind in ("subtype", "feature") and (v.kind, v.concept_id) in seen_concept:
+            return Verdict.reject(v.text, v.kind, "duplicate", f"concept {v.concept_id} already "
+                                  "given", v.origin, v.concept_id)
+        # subtypes are alternatives ("sinus bradycardia", "sinus tachycardia"), not joint
+        # statements, so only the other kinds can contradict each other
+        for prev in (a for a in accepted if a.kind != "subtype" and v.kind != "subtype"):
+            clash = contradiction(prev.text, v.text)
+            if clash:
+                return Verdict.reject(v.text, v.kind, "contradiction", f"contradicts "
+                                      f"{prev.text!r} ({clash})", v.origin, v.concept_id)
+        return v
+
+
+def contradiction(a: str, b: str) -> str | None:
+    """The topic on which two phrases contradict each other, or None."""
+    na, nb = normalize_term(a), normalize_term(b)
+    for name, x, y in _CONTRA:
+        ax, ay, bx, by = x.search(na), y.search(na), x.search(nb), y.search(nb)
+        if (ax and not ay and by and not bx) or (ay and not ax and bx and not by):
+            return name
+    return None
+
+
+_SECTION = re.compile(r"^\s*(subtypes?|ecg features?|features?|synonyms?)\s*:\s*", re.I)
+_SECTION_KIND = {"subtype": "subtype", "ecg feature": "feature", "feature": "feature",
+                 "synonym": "synonym"}
+
+
+def parse_description(text: str) -> list[tuple[str, str]]:
+    """Split a MERL-style description into (phrase, kind) pairs.
+
+    Sections are separated by ``;``; a section may start with ``subtypes:``, ``ecg
+    features:`` or ``synonyms:``; phrases within a section by ``,``. In the first section the
+    first phrase is the name and the rest synonyms; phrases outside a labelled section get
+    kind ``any`` (their relation is inferred). A leading ``name:`` (upstream style) is split.
+    """
+    out: list[tuple[str, str]] = []
+    text = " ".join(text.replace("\n", " ; ").split()).strip().rstrip(".")
+    for i, section in enumerate(s for s in re.split(r";|\.\s", text) if s.strip()):
+        m = _SECTION.match(section)
+        kind = "any"
+        if m:
+            kind = _SECTION_KIND[normalize_term(m.group(1))]
+            section = section[m.end():]
+        elif i == 0 and ":" in section:
+            head, section = section.split(":", 1)
+            out.append((head.strip(), "name"))
+        parts = [p.strip(" .") for p in section.split(",")]
+        for j, part in enumerate(p for p in parts if p):
+            k = kind
+            if kind == "any" and i == 0 and not out:
+                k = "name" if j == 0 else "any"
+            out.append((part, k))
+    return out
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One audit finding: which class, which phrase, a machine code and a human reason."""
+
+    label: str
+    code: str
+    reason: str
+    text: str = ""
+    kind: str = ""
+    where: str = "description"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"label": self.label, "code": self.code, "reason": self.reason,
+                "text": self.text, "kind": self.kind, "where": self.where}
+
+
+def audit_class(term: GraphTerminology, label: str, description: str,
+                concept_ids: Sequence[str], names: Sequence[str], others: Sequence[OtherLabel],
+                phrases: Sequence[tuple[str, str]] = ()) -> list[Finding]:
+    """Apply every rule to one class's description (and its recorded phrases, if any)."""
+    found: list[Finding] = []
+    for cid in concept_ids:
+        if cid not in term:
+            found.append(Finding(label, "unknown_concept", f"concept {cid} is not in the "
+                                 f"terminology ({term.version})", cid, "", "concept_ids"))
+    shape = check_text_shape(description, MAX_DESCRIPTION_WORDS)
+    if shape and shape[0] != "too_long":
+        return [*found, Finding(label, shape[0], shape[1], description[:80])]
+    if shape:
+        found.append(Finding(label, shape[0], shape[1], description[:80]))
+    verifier = ClassVerifier(term, label, list(concept_ids), tuple(names), tuple(others))
+    seen: set[tuple[str, str]] = set()
+    for where, claims in (("description", parse_description(description)), ("phrases", phrases)):
+        _, rejected = verifier.check_all((t, k, "terminology") for t, k in claims)
+        for r in rejected:
+            if (r.code or "", normalize_term(r.text)) not in seen:
+                seen.add((r.code or "", normalize_term(r.text)))
+                found.append(Finding(label, r.code or "", r.reason, r.text, r.kind, where))
+    return found
+
+
+def audit_prompt_set(ps: Any, term: GraphTerminology, rows: Sequence[Any]) -> list[Finding]:
+    """Audit every class of a PromptSet against label-set rows (LabelEntry-like)."""
+    found: list[Finding] = []
+    for c in ps.classes:
+        mine = [r for r in rows if r.label == c.label and (not c.tasks or r.task in c.tasks)]
+        if not mine:
+            found.append(Finding(c.label, "unknown_label", f"{c.label!r} is not a label of "
+                                 f"{ps.dataset} {'/'.join(c.tasks)}".rstrip(), c.label, "",
+                                 "label"))
+        tasks = {r.task for r in mine}
+        ids = list(c.concept_ids) or list(dict.fromkeys(i for r in mine for i in r.concept_ids))
+        names = [c.name, *(r.name for r in mine)]
+        others: dict[str, OtherLabel] = {}
+        for r in rows:
+            if r.task in tasks and r.label != c.label and set(r.concept_ids) != set(ids):
+                others.setdefault(r.label, OtherLabel(r.label, r.name, tuple(r.concept_ids)))
+        phrases = [(p.text, p.kind) for p in c.phrases]
+        found += audit_class(term, c.label, c.description, ids, names, list(others.values()),
+                             phrases)
+    return found

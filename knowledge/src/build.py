@@ -1,0 +1,332 @@
+"""Emit the knowledge base (RF2-style extract, features.tsv, label sets) from knowledge/src.
+
+Usage: ``python -m knowledge.src.build`` (writes) or ``python -m knowledge.src.build --check``
+(exits 1 when the committed files differ from what the sources generate). Output is
+deterministic: identifiers come from ``ids.tsv`` (append-only; new keys get the next item id).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowledge.src.concepts import CONCEPT_TABLE
+from knowledge.src.features import FEATURE_CONCEPT_TABLE, FEATURE_TABLE
+from knowledge.src.labelsets import CPSC2018, CSN, PTBXL, PTBXL_ALL, SYNTHETIC
+
+logger = logging.getLogger(__name__)
+
+KNOWLEDGE = Path(__file__).resolve().parent.parent
+IDS_FILE = Path(__file__).resolve().parent / "ids.tsv"
+RELEASE = "20261129"
+NAMESPACE = "9999999"  # unregistered placeholder namespace, see terminology/README.md
+FSN_TYPE = "900000000000003001"
+SYNONYM_TYPE = "900000000000013009"
+ISA_TYPE = "116680003"
+PRIMITIVE = "900000000000074008"
+CASE_INSENSITIVE = "900000000000448009"
+CASE_SENSITIVE = "900000000000017005"
+INFERRED = "900000000000011006"
+EXISTENTIAL = "900000000000451002"
+FEATURE_KINDS = {"rhythm", "rate", "p_wave", "pr", "qrs", "st", "t", "qt", "axis", "voltage",
+                 "morphology"}
+MAPPINGS = {"exact", "closest", "group"}
+_PARTITION = {"concept": "10", "description": "11", "relationship": "12"}
+
+# Verhoeff check digit tables (SNOMED CT identifiers end with a Verhoeff check digit).
+_D = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+      [2, 3, 4, 0, 1, 7, 8, 9, 5, 6], [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+      [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+      [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+      [8, 7, 6, 5, 9, 3, 2, 1, 0, 4], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]]
+_P = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+      [5, 8, 0, 3, 7, 9, 6, 1, 4, 2], [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+      [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+      [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8]]
+_INV = [0, 4, 3, 2, 1, 5, 6, 7, 8, 9]
+
+
+class KnowledgeError(ValueError):
+    """The knowledge sources are inconsistent."""
+
+
+def verhoeff_digit(number: str) -> str:
+    """Verhoeff check digit for a string of digits."""
+    c = 0
+    for i, ch in enumerate(reversed(number)):
+        c = _D[c][_P[(i + 1) % 8][int(ch)]]
+    return str(_INV[c])
+
+
+def verhoeff_valid(sctid: str) -> bool:
+    """True when the last digit of ``sctid`` is its Verhoeff check digit."""
+    return sctid.isdigit() and verhoeff_digit(sctid[:-1]) == sctid[-1]
+
+
+def extension_id(item: int, kind: str, namespace: str = NAMESPACE) -> str:
+    """Long-form extension identifier: item + namespace + partition + check digit."""
+    body = f"{item}{namespace}{_PARTITION[kind]}"
+    return body + verhoeff_digit(body)
+
+
+@dataclass
+class Concept:
+    """One concept of the source tables."""
+
+    key: str
+    sctid: str | None
+    fsn: str
+    parents: list[str]
+    synonyms: list[str]
+    active: bool = True
+    features: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+
+def _rows(table: str, ncols: int, what: str) -> Iterable[list[str]]:
+    for n, line in enumerate(table.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        parts += [""] * (ncols - len(parts))
+        if len(parts) != ncols:
+            raise KnowledgeError(f"{what} line {n}: expected {ncols} fields: {line!r}")
+        yield parts
+
+
+def parse_concepts(*tables: str) -> dict[str, Concept]:
+    """Parse concept tables into ``{key: Concept}``."""
+    out: dict[str, Concept] = {}
+    for table in tables:
+        for key, sctid, fsn, parents, syns in _rows(table, 5, "concept table"):
+            active = not key.startswith("!")
+            key = key.lstrip("!")
+            if key in out:
+                raise KnowledgeError(f"duplicate concept key {key}")
+            if not re.search(r"\(([a-z ]+)\)$", fsn):
+                raise KnowledgeError(f"{key}: FSN without semantic tag: {fsn!r}")
+            if sctid != "-" and not verhoeff_valid(sctid):
+                raise KnowledgeError(f"{key}: {sctid} fails the Verhoeff check")
+            out[key] = Concept(key, None if sctid == "-" else sctid, fsn, parents.split(),
+                               [s.strip() for s in syns.split(";") if s.strip()], active)
+    for c in out.values():
+        for p in c.parents:
+            if p not in out:
+                raise KnowledgeError(f"{c.key}: unknown parent {p}")
+    return out
+
+
+def load_ids() -> dict[str, int]:
+    """The append-only identifier registry ``{registry key: item id}``."""
+    if not IDS_FILE.exists():
+        return {}
+    ids = {}
+    for line in IDS_FILE.read_text(encoding="utf-8").splitlines()[1:]:
+        item, key = line.split("\t", 1)
+        ids[key] = int(item)
+    return ids
+
+
+class IdAllocator:
+    """Hands out stable item ids from the registry, appending new keys."""
+
+    def __init__(self, ids: dict[str, int]) -> None:
+        self.ids = dict(ids)
+        self.next = max(self.ids.values(), default=0) + 1
+
+    def get(self, key: str, kind: str) -> str:
+        if key not in self.ids:
+            self.ids[key] = self.next
+            self.next += 1
+        return extension_id(self.ids[key], kind)
+
+    def text(self) -> str:
+        rows = sorted(self.ids.items(), key=lambda kv: kv[1])
+        return "item\tkey\n" + "".join(f"{i}\t{k}\n" for k, i in rows)
+
+
+def _is_abbreviation(term: str) -> bool:
+    return " " not in term and len(term) <= 10 and any(ch.isupper() for ch in term[1:])
+
+
+def _tsv(header: list[str], rows: Iterable[list[str]]) -> str:
+    lines = ["\t".join(header)] + ["\t".join(r) for r in rows]
+    for line in lines:
+        if line.count("\t") != len(header) - 1:
+            raise KnowledgeError(f"tab or wrong field count in row: {line!r}")
+    return "\n".join(lines) + "\n"
+
+
+def build_terminology(concepts: dict[str, Concept], alloc: IdAllocator) -> dict[str, str]:
+    """RF2 snapshot files (name -> text) and set ``concept_id`` on every concept."""
+    cid = {k: c.sctid or alloc.get(k, "concept") for k, c in concepts.items()}
+    module = cid["MODULE"]
+    crow, drow, rrow = [], [], []
+    fsns: set[str] = set()
+    for key, c in concepts.items():
+        crow.append([cid[key], RELEASE, "1" if c.active else "0", module, PRIMITIVE])
+        if c.active and c.fsn.lower() in fsns:
+            raise KnowledgeError(f"{key}: FSN not unique: {c.fsn}")
+        fsns.add(c.fsn.lower())
+        drow.append([alloc.get(f"{key}|FSN", "description"), RELEASE, "1", module, cid[key],
+                     "en", FSN_TYPE, c.fsn, CASE_INSENSITIVE])
+        pt = re.sub(r"\s*\([a-z ]+\)$", "", c.fsn)
+        seen: set[str] = set()
+        for term in [pt, *c.synonyms]:
+            if term.lower() in seen:
+                continue
+            seen.add(term.lower())
+            case = CASE_SENSITIVE if _is_abbreviation(term) else CASE_INSENSITIVE
+            drow.append([alloc.get(f"{key}|SYN|{term}", "description"), RELEASE, "1", module,
+                         cid[key], "en", SYNONYM_TYPE, term, case])
+        for p in c.parents:
+            rrow.append([alloc.get(f"{key}>{p}", "relationship"), RELEASE, "1", module,
+                         cid[key], cid[p], "0", ISA_TYPE, INFERRED, EXISTENTIAL])
+    for c in concepts.values():
+        c.sctid = cid[c.key]
+    return {
+        f"sct2_Concept_Snapshot_ECGX_{RELEASE}.txt": _tsv(
+            ["id", "effectiveTime", "active", "moduleId", "definitionStatusId"], crow),
+        f"sct2_Description_Snapshot-en_ECGX_{RELEASE}.txt": _tsv(
+            ["id", "effectiveTime", "active", "moduleId", "conceptId", "languageCode",
+             "typeId", "term", "caseSignificanceId"], drow),
+        f"sct2_Relationship_Snapshot_ECGX_{RELEASE}.txt": _tsv(
+            ["id", "effectiveTime", "active", "moduleId", "sourceId", "destinationId",
+             "relationshipGroup", "typeId", "characteristicTypeId", "modifierId"], rrow),
+    }
+
+
+def check_hierarchy(concepts: dict[str, Concept]) -> None:
+    """Every active concept reaches ROOT through active parents, without cycles."""
+    state: dict[str, int] = {}
+
+    def visit(key: str, path: tuple[str, ...]) -> None:
+        if state.get(key) == 2:
+            return
+        if key in path:
+            raise KnowledgeError(f"is-a cycle: {' > '.join((*path, key))}")
+        for p in concepts[key].parents:
+            if not concepts[p].active:
+                raise KnowledgeError(f"{key}: parent {p} is inactive")
+            visit(p, (*path, key))
+        if key != "ROOT" and not concepts[key].parents:
+            raise KnowledgeError(f"{key}: active concept without parent")
+        state[key] = 2
+
+    for key, c in concepts.items():
+        if c.active:
+            visit(key, ())
+
+
+def source_keys(path: Path) -> set[str]:
+    """Source keys defined in SOURCES.md (lines starting with ``- **Snn**``)."""
+    return set(re.findall(r"^- \*\*(S\d+)\*\*", path.read_text(encoding="utf-8"), re.M))
+
+
+def build_features(concepts: dict[str, Concept], sources: set[str]) -> str:
+    """features.tsv text; validates keys, kinds, sources and the ECG-finding placement."""
+    rows, seen = [], set()
+    for cls, feat, kind, criterion, src in _rows(FEATURE_TABLE, 5, "feature table"):
+        for k in (cls, feat):
+            if k not in concepts:
+                raise KnowledgeError(f"features: unknown concept key {k}")
+        if kind not in FEATURE_KINDS:
+            raise KnowledgeError(f"features: {cls}/{feat}: bad feature_kind {kind}")
+        if src not in sources:
+            raise KnowledgeError(f"features: {cls}/{feat}: source {src} not in SOURCES.md")
+        if not _descends(concepts, feat, "ECGF"):
+            raise KnowledgeError(f"features: {feat} is not under the ECG finding root")
+        if (cls, feat) in seen:
+            raise KnowledgeError(f"features: duplicate link {cls} -> {feat}")
+        seen.add((cls, feat))
+        rows.append([concepts[cls].sctid or "", concepts[feat].sctid or "", kind, criterion, src])
+    return _tsv(["class_concept_id", "feature_concept_id", "feature_kind", "criterion",
+                 "source"], rows)
+
+
+def _descends(concepts: dict[str, Concept], key: str, root: str) -> bool:
+    todo, seen = [key], set()
+    while todo:
+        k = todo.pop()
+        if k == root:
+            return True
+        if k not in seen:
+            seen.add(k)
+            todo.extend(concepts[k].parents)
+    return False
+
+
+def build_labelset(concepts: dict[str, Concept], table: str, task: str | None = None) -> str:
+    """One labelset TSV; ``task`` given means the table has no task column."""
+    rows = []
+    ncols = 5 if task else 6
+    for parts in _rows(table, ncols, "labelset"):
+        if task:
+            parts = [task, *parts]
+        t, label, keys, name, mapping, note = parts
+        if mapping not in MAPPINGS:
+            raise KnowledgeError(f"labelset {t}/{label}: bad mapping {mapping}")
+        ids = []
+        for k in keys.split():
+            if k not in concepts or not concepts[k].active:
+                raise KnowledgeError(f"labelset {t}/{label}: unknown or inactive concept {k}")
+            ids.append(concepts[k].sctid or "")
+        rows.append([t, label, ";".join(ids), name, mapping, note])
+    return _tsv(["task", "label", "concept_ids", "name", "mapping", "note"], rows)
+
+
+def generate() -> tuple[dict[str, str], str]:
+    """All output files (path relative to knowledge/ -> text) and the new id registry."""
+    concepts = parse_concepts(CONCEPT_TABLE, FEATURE_CONCEPT_TABLE)
+    check_hierarchy(concepts)
+    alloc = IdAllocator(load_ids())
+    files = {f"terminology/{n}": t for n, t in build_terminology(concepts, alloc).items()}
+    files["features.tsv"] = build_features(concepts, source_keys(KNOWLEDGE / "SOURCES.md"))
+    files["labelsets/ptbxl.tsv"] = build_labelset(concepts, PTBXL) + "".join(
+        build_labelset(concepts, PTBXL_ALL, "all").splitlines(keepends=True)[1:])
+    files["labelsets/cpsc2018.tsv"] = build_labelset(concepts, CPSC2018)
+    files["labelsets/csn.tsv"] = build_labelset(concepts, CSN)
+    files["labelsets/synthetic.tsv"] = build_labelset(concepts, SYNTHETIC)
+    return files, alloc.text()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write (or with --check, compare) the generated knowledge files."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="compare instead of writing")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        files, ids = generate()
+    except KnowledgeError as exc:
+        logger.error("knowledge/src: %s", exc)
+        return 2
+    files_all = {**{str(KNOWLEDGE / k): v for k, v in files.items()}, str(IDS_FILE): ids}
+    if args.check:
+        stale = [p for p, t in files_all.items()
+                 if not Path(p).exists() or Path(p).read_text(encoding="utf-8") != t]
+        for p in stale:
+            logger.error("out of date: %s (run python -m knowledge.src.build)", p)
+        return 1 if stale else 0
+    for p, t in files_all.items():
+        _write_atomic(Path(p), t)
+    logger.info("wrote %d files under %s", len(files_all), KNOWLEDGE)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

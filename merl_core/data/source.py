@@ -1,0 +1,103 @@
+"""What every reader gives ``prepare``: record references, labels, and one WFDB loader.
+
+A :class:`Source` lists the records of one dataset (ids, file stems, reports) with a label
+matrix aligned to them; :func:`load_wfdb` reads one record into canonical lead order and is
+picklable, so ``prepare`` runs it in worker processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from merl_core.data.leads import LeadError, to_canonical
+from merl_core.data.preprocess import BadRecordError
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """One record to read: its id, WFDB record path (no extension) and report text."""
+
+    id: str
+    path: str
+    report: str | None = None
+
+
+@dataclass
+class Source:
+    """The records of one dataset with labels aligned to them."""
+
+    dataset: str
+    records: list[RecordRef]
+    label_names: list[str]
+    labels: np.ndarray  # (N, C) float32, NaN = unknown
+    loader: str = "wfdb"  # "wfdb" or "synthetic"
+    info: dict[str, Any] = field(default_factory=dict)
+    missing: list[dict[str, str]] = field(default_factory=list)
+    extra_tasks: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)
+
+
+def _header_data_files(hea: Path) -> list[Path]:
+    files: list[str] = []
+    with open(hea, encoding="utf-8", errors="replace") as fh:
+        lines = [ln for ln in fh if ln.strip() and not ln.startswith("#")]
+    for ln in lines[1:]:
+        name = ln.split()[0]
+        if name not in files:
+            files.append(name)
+    return [hea.parent / f for f in files]
+
+
+def source_hash(stem: str) -> str:
+    """SHA-256 over a record's header and data files (in header order)."""
+    hea = Path(stem + ".hea")
+    h = hashlib.sha256()
+    for path in [hea, *_header_data_files(hea)]:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def read_wfdb(stem: str) -> tuple[np.ndarray, float]:
+    """Read a WFDB record (``.dat`` or Challenge ``.mat``) → ((12, samples), fs).
+
+    Raises:
+        BadRecordError: missing/unreadable files, wrong lead count, truncated data.
+    """
+    import wfdb
+
+    if not Path(stem + ".hea").exists():
+        raise BadRecordError(f"{stem}.hea: file not found")
+    try:
+        header = wfdb.rdheader(stem)
+        rec = wfdb.rdrecord(stem, physical=True)
+    except FileNotFoundError as exc:
+        raise BadRecordError(f"missing file ({exc.filename or exc})") from exc
+    except Exception as exc:  # wfdb raises many types for a broken header or data file
+        raise BadRecordError(f"unreadable WFDB record ({type(exc).__name__}: {exc})") from exc
+    if rec.p_signal is None or rec.n_sig != 12:
+        raise BadRecordError(f"expected 12 leads, header declares {rec.n_sig}")
+    if header.sig_len and rec.p_signal.shape[0] < header.sig_len:
+        raise BadRecordError(
+            f"truncated data: {rec.p_signal.shape[0]} of {header.sig_len} samples"
+        )
+    try:
+        x = to_canonical(rec.p_signal, rec.sig_name)
+    except LeadError as exc:
+        raise BadRecordError(str(exc)) from exc
+    return x, float(rec.fs)
+
+
+def load_wfdb(ref: RecordRef) -> tuple[np.ndarray, float, str]:
+    """Read one record and hash its files: ((12, samples), fs, sha256)."""
+    x, fs = read_wfdb(ref.path)
+    try:
+        digest = source_hash(ref.path)
+    except OSError as exc:
+        raise BadRecordError(f"cannot hash files ({exc})") from exc
+    return x, fs, digest

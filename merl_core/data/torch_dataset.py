@@ -1,0 +1,36 @@
+"""The torch ``Dataset`` over a prepared cache (kept apart so readers never import torch)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+
+class ECGDataset(Dataset):
+    """Rows of a cache memory map as ``{"ecg", "report", "label", "index"}`` items."""
+
+    def __init__(
+        self, signals: np.ndarray, labels: np.ndarray, reports: list[str] | None,
+        indices: np.ndarray,
+    ) -> None:  # fmt: skip
+        self.signals = signals
+        self.labels = torch.from_numpy(np.ascontiguousarray(labels, dtype=np.float32))
+        self.reports = reports
+        self.indices = indices
+        self._f32 = signals.dtype == np.float32
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, k: int) -> dict[str, Any]:
+        i = int(self.indices[k])
+        x = torch.from_numpy(self.signals[i])  # a view of the memory map
+        return {
+            "ecg": x if self._f32 else x.float(),
+            "report": self.reports[i] if self.reports is not None else "",
+            "label": self.labels[i],
+            "index": i,
+        }

@@ -1,0 +1,409 @@
+"""Evaluation runs behind the CLI: open data, load the model, score, write the run folder.
+
+Kept apart from ``cli_eval`` (argument parsing only) so the demo and tests drive the same
+code. Every user mistake surfaces as one of :data:`USER_ERRORS` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from merl_core import __version__
+from merl_core.evalsets import (
+    PROTOCOL,
+    EvalDataError,
+    EvalSplit,
+    NoRecordsError,
+    default_split_files,
+    protocol_split_files,
+    read_split_file,
+    select_split,
+    sibling_split,
+)
+from merl_core.paths import shared_data_root
+from merl_core.prompts import PromptFileError, PromptTable, read_prompts
+from merl_core.report import TaskOutput, rich_table, sha256_file, write_run
+
+logger = logging.getLogger(__name__)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded."""
+
+
+USER_ERRORS: tuple[type[Exception], ...] = (PromptFileError, EvalDataError, CheckpointError)
+
+
+# ----------------------------------------------------------------------------- data, model
+def open_cache(data: Path, dataset: str | None, cache_root: Path) -> tuple[Any, str]:
+    """An ``ECGCache`` for ``data`` (a cache folder, or a dataset root prepared once under
+    ``cache_root``) and the SHA-256 of its manifest."""
+    from merl_core.data.cache import ECGCache
+
+    data = Path(data)
+    if not data.exists():
+        raise EvalDataError(f"{data}: data path not found")
+    if not (data / "manifest.json").exists():
+        if dataset is None:
+            raise EvalDataError(f"{data}: not a prepared cache; give --dataset to prepare it")
+        target = cache_root / f"{dataset}-{sha256_file_name(data)}"
+        if not (target / "manifest.json").exists():
+            logger.info("preparing %s from %s into %s", dataset, data, target)
+            _prepare(dataset, data, target)
+        data = target
+    try:
+        cache = ECGCache(data)
+    except (OSError, ValueError, KeyError) as exc:
+        raise EvalDataError(f"{data}: unreadable cache ({exc})") from exc
+    return cache, sha256_file(data / "manifest.json")
+
+
+def sha256_file_name(path: Path) -> str:
+    """A short stable key of a path (for auto-prepared cache folders)."""
+    import hashlib
+
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:10]
+
+
+def _prepare(dataset: str, root: Path, out: Path) -> None:
+    from merl_core.cli import app
+
+    try:
+        app(["prepare", dataset, "--root", str(root), "--out", str(out)], standalone_mode=False)
+    except SystemExit as exc:
+        if exc.code:
+            raise EvalDataError(f"{root}: merl-core prepare {dataset} failed") from exc
+
+
+def load_eval_model(checkpoint: Path, device: str) -> Any:
+    """Load a checkpoint for inference on ``device``."""
+    from merl_core.checkpoint import load_model
+
+    if not Path(checkpoint).exists():
+        raise CheckpointError(f"{checkpoint}: checkpoint not found")
+    try:
+        model = load_model(checkpoint)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise CheckpointError(f"{checkpoint}: cannot load checkpoint ({exc})") from exc
+    return model.to(device).eval()
+
+
+def _dataset_of(dataset: str | None, split_file: Path | None, cache: Any = None) -> str | None:
+    if dataset:
+        return dataset
+    if split_file is not None:
+        return read_split_file(split_file).dataset
+    if cache is not None:
+        return (getattr(cache, "meta", None) or {}).get("dataset")
+    return None
+
+
+def _splits_root(splits_root: Path | None) -> Path:
+    return Path(splits_root) if splits_root else shared_data_root() / "merl-splits"
+
+
+def resolve_split_files(
+    dataset: str | None,
+    task: str,
+    split_file: Path | None,
+    val_split_file: Path | None,
+    splits_root: Path | None,
+) -> dict[str, Path]:
+    """``test``/``val``/``train`` split files: explicit, siblings, or the published defaults."""
+    if split_file is not None:
+        files = {"test": Path(split_file)}
+        for part in ("val", "train"):
+            sib = sibling_split(split_file, part)
+            if sib is not None:
+                files[part] = sib
+        if val_split_file is not None:
+            files["val"] = Path(val_split_file)
+        return files
+    files = default_split_files(_splits_root(splits_root), dataset or "", task) if dataset else {}
+    if val_split_file is not None:
+        files["val"] = Path(val_split_file)
+    return files
+
+
+def _split(cache: Any, path: Path | None, label_source: str = "split") -> EvalSplit:
+    table = read_split_file(path) if path is not None else None
+    return select_split(
+        cache.ids, cache.label_names, cache.labels, table, label_source=label_source
+    )
+
+
+def _optional_split(cache: Any, path: Path | None) -> EvalSplit | None:
+    """A validation split, or None (no thresholds) when absent or without cached records."""
+    if path is None:
+        return None
+    try:
+        return _split(cache, path)
+    except NoRecordsError as exc:
+        logger.warning("no validation thresholds: %s", exc)
+        return None
+
+
+def _run_info(mode: str, checkpoint: Path | None, seed: int, **extra: Any) -> dict[str, Any]:
+    info: dict[str, Any] = {"mode": mode, "merl_core_version": __version__, "seed": seed}
+    if checkpoint is not None:
+        info["checkpoint"] = str(checkpoint)
+        info["checkpoint_sha256"] = sha256_file(checkpoint)
+    info.update(extra)
+    return info
+
+
+def _print_tables(tasks: list[TaskOutput], out: Path) -> None:
+    from rich.console import Console
+
+    console = Console()
+    for t in tasks:
+        console.print(rich_table(t))
+    console.print(f"results: {out}/metrics.json, metrics.md, roc_*.png, auc_*.png")
+
+
+# ----------------------------------------------------------------------------- zero-shot
+def zeroshot_on_cache(
+    model: Any,
+    cache: Any,
+    prompts: PromptTable,
+    *,
+    name: str,
+    test: EvalSplit,
+    val: EvalSplit | None,
+    prompt_mode: str,
+    n_bootstrap: int,
+    seed: int,
+    batch_size: int,
+    device: str,
+    bank: Any = None,
+    info: dict[str, Any] | None = None,
+) -> TaskOutput:
+    """One zero-shot task on a cache: classifier from prompts, scores, metrics."""
+    from merl_core.zeroshot import FeatureBank, build_classifier, text_encoder_of, zeroshot_task
+
+    texts = prompts.texts(test.label_names, prompt_mode)  # fails early, naming missing classes
+    bank = bank or FeatureBank(model, cache.signals, batch_size=batch_size, device=device)
+    clf = build_classifier(text_encoder_of(model, device), texts, batch_size=batch_size)
+    meta = {"prompt_mode": prompt_mode, "prompt_set_version": prompts.version,
+            "prompt_file": prompts.path, **(info or {})}  # fmt: skip
+    return zeroshot_task(name, bank, clf, test, val, n_bootstrap=n_bootstrap, seed=seed, info=meta)
+
+
+def run_zeroshot_cli(
+    *,
+    prompts: Path,
+    checkpoint: Path,
+    data: Path,
+    task: str,
+    dataset: str | None,
+    split_file: Path | None,
+    val_split_file: Path | None,
+    splits_root: Path | None,
+    prompt_mode: str,
+    label_source: str,
+    out: Path,
+    n_bootstrap: int,
+    seed: int,
+    batch_size: int,
+    device: str,
+) -> Path:
+    """``merl-core zeroshot``: returns the metrics.json path."""
+    table = read_prompts(prompts)
+    dataset = _dataset_of(dataset, split_file) or table.dataset
+    cache, manifest_hash = open_cache(data, dataset, Path(out) / ".caches")
+    dataset = dataset or _dataset_of(None, None, cache)
+    files = resolve_split_files(dataset, task, split_file, val_split_file, splits_root)
+    test = _split(cache, files.get("test"), label_source)
+    val = (
+        _optional_split(cache, files.get("val"))
+        if label_source == "split"
+        else (_split(cache, files["val"], label_source) if "val" in files else None)
+    )
+    table.texts(test.label_names, prompt_mode)  # a missing class fails before model loading
+    model = load_eval_model(checkpoint, device)
+    name = f"{dataset or 'data'}-{task}"
+    res = zeroshot_on_cache(
+        model, cache, table, name=name, test=test, val=val, prompt_mode=prompt_mode,
+        n_bootstrap=n_bootstrap, seed=seed, batch_size=batch_size, device=device,
+        info={"dataset": dataset, "task": task, "data": str(data),
+              "data_manifest_sha256": manifest_hash},
+    )  # fmt: skip
+    run = _run_info("zeroshot", checkpoint, seed, prompt_set_version=table.version,
+                    prompt_file=str(prompts), prompt_mode=prompt_mode,
+                    data_manifest_sha256=manifest_hash, n_bootstrap=n_bootstrap)  # fmt: skip
+    path = write_run(out, run, [res])
+    _print_tables([res], out)
+    return path
+
+
+def run_protocol_cli(
+    *,
+    prompts_dir: Path,
+    checkpoint: Path,
+    roots: dict[str, Path | None],
+    splits_root: Path | None,
+    prompt_mode: str,
+    out: Path,
+    n_bootstrap: int,
+    seed: int,
+    batch_size: int,
+    device: str,
+) -> Path:
+    """``merl-core protocol``: the six published test sets in one run folder."""
+    from merl_core.zeroshot import FeatureBank
+
+    sroot = _splits_root(splits_root)
+    if not any(roots.values()):
+        raise EvalDataError("give at least one of --ptbxl, --cpsc, --csn")
+    plan = []
+    for dataset, task, stem in PROTOCOL:
+        if roots.get(dataset) is None:
+            logger.warning("skipping %s %s: no --%s given", dataset, task,
+                           "cpsc" if dataset == "cpsc2018" else dataset)  # fmt: skip
+            continue
+        files = protocol_split_files(sroot, stem)
+        if "test" not in files:
+            raise EvalDataError(f"{sroot}: no split file {stem}_test.csv")
+        prompt_file = Path(prompts_dir) / f"{dataset}.json"
+        plan.append((dataset, task, files, read_prompts(prompt_file)))
+    caches: dict[str, tuple[Any, str]] = {}
+    for dataset, _, _, _ in plan:
+        if dataset not in caches:
+            caches[dataset] = open_cache(Path(roots[dataset]), dataset, Path(out) / ".caches")
+    splits, skipped = [], {}
+    for dataset, task, files, table in plan:  # check every class before any model work
+        cache = caches[dataset][0]
+        try:
+            test = _split(cache, files["test"])
+        except NoRecordsError as exc:  # e.g. a sample folder without any test record
+            logger.warning("skipping %s %s: %s", dataset, task, exc)
+            skipped[f"{dataset}-{task}"] = str(exc)
+            continue
+        val = _optional_split(cache, files.get("val"))
+        table.texts(test.label_names, prompt_mode)
+        splits.append((dataset, task, table, test, val))
+    if not splits:
+        raise EvalDataError(
+            "no test set has records in the given data: " + "; ".join(skipped.values())
+        )
+    model = load_eval_model(checkpoint, device)
+    banks = {ds: FeatureBank(model, c.signals, batch_size=batch_size, device=device)
+             for ds, (c, _) in caches.items()}  # fmt: skip
+    results = []
+    for dataset, task, table, test, val in splits:
+        name = dataset if task == "default" else f"{dataset}-{task}"
+        results.append(zeroshot_on_cache(
+            model, caches[dataset][0], table, name=name, test=test, val=val,
+            prompt_mode=prompt_mode, n_bootstrap=n_bootstrap, seed=seed,
+            batch_size=batch_size, device=device, bank=banks[dataset],
+            info={"dataset": dataset, "task": task, "data": str(roots[dataset]),
+                  "data_manifest_sha256": caches[dataset][1]},
+        ))  # fmt: skip
+    run = _run_info(
+        "zeroshot-protocol", checkpoint, seed, prompt_mode=prompt_mode, n_bootstrap=n_bootstrap,
+        prompt_set_version={ds: t.version for ds, _, t, _, _ in splits},
+        data_manifest_sha256={ds: h for ds, (_, h) in caches.items()},
+        n_classes=sum(len(r.result.classes) for r in results), skipped=skipped,
+    )  # fmt: skip
+    path = write_run(out, run, results)
+    _print_tables(results, out)
+    return path
+
+
+# ----------------------------------------------------------------------------- linear probe
+def parse_ratios(values: list[str]) -> list[float]:
+    """Percentages ('1', '10,100', '1 10') to fractions in (0, 1]."""
+    out = []
+    for v in values:
+        for tok in re.split(r"[,\s]+", str(v).strip()):
+            if not tok:
+                continue
+            try:
+                pct = float(tok)
+            except ValueError as exc:
+                raise EvalDataError(f"--ratio: {tok!r} is not a percentage") from exc
+            if not 0 < pct <= 100:
+                raise EvalDataError(f"--ratio: {tok} is not in (0, 100]")
+            out.append(pct / 100)
+    if not out:
+        raise EvalDataError("--ratio: no percentage given")
+    return out
+
+
+def _probe_model(checkpoint: Path | None, model_name: str | None, random_init: bool,
+                 device: str, seed: int) -> Any:  # fmt: skip
+    from merl_core.probe import randomize_weights
+
+    if checkpoint is not None:
+        model = load_eval_model(checkpoint, device)
+    elif random_init and model_name:
+        from merl_core.models import create_model
+
+        model = create_model(model_name).to(device).eval()
+    else:
+        raise CheckpointError("give --checkpoint (or --random-init with --model NAME)")
+    return randomize_weights(model, seed) if random_init else model
+
+
+def run_probe_cli(
+    *,
+    checkpoint: Path | None,
+    model_name: str | None,
+    data: Path,
+    task: str,
+    dataset: str | None,
+    split_file: Path | None,
+    splits_root: Path | None,
+    ratios: list[float],
+    random_init: bool,
+    epochs: int,
+    out: Path,
+    n_bootstrap: int,
+    seed: int,
+    batch_size: int,
+    device: str,
+) -> Path:
+    """``merl-core linear-probe``: one task, each ratio a result table."""
+    from merl_core.probe import run_probe
+    from merl_core.zeroshot import FeatureBank
+
+    dataset = _dataset_of(dataset, split_file)
+    cache, manifest_hash = open_cache(data, dataset, Path(out) / ".caches")
+    dataset = dataset or _dataset_of(None, None, cache)
+    files = resolve_split_files(dataset, task, split_file, None, splits_root)
+    missing = [p for p in ("train", "val", "test") if p not in files]
+    if missing:
+        raise EvalDataError(f"linear probe needs train/val/test split files; missing {missing}")
+    parts = {p: _split(cache, files[p]) for p in ("train", "val", "test")}
+    names = parts["test"].label_names
+    for p in ("train", "val"):  # read by name: the published train files permute columns
+        if parts[p].label_names != names:
+            cols = [parts[p].label_names.index(n) for n in names]
+            parts[p] = EvalSplit(parts[p].indices, parts[p].labels[:, cols], names, parts[p].info)
+    model = _probe_model(checkpoint, model_name, random_init, device, seed)
+    bank = FeatureBank(model, cache.signals, batch_size=batch_size, device=device, normalize=False)
+    feats = {p: bank.get(s.indices) for p, s in parts.items()}
+    labels = {p: s.labels for p, s in parts.items()}
+    results = []
+    for r in ratios:
+        res, s_test, fit = run_probe(feats, labels, names, ratio=r, seed=seed,
+                                     n_bootstrap=n_bootstrap, epochs=epochs)  # fmt: skip
+        info = {"dataset": dataset, "task": task, "probe": fit,
+                **{f"{p}_split": s.info for p, s in parts.items()}}  # fmt: skip
+        results.append(TaskOutput(f"{dataset}-{task}-{r * 100:g}pct", res, labels["test"],
+                                  s_test, info))  # fmt: skip
+    run = _run_info("linear-probe", checkpoint, seed, random_init=random_init,
+                    model=model_name, ratios=ratios, data_manifest_sha256=manifest_hash,
+                    n_bootstrap=n_bootstrap)  # fmt: skip
+    path = write_run(out, run, results)
+    _print_tables(results, out)
+    return path
+
+
+def load_metrics(path: Path) -> dict[str, Any]:
+    """Read a run's metrics.json."""
+    return json.loads(Path(path).read_text())

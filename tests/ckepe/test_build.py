@@ -1,0 +1,119 @@
+"""The build pipeline and the proposer seam, with a scripted proposer (pure logic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ckepe.build import ClassContext, Proposal, RawClaim, build_prompt_set, compose
+from ckepe.promptfile import Phrase
+from ckepe.terminology import load_terminology
+from ckepe.verify import MAX_DESCRIPTION_WORDS
+
+SCRIPT: dict[str, Proposal] = {
+    # hallucinated subtypes (unknown / not a descendant), a good one, chat text
+    "RBBB": Proposal(claims=[
+        RawClaim("incomplete right bundle branch block", "subtype"),
+        RawClaim("trifascicular right bundle branch block", "subtype"),
+        RawClaim("bundle branch block", "subtype"),
+        RawClaim("Here is a list of ECG features for RBBB", "feature"),
+        RawClaim("rsr' pattern in v1", "feature"),
+    ], raw_text="..."),
+    # wrong features, another label's name, a good feature
+    "AFIB": Proposal(claims=[
+        RawClaim("rsr' pattern in v1", "feature"),
+        RawClaim("left bundle branch block", "feature"),
+        RawClaim("irregularly irregular rhythm", "feature"),
+        RawClaim("Let me know if you need more.", "synonym"),
+    ]),
+    # empty output: no claims at all
+    "LBBB": Proposal(claims=[], raw_text=""),
+    # a backend error
+    "IRBBB": Proposal(error="timeout after 30 s"),
+}
+
+
+def scripted(ctx: ClassContext) -> Proposal:
+    assert ctx.dataset == "csn" and ctx.task == "default"
+    assert ctx.label not in ctx.other_labels and ctx.name not in ctx.other_labels
+    if ctx.label == "CRBBB":
+        raise RuntimeError("connection refused")
+    return SCRIPT[ctx.label]
+
+
+def _classes(small_knowledge: Path, proposer=None):  # type: ignore[no-untyped-def]
+    term = load_terminology()
+    return build_prompt_set(term, "csn", None, proposer, {"llm_backend": "scripted"})
+
+
+def test_terminology_only_build_is_deterministic(small_knowledge: Path) -> None:
+    a, b = _classes(small_knowledge), _classes(small_knowledge)
+    ps = a.prompt_set
+    assert ps.prompt_set_version == b.prompt_set.prompt_set_version
+    assert [c.label for c in ps.classes] == ["RBBB", "IRBBB", "CRBBB", "LBBB", "AFIB"]
+    rbbb = ps.classes[0]
+    # the wide-QRS feature is linked to CRBBB, a competing label of this set: left out
+    assert rbbb.description == (
+        "right bundle branch block; subtypes: complete right bundle branch block, incomplete "
+        "right bundle branch block; ecg features: rsr' pattern in v1")
+    assert all(p.origin == "terminology" and p.concept_id for p in rbbb.phrases)
+    assert not any(c.fallback for c in ps.classes)
+    afib = ps.classes[-1]
+    assert [p.kind for p in afib.phrases] == ["name", "feature", "feature"]
+
+
+def test_descendant_features_reach_the_parent_without_competitors(small_knowledge: Path
+                                                                   ) -> None:
+    from ckepe.build import retrieve
+    from ckepe.labelsets import load_labelset
+
+    term = load_terminology()
+    rbbb = load_labelset("csn")[0]
+    feats = [n for _, n, _ in retrieve(term, rbbb)["features"]]
+    assert feats == ["rsr' pattern in v1", "qrs duration greater than or equal to 120 ms"]
+    assert [n for _, n, _ in retrieve(term, rbbb, ["713427006"])["features"]] == feats[:1]
+
+
+def test_scripted_proposer_claims_are_verified(small_knowledge: Path) -> None:
+    res = _classes(small_knowledge, scripted)
+    by = {c.label: c for c in res.prompt_set.classes}
+    rbbb = by["RBBB"]
+    assert not rbbb.fallback
+    assert [(p.text, p.origin) for p in rbbb.phrases] == [
+        ("right bundle branch block", "terminology"),
+        ("incomplete right bundle branch block", "llm"), ("rsr' pattern in v1", "llm")]
+    assert {r.text: r.code for r in rbbb.rejected} == {
+        "trifascicular right bundle branch block": "unknown_term",
+        "bundle branch block": "not_descendant",
+        "Here is a list of ECG features for RBBB": "chat_text"}
+    assert "bundle branch block;" not in rbbb.description.replace("right bundle", "")
+    afib = by["AFIB"]
+    assert {r.text: r.code for r in afib.rejected} == {
+        "rsr' pattern in v1": "not_linked_feature", "left bundle branch block": "other_label",
+        "Let me know if you need more.": "chat_text"}
+    assert afib.description == "atrial fibrillation; ecg features: irregularly irregular rhythm"
+    assert all(r.reason for c in by.values() for r in c.rejected)
+
+
+def test_empty_output_error_and_exception_fall_back(small_knowledge: Path) -> None:
+    res = _classes(small_knowledge, scripted)
+    by = {c.label: c for c in res.prompt_set.classes}
+    plain = {c.label: c for c in _classes(small_knowledge).prompt_set.classes}
+    for label, why in (("LBBB", "no verified"), ("IRBBB", "timeout"),
+                       ("CRBBB", "connection refused")):
+        assert by[label].fallback and why in (by[label].fallback_reason or "")
+        assert by[label].description == plain[label].description  # terminology-only
+    stats = {s.label: s for s in res.stats}
+    assert stats["RBBB"].proposed == 5 and stats["RBBB"].rejected == 3
+    assert stats["LBBB"].fallback and not stats["RBBB"].fallback
+
+
+def test_compose_caps_the_description() -> None:
+    many = [Phrase(text="right bundle branch block", kind="name", concept_id="1",
+                   origin="terminology")]
+    many += [Phrase(text=f"feature number {i} with several words", kind="feature",
+                    concept_id=str(i), origin="terminology") for i in range(30)]
+    from ckepe.build import _fit
+
+    kept = _fit(many)
+    assert len(compose(kept).split()) <= MAX_DESCRIPTION_WORDS < len(compose(many).split())
+    assert kept[0].kind == "name"

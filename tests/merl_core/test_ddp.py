@@ -1,0 +1,52 @@
+"""Two torchrun processes (gloo, CPU) × B pairs = one process × 2B pairs, loss and gradients."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from tests.merl_core._train_fixtures import ptbxl_cache  # noqa: F401
+
+SCRIPT = Path(__file__).with_name("ddp_grad_check.py")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(cmd: list[str], timeout: int = 240) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
+           "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT)}  # fmt: skip
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
+    return ((a - b).norm() / b.norm().clamp_min(1e-12)).item()
+
+
+@pytest.mark.slow
+def test_two_process_gather_equals_one_process_doubled_batch(
+    ptbxl_cache: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    single, double = tmp_path / "single.safetensors", tmp_path / "ddp.safetensors"
+    args = ["--cache", str(ptbxl_cache), "--global-batch", "8"]
+    _run([sys.executable, str(SCRIPT), *args, "--out", str(single)])
+    _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+          str(SCRIPT), *args, "--out", str(double)])  # fmt: skip
+    one, two = load_file(str(single)), load_file(str(double))
+    assert one.keys() == two.keys()
+    assert two["grad/loss"].item() == pytest.approx(one["grad/loss"].item(), rel=1e-5)
+    grads = [k for k in one if k.startswith("grad/") and k != "grad/loss"]
+    assert any(".ecg." in k or k.startswith("grad/ecg.") for k in grads)
+    assert any(k.startswith("grad/text.") for k in grads)
+    for key in grads:
+        assert _rel(two[key], one[key]) < 1e-3, f"{key}: DDP gradient differs"
+    # The published trainer's gather (no gradient through other ranks' features) does not:
+    # its encoder gradients come out about world-size times too small.
+    ecg_key = "nograd/ecg.patch.weight"
+    assert _rel(two[ecg_key], one[ecg_key]) > 0.2

@@ -1,0 +1,41 @@
+"""CLIP / MERL loss logic in one process (the DDP equivalence is in test_ddp.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from merl_core.loss import MERLLoss, clip_loss
+
+
+def _feats(b: int, d: int, seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return F.normalize(torch.randn(b, d, generator=g), dim=-1)
+
+
+def test_clip_loss_matches_the_formula() -> None:
+    a, b = _feats(5, 8, 0), _feats(5, 8, 1)
+    logits = a @ b.T / 0.07
+    labels = torch.arange(5)
+    expected = F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)
+    assert torch.allclose(clip_loss(a, b, 1 / 0.07), expected, atol=1e-6)
+
+
+def test_clip_loss_is_symmetric_and_small_for_matched_pairs() -> None:
+    a, b = _feats(6, 16, 2), _feats(6, 16, 3)
+    assert torch.allclose(clip_loss(a, b, 14.0), clip_loss(b, a, 14.0), atol=1e-6)
+    assert clip_loss(a, a, 1 / 0.07) < clip_loss(a, b, 1 / 0.07)
+    # random features: each direction is about log(B)
+    big_a, big_b = _feats(256, 64, 4), _feats(256, 64, 5)
+    assert clip_loss(big_a, big_b, 1.0).item() == pytest.approx(2 * math.log(256), rel=0.02)
+
+
+def test_merl_loss_is_cma_plus_uma() -> None:
+    out = {"ecg": _feats(4, 8, 0), "text": _feats(4, 8, 1), "ecg_view1": _feats(4, 8, 2),
+           "ecg_view2": _feats(4, 8, 3), "logit_scale": torch.tensor(1 / 0.07)}  # fmt: skip
+    res = MERLLoss()(out)
+    assert torch.allclose(res["loss"], res["cma"] + res["uma"])
+    assert torch.allclose(res["cma"], clip_loss(out["ecg"], out["text"], 1 / 0.07))
