@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -106,7 +107,9 @@ def main() -> None:
     notes = ("Cache speed-up per batch over WFDB per item: "
              + ", ".join(f"{k} {v:.1f}×" for k, v in speedup.items())
              + f". Batch {BATCH}, shuffled, num_workers=0, warm page cache, "
-               f"{args.epochs} timed epochs after one warm-up.")  # fmt: skip
+               f"{args.epochs} timed epochs after one warm-up. Load average at the end: "
+               f"{os.getloadavg()[0]:.1f} (other jobs share the cores: absolute rates are "
+               "depressed, the ratio less so).")  # fmt: skip
     write_results("bench_data", "Data: prepare and batch reads (PTB-XL sample, 500 Hz)", rows,
                   notes=notes, extra={"speedup_per_batch": speedup})  # fmt: skip
     if min(speedup.values()) < 10:

@@ -32,6 +32,7 @@ def main() -> None:
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".BENCHMARKS.")
     with os.fdopen(fd, "w") as fh:
         fh.write("\n".join(text))
+    os.chmod(tmp, 0o644)
     os.replace(tmp, out)
     print(f"wrote {out} ({len(parts)} sections)")
 

@@ -248,9 +248,10 @@ def build_class(term: GraphTerminology, dataset: str, entry: LabelEntry, tasks: 
         if why:
             fallback = True
             logger.info("%s: falling back to terminology-only (%s)", entry.label, why)
-    if fallback:
-        accepted, term_rej = verifier.check_all(base)
-        rejected += term_rej
+    if fallback:  # candidates dropped here (duplicates, contradictions) are selection, not
+        accepted, dropped = verifier.check_all(base)  # hallucination: logged, not recorded
+        for d in dropped:
+            logger.debug("%s: candidate %r dropped: %s", entry.label, d.text, d.reason)
     phrases = _fit([Phrase(text=v.text, kind=v.kind, concept_id=v.concept_id or "",  # type: ignore[arg-type]
                            origin=v.origin) for v in _capped(accepted)])  # type: ignore[arg-type]
     desc = compose(phrases)

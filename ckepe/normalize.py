@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|observable entity|morphologic abnormality|"
                           r"procedure|qualifier value|situation|regime/therapy|body structure|"
@@ -50,6 +51,7 @@ def _singular(token: str) -> str:
     return token[:-1]
 
 
+@lru_cache(maxsize=65536)
 def normalize_term(text: str) -> str:
     """Normalise a term or phrase into its matching key (lower case, no punctuation)."""
     text = unicodedata.normalize("NFKC", text)

@@ -426,11 +426,11 @@ def build_pymedtermino_db(rf2_folder: Path, out_dir: Path) -> Path:
             extra = ", is_in_core INTEGER DEFAULT 0" if table == "Concept" else ""
             db.execute(f"CREATE TABLE {table} ({decl}{extra})")
             src = _rf2_file(folder, table)
-            df = pd.concat([pd.read_csv(p, usecols=names, **_RF2_READ)
-                            for p in (src if isinstance(src, list) else [src])])
-            rows = [tuple(r) for r in df[names].itertuples(index=False)]
-            db.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES "
-                           f"({', '.join('?' * len(names))})", rows)
+            insert = (f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+                      f"({', '.join('?' * len(names))})")
+            for p in src if isinstance(src, list) else [src]:  # chunks: a full release is big
+                for df in pd.read_csv(p, usecols=names, chunksize=200_000, **_RF2_READ):
+                    db.executemany(insert, df[names].itertuples(index=False, name=None))
         db.execute("CREATE INDEX concept_id ON Concept(id)")
         db.execute("CREATE INDEX desc_concept ON Description(conceptId)")
         db.execute("CREATE INDEX rel_source ON Relationship(sourceId)")

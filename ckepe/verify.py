@@ -158,20 +158,21 @@ class ClassVerifier:
                 return self.term.find(norm[len(q):])
         return []
 
-    def relation(self, cid: str) -> str | None:
-        """How a concept relates to the class: name, subtype, feature, or None."""
+    def relations(self, cid: str) -> list[str]:
+        """How a concept relates to the class, strongest first: name, subtype, feature."""
+        rels = []
         if cid in self.class_concepts:
-            return "name"
+            rels.append("name")
         if cid in self._desc:
-            return "subtype"
+            rels.append("subtype")
         if cid in self._feat:
-            return "feature"
-        return None
+            rels.append("feature")
+        return rels
 
     def leaked_label(self, text: str, grounded: Iterable[str]) -> OtherLabel | None:
         """The other label this phrase names, per the rule in the module docstring."""
         grounded = list(grounded)
-        if any(self.relation(c) for c in grounded):
+        if any(self.relations(c) for c in grounded):
             return None
         for o in self.others:
             if set(grounded) & set(o.concept_ids):
@@ -202,14 +203,15 @@ class ClassVerifier:
         if not hits and not (kind in ("name", "synonym", "any") and is_own_name):
             return Verdict.reject(text, kind, "unknown_term",
                                   "matches no term of the terminology", origin)
-        rels = {c: self.relation(c) for c in hits}
+        rels = {c: self.relations(c) for c in hits}
         if not hits:  # the dataset's own display name of the class
             return Verdict(text, "name" if kind == "any" else kind, True,
                            next(iter(self.class_concepts), None), None, "", origin)
         want = {"name": "name", "synonym": "name", "subtype": "subtype", "feature": "feature"}
         for cid, rel in rels.items():
-            if rel and (kind == "any" or want[kind] == rel):
-                return Verdict(text, rel if kind == "any" else kind, True, cid, None, "", origin)
+            if rel and (kind == "any" or want[kind] in rel):
+                return Verdict(text, rel[0] if kind == "any" else kind, True, cid, None, "",
+                               origin)
         cid = hits[0]
         cname = self.term.name(cid)
         if kind == "any":
@@ -230,7 +232,7 @@ class ClassVerifier:
         accepted: list[Verdict] = []
         rejected: list[Verdict] = []
         seen_text: dict[str, str] = {}
-        seen_concept: set[tuple[str, str | None]] = set()
+        seen_concept: set[str | None] = set()
         for text, kind, origin in claims:
             v = self.check(text, kind, origin)
             if v.ok:
@@ -238,19 +240,20 @@ class ClassVerifier:
             if v.ok:
                 accepted.append(v)
                 seen_text[normalize_term(v.text)] = v.text
-                seen_concept.add((v.kind, v.concept_id))
+                if v.kind in ("subtype", "feature"):
+                    seen_concept.add(v.concept_id)
             else:
                 rejected.append(v)
         return accepted, rejected
 
     @staticmethod
     def _check_against(v: Verdict, accepted: list[Verdict], seen_text: dict[str, str],
-                       seen_concept: set[tuple[str, str | None]]) -> Verdict:
+                       seen_concept: set[str | None]) -> Verdict:
         norm = normalize_term(v.text)
         if norm in seen_text:
             return Verdict.reject(v.text, v.kind, "duplicate", f"repeats {seen_text[norm]!r}",
                                   v.origin, v.concept_id)
-        if v.kind in ("subtype", "feature") and (v.kind, v.concept_id) in seen_concept:
+        if v.kind in ("subtype", "feature") and v.concept_id in seen_concept:
             return Verdict.reject(v.text, v.kind, "duplicate", f"concept {v.concept_id} already "
                                   "given", v.origin, v.concept_id)
         # subtypes are alternatives ("sinus bradycardia", "sinus tachycardia"), not joint

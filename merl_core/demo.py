@@ -3,9 +3,9 @@
 1. synthetic ECG–report pairs (four rhythm classes: SR, SBRAD, STACH, AFIB), a training
    cache and a held-out cache (its first half validates the F1 thresholds, the second half
    is the test set);
-2. a small MERL model pretrained for a few minutes (CMA + UMA) on the training pairs;
-3. a verified prompt set for the synthetic classes (``ckepe build-prompts --dataset
+2. a verified prompt set for the synthetic classes (``ckepe build-prompts --dataset
    synthetic``, local LLM by default, terminology-only if that backend cannot start);
+3. a small MERL model pretrained for a few minutes (CMA + UMA) on the training pairs;
 4. zero-shot on the held-out ECGs: a rich table, metrics.json / metrics.md / PNGs.
 """
 
@@ -44,10 +44,11 @@ class DemoConfig:
 
 
 # A 2-block ViT1d-tiny: rhythm classes differ in rate and regularity, which this small
-# encoder learns in minutes on 2 cores (ResNet1d-18 runs ~3x slower per pair here).
-FULL = DemoConfig(n_train=768, n_test=256, steps=150, batch_size=32, model="vit1d-tiny",
+# encoder picks up within a few dozen steps (measured: held-out macro AUC 0.90 after 20
+# steps of 32 pairs with the ckepe descriptions); ResNet1d-18 costs ~3x more per pair here.
+FULL = DemoConfig(n_train=768, n_test=256, steps=100, batch_size=32, model="vit1d-tiny",
                   model_overrides=(("depth", 2),), lr=1e-3)  # fmt: skip
-QUICK = DemoConfig(n_train=256, n_test=128, steps=40, batch_size=32, model="vit1d-tiny",
+QUICK = DemoConfig(n_train=320, n_test=128, steps=20, batch_size=32, model="vit1d-tiny",
                    model_overrides=(("depth", 2),), lr=1e-3)  # fmt: skip
 
 
@@ -92,21 +93,20 @@ def pretrain_small(train_cache: Path, out: Path, cfg: DemoConfig, seed: int) -> 
 def build_prompts(out: Path, llm: str, seed: int) -> Path:
     """``ckepe build-prompts --dataset synthetic`` in a subprocess (ckepe stays torch-free)."""
     target = out / "prompts" / "synthetic.json"
-    if target.exists():
-        return target
     target.parent.mkdir(parents=True, exist_ok=True)
     backends = [llm] if llm == "none" else [llm, "none"]
     for backend in backends:
         cmd = [sys.executable, "-c", "from ckepe.cli import app; app()", "build-prompts",
                "--dataset", "synthetic", "--llm", backend, "--seed", str(seed),
                "--out", str(target)]  # fmt: skip
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        # output not captured: ckepe's own progress and table show in the terminal
+        proc = subprocess.run(cmd, check=False)
         if proc.returncode == 0 and target.exists():
-            sys.stdout.write(proc.stdout)
             return target
-        err = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
-        logger.warning("ckepe build-prompts --llm %s failed: %s", backend, err)
-    raise DemoError(f"ckepe build-prompts --dataset synthetic failed: {err}")
+        logger.warning("ckepe build-prompts --llm %s failed (exit %d, message above)%s",
+                       backend, proc.returncode,
+                       "; retrying terminology-only (--llm none)" if backend != "none" else "")
+    raise DemoError("ckepe build-prompts --dataset synthetic failed (message above)")
 
 
 def run_demo(
@@ -137,12 +137,13 @@ def run_demo(
     t = _step(console, 1, 4, what)
     train_cache, test_cache = build_synthetic(out, cfg, seed)
     console.print(f"  done in {time.perf_counter() - t:.0f} s → {out / 'data'}")
-    t = _step(console, 2, 4, f"pretraining {cfg.model} for {cfg.steps} steps (CMA + UMA)")
-    ckpt = pretrain_small(train_cache, out, cfg, seed)
-    console.print(f"  done in {time.perf_counter() - t:.0f} s → {ckpt}")
-    t = _step(console, 3, 4, f"prompts for {', '.join(DEMO_CLASSES)} (ckepe, --llm {llm})")
+    # prompts before pretraining: a prompt problem fails in seconds, not after minutes
+    t = _step(console, 2, 4, f"prompts for {', '.join(DEMO_CLASSES)} (ckepe, --llm {llm})")
     prompt_file = build_prompts(out, llm, seed)
     console.print(f"  done in {time.perf_counter() - t:.0f} s → {prompt_file}")
+    t = _step(console, 3, 4, f"pretraining {cfg.model} for {cfg.steps} steps (CMA + UMA)")
+    ckpt = pretrain_small(train_cache, out, cfg, seed)
+    console.print(f"  done in {time.perf_counter() - t:.0f} s → {ckpt}")
     t = _step(console, 4, 4, "zero-shot on the held-out ECGs")
     from merl_core.data.cache import ECGCache
 
@@ -169,6 +170,7 @@ def run_demo(
     total = time.perf_counter() - t0
     macro = res.result.macro_auc
     verdict = "above chance" if macro is not None and macro > 0.5 else "NOT above chance"
-    console.print(f"[bold]macro AUC {macro:.3f} ({verdict}); demo took {total / 60:.1f} min; "
+    shown = "–" if macro is None else f"{macro:.3f}"
+    console.print(f"[bold]macro AUC {shown} ({verdict}); demo took {total / 60:.1f} min; "
                   f"results in {path.parent}")  # fmt: skip
     return {"macro_auc": macro, "seconds": total, "metrics": str(path)}

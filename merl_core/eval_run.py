@@ -129,11 +129,14 @@ def resolve_split_files(
     return files
 
 
-def _split(cache: Any, path: Path | None, label_source: str = "split") -> EvalSplit:
+def _split(
+    cache: Any, path: Path | None, label_source: str = "split", task: str | None = None
+) -> EvalSplit:
     table = read_split_file(path) if path is not None else None
-    return select_split(
-        cache.ids, cache.label_names, cache.labels, table, label_source=label_source
-    )
+    names, labels = cache.label_names, cache.labels
+    if task and task in (getattr(cache, "tasks", None) or {}):
+        names, labels = cache.task_labels(task)  # e.g. PTB-XL super/sub/form/rhythm/all
+    return select_split(cache.ids, names, labels, table, label_source=label_source)
 
 
 def _optional_split(cache: Any, path: Path | None) -> EvalSplit | None:
@@ -217,11 +220,11 @@ def run_zeroshot_cli(
     cache, manifest_hash = open_cache(data, dataset, Path(out) / ".caches")
     dataset = dataset or _dataset_of(None, None, cache)
     files = resolve_split_files(dataset, task, split_file, val_split_file, splits_root)
-    test = _split(cache, files.get("test"), label_source)
+    test = _split(cache, files.get("test"), label_source, task)
     val = (
         _optional_split(cache, files.get("val"))
         if label_source == "split"
-        else (_split(cache, files["val"], label_source) if "val" in files else None)
+        else (_split(cache, files["val"], label_source, task) if "val" in files else None)
     )
     table.texts(test.label_names, prompt_mode)  # a missing class fails before model loading
     model = load_eval_model(checkpoint, device)

@@ -111,7 +111,10 @@ def plot_roc(path: Path, task: TaskOutput, max_curves: int = 40) -> None:
         ax.plot(fpr, tpr, lw=1.2, label=f"{c.label} (AUC {c.auc:.2f}, n+={c.positives})")
     ax.plot([0, 1], [0, 1], "k--", lw=0.8)
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC — {task.name}")
-    ax.legend(fontsize=6 if len(ok) > 10 else 8, loc="lower right", ncol=1 + len(ok) // 20)
+    if ok:
+        ax.legend(fontsize=6 if len(ok) > 10 else 8, loc="lower right", ncol=1 + len(ok) // 20)
+    else:
+        ax.text(0.5, 0.5, "no class with positives and negatives", ha="center")
     fig.tight_layout()
     _save_fig(fig, path)
 

@@ -5,7 +5,9 @@ Line format (``|``-separated): ``KEY | SCTID | fully specified name (semantic ta
 | synonyms (;-separated)``. ``SCTID`` is a SNOMED CT concept id only where a public source
 gives it (S01 challenge tables, S03 CSN table); ``-`` means an extension id is allocated.
 ``!`` before the key marks an inactive concept (a duplicate code kept so that it resolves).
-Parents are keys separated by spaces (is-a). Abbreviations that mean different things in
+Parents are keys separated by spaces (is-a). Combined sites (ISCAL, ISCIL, ALMI, ILMI, IPMI, IPLMI) are
+filed under one parent as PTB-XL files them (S02), so that a label's subtypes never include a
+region that belongs to another label of the same task. Abbreviations that mean different things in
 different datasets (AF, ST, PR, CD, STE, AMI, VEB, SA, ...) are deliberately NOT synonyms: the
 label sets map them (see ../terminology/README.md).
 """
@@ -147,8 +149,8 @@ ISCAN | 426434006 | Anterior myocardial ischemia (disorder) | MIS | anterior isc
 ISCIN | 425419005 | Inferior myocardial ischemia (disorder) | MIS | inferior ischaemia; inferior ischemia; ischemic in inferior leads; IIs
 ISCLA | 425623009 | Lateral myocardial ischemia (disorder) | MIS | lateral ischaemia; lateral ischemia; ischemic in lateral leads; LIs
 ISCAS | - | Anteroseptal myocardial ischemia (disorder) | ISCAN | ischemic in anteroseptal leads; anteroseptal ischemia; ISCAS
-ISCAL | - | Anterolateral myocardial ischemia (disorder) | ISCAN ISCLA | ischemic in anterolateral leads; anterolateral ischemia; ISCAL
-ISCIL | - | Inferolateral myocardial ischemia (disorder) | ISCIN ISCLA | ischemic in inferolateral leads; inferolateral ischemia; ISCIL
+ISCAL | - | Anterolateral myocardial ischemia (disorder) | ISCAN | ischemic in anterolateral leads; anterolateral ischemia; ISCAL
+ISCIL | - | Inferolateral myocardial ischemia (disorder) | ISCIN | ischemic in inferolateral leads; inferolateral ischemia; ISCIL
 INJ | - | Subendocardial myocardial injury (disorder) | AMIS | subendocardial injury; subendocardial ischemia
 INJAS | - | Subendocardial injury in anteroseptal leads (disorder) | INJ | subendocardial injury in anteroseptal leads; INJAS
 INJAL | - | Subendocardial injury in anterolateral leads (disorder) | INJ | subendocardial injury in anterolateral leads; INJAL
@@ -162,12 +164,12 @@ AMI | 54329005 | Anterior myocardial infarction (disorder) | MI | anterior myoca
 SMI | - | Septal myocardial infarction (disorder) | MI | septal myocardial infarction
 ASMI | - | Anteroseptal myocardial infarction (disorder) | AMI SMI | anteroseptal myocardial infarction; ASMI
 LMI | - | Lateral myocardial infarction (disorder) | MI | lateral myocardial infarction; lateral wall myocardial infarction; LMI
-ALMI | - | Anterolateral myocardial infarction (disorder) | AMI LMI | anterolateral myocardial infarction; ALMI
+ALMI | - | Anterolateral myocardial infarction (disorder) | AMI | anterolateral myocardial infarction; ALMI
 IMI | - | Inferior myocardial infarction (disorder) | MI | inferior myocardial infarction; inferior wall myocardial infarction; IMI
-ILMI | - | Inferolateral myocardial infarction (disorder) | IMI LMI | inferolateral myocardial infarction; ILMI
+ILMI | - | Inferolateral myocardial infarction (disorder) | IMI | inferolateral myocardial infarction; ILMI
 PMI | - | Posterior myocardial infarction (disorder) | MI | posterior myocardial infarction; posterior wall myocardial infarction; true posterior myocardial infarction; PMI
-IPMI | - | Inferoposterior myocardial infarction (disorder) | IMI PMI | inferoposterior myocardial infarction; IPMI
-IPLMI | - | Inferoposterolateral myocardial infarction (disorder) | IMI PMI LMI | inferoposterolateral myocardial infarction; IPLMI
+IPMI | - | Inferoposterior myocardial infarction (disorder) | IMI | inferoposterior myocardial infarction; IPMI
+IPLMI | - | Inferoposterolateral myocardial infarction (disorder) | IMI | inferoposterolateral myocardial infarction; IPLMI
 
 # ---- other heart disorders and non-cardiac findings in the challenge tables
 BRU | 418818005 | Brugada syndrome (disorder) | DIS | brugada; Brugada pattern; BRU
@@ -187,10 +189,10 @@ QAB | 164917005 | Abnormal Q wave (finding) | ABQRS | qwave abnormal; Q wave abn
 RAB | 164921003 | R wave abnormal (finding) | ABQRS | r wave abnormal; abnormal R wave; RAb
 PRWP | 365413008 | Poor R wave progression (finding) | RAB | poor R wave Progression; poor R wave progression; PRWP
 FQRS | 164942001 | Fragmented QRS complex (finding) | ABQRS | fqrs wave; fragmented QRS; fQRS; FQRS
-LQRSV | 251146004 | Low QRS voltage (finding) | ABQRS | low qrs voltages; low QRS voltages in the frontal and horizontal leads; low voltage QRS; LQRSV; LVOLT
+LQRSV | 251146004 | Low QRS voltage (finding) | VOLTF | low qrs voltages; low QRS voltages in the frontal and horizontal leads; low voltage QRS; LQRSV; LVOLT
 LQRSV_CH | 251148003 | Low QRS voltage in chest leads (finding) | LQRSV | lower voltage QRS in chest lead; low precordial QRS voltage; LVQRSCL
 LQRSV_LI | 251147008 | Low QRS voltage in limb leads (finding) | LQRSV | lower voltage QRS in limb lead; low limb lead QRS voltage; LVQRSLL
-HVOLT | - | High QRS voltage (finding) | ABQRS | high QRS voltage; increased QRS voltage; HVOLT
+HVOLT | - | High QRS voltage (finding) | VOLTF | high QRS voltage; increased QRS voltage; HVOLT
 LVHV | 55827005 | Left ventricular high voltage (finding) | HVOLT | left ventricular high voltage; voltage criteria for left ventricular hypertrophy; voltage criteria (QRS) for left ventricular hypertrophy; LVHV; VCLVH
 LAD | 39732003 | Left axis deviation (finding) | AXF | left axis deviation; axis left shift; LAD
 RAD | 47665007 | Right axis deviation (finding) | AXF | right axis deviation; axis right shift; RAD
@@ -201,7 +203,7 @@ CCR | 251199005 | Counterclockwise rotation of heart (finding) | ROT | counterco
 CVCL | 61721007 | Clockwise or counterclockwise vectorcardiographic loop (finding) | QRSF | clockwise or counterclockwise vectorcardiographic loop; CVCL/CCVCL
 LQT | 111975006 | Prolonged QT interval (finding) | QTF | prolonged qt interval; long QT interval; long QT-interval; QT prolongation; QT interval extension; LQT; LNGQT; QTIE
 SQT | 77867006 | Short QT interval (finding) | QTF | decreased qt interval; short QT interval; SQT
-UAB | 164937009 | U wave abnormal (finding) | ECGF | u wave abnormal; abnormal U wave; prominent U wave; UAb
+UAB | 164937009 | U wave abnormal (finding) | UWF | u wave abnormal; abnormal U wave; prominent U wave; UAb
 
 # ---- ST-T findings
 STSEG | 164930006 | ST segment abnormality (finding) | STT | st interval abnormal; ST segment abnormal; STIAb

@@ -8,6 +8,12 @@ Subtypes link their own features; ``ckepe`` also inherits features from descenda
 """
 
 FEATURE_CONCEPT_TABLE = r"""
+# groups: features sit under these component groups, never under a dataset class concept,
+# so that a class's subtypes are diagnoses and its features are measurements
+VOLTF | - | QRS voltage finding (finding) | QRSF | QRS amplitude finding
+STF | - | ST segment finding (finding) | ECGF | ST segment measurement finding
+TWF | - | T wave finding (finding) | ECGF | T wave measurement finding
+UWF | - | U wave finding (finding) | ECGF | U wave measurement finding
 # rhythm
 F_SINUS_P | - | Sinus P wave before every QRS complex (finding) | RHYF PWF | sinus P waves; P wave before each QRS
 F_REG_RR | - | Regular RR intervals (finding) | RHYF | regular rhythm; regular RR interval
@@ -54,15 +60,15 @@ F_P_RETRO | - | Retrograde or absent P wave around the QRS complex (finding) | P
 F_P_NONCONDUCTED | - | P wave not followed by a QRS complex (finding) | PWF | non-conducted P wave; dropped QRS complex; blocked P wave
 F_P_MORE_THAN_QRS | - | More P waves than QRS complexes (finding) | PWF | atrial rate faster than ventricular rate
 F_P_MULTIFORM | - | Three or more P wave morphologies (finding) | PWF | changing P wave morphology; multiform P waves
-F_P_BROAD | - | P wave duration 120 ms or more (finding) | PPW | wide P wave; P wave of 120 ms or longer
+F_P_BROAD | - | P wave duration 120 ms or more (finding) | PWF | wide P wave; P wave of 120 ms or longer
 F_P_NOTCHED | - | Notched P wave in lead II (finding) | PWF | bifid P wave; P mitrale
 F_P_TERM_NEG_V1 | - | Deep broad terminal negative P wave in V1 (finding) | PWF | increased P terminal force in V1; negative terminal P wave in V1
-F_P_TALL_II | - | P wave amplitude above 0.25 mV in lead II (finding) | TPW | tall peaked P wave; P pulmonale
+F_P_TALL_II | - | P wave amplitude above 0.25 mV in lead II (finding) | PWF | tall peaked P wave; P pulmonale
 F_P_TALL_V1 | - | Initial positive P wave above 0.15 mV in V1 (finding) | PWF | tall initial P in V1
 # PR
-F_PR_GT200 | - | PR interval longer than 200 ms (finding) | LPR | PR interval over 200 ms; PR above 0.20 s
+F_PR_GT200 | - | PR interval longer than 200 ms (finding) | PRF | PR interval over 200 ms; PR above 0.20 s
 F_PR_NORMAL | - | PR interval 120 to 200 ms (finding) | PRF | normal PR interval
-F_PR_LT120 | - | PR interval shorter than 120 ms (finding) | SPRI | PR interval under 120 ms; short PR
+F_PR_LT120 | - | PR interval shorter than 120 ms (finding) | PRF | PR interval under 120 ms; short PR
 F_PR_PROGRESSIVE | - | Progressive PR prolongation before a non-conducted P wave (finding) | PRF | Wenckebach periodicity; progressive lengthening of PR interval
 F_PR_CONSTANT_DROP | - | Constant PR interval with sudden non-conducted P wave (finding) | PRF | fixed PR interval with dropped beat
 # QRS
@@ -72,7 +78,7 @@ F_QRS_110_119 | - | QRS duration 110 to 119 ms (finding) | QRSF | mildly prolong
 F_QRS_GT110 | - | QRS duration more than 110 ms (finding) | QRSF | prolonged QRS duration
 F_QRS_PREMATURE_WIDE | - | Premature wide QRS complex without preceding P wave (finding) | QRSF | premature bizarre QRS complex; wide premature complex
 F_QRS_PREMATURE_NARROW | - | Premature narrow QRS complex similar to the sinus QRS (finding) | QRSF | premature narrow complex
-F_RSR_V1 | - | rsR' or rSR' pattern in V1 or V2 (finding) | RAB | M-shaped QRS in V1; RSR prime in V1; rabbit ears in V1
+F_RSR_V1 | - | rsR' or rSR' pattern in V1 or V2 (finding) | QRSF | M-shaped QRS in V1; RSR prime in V1; rabbit ears in V1
 F_WIDE_S_LEFT | - | Wide S wave in leads I and V6 (finding) | QRSF | slurred S wave in I and V6; S wave longer than R wave in I and V6
 F_BROAD_R_LEFT | - | Broad notched or slurred R wave in I, aVL, V5 and V6 (finding) | QRSF | broad notched R wave in V5-V6; M-shaped R wave in lateral leads
 F_NO_Q_LEFT | - | Absent q waves in I, V5 and V6 (finding) | QRSF | loss of septal q waves
@@ -82,57 +88,57 @@ F_QR_AVL | - | qR pattern in aVL with rS pattern in II, III and aVF (finding) | 
 F_RPEAK_AVL | - | R wave peak time in aVL 45 ms or more (finding) | QRSF | delayed intrinsicoid deflection in aVL
 F_AXIS_90_180 | - | Frontal QRS axis between 90 and 180 degrees (finding) | AXF | rightward axis
 F_RS_I_QR_III | - | rS pattern in I and aVL with qR pattern in III and aVF (finding) | QRSF | rS in lateral limb leads with qR inferiorly
-F_AXIS_LT_M30 | - | Frontal QRS axis more negative than -30 degrees (finding) | LAD | QRS axis below -30 degrees
-F_AXIS_GT_90 | - | Frontal QRS axis more positive than +90 degrees (finding) | RAD | QRS axis over 90 degrees
+F_AXIS_LT_M30 | - | Frontal QRS axis more negative than -30 degrees (finding) | AXF | QRS axis below -30 degrees
+F_AXIS_GT_90 | - | Frontal QRS axis more positive than +90 degrees (finding) | AXF | QRS axis over 90 degrees
 F_AXIS_NORMAL | - | Frontal QRS axis between -30 and +90 degrees (finding) | AXF | normal QRS axis
-F_AXIS_INDET | - | QRS complexes equiphasic in all limb leads (finding) | ICA | isoelectric QRS in all limb leads; northwest axis
+F_AXIS_INDET | - | QRS complexes equiphasic in all limb leads (finding) | AXF | isoelectric QRS in all limb leads; northwest axis
 F_DELTA | - | Delta wave (finding) | QRSF | slurred initial QRS upstroke; pre-excitation wave
-F_Q_PATH | - | Pathological Q waves in two contiguous leads (finding) | QAB | pathological Q waves; infarct Q waves; QS complexes
+F_Q_PATH | - | Pathological Q waves in two contiguous leads (finding) | QRSF | pathological Q waves; infarct Q waves; QS complexes
 F_Q_SEPT | - | Pathological Q waves or QS complexes in V1 and V2 (finding) | F_Q_PATH | septal Q waves; QS in V1-V2
 F_Q_ANT | - | Pathological Q waves in V3 and V4 (finding) | F_Q_PATH | anterior Q waves; Q waves in V3-V4
 F_Q_LAT | - | Pathological Q waves in I, aVL, V5 and V6 (finding) | F_Q_PATH | lateral Q waves; Q waves in I and aVL
 F_Q_INF | - | Pathological Q waves in II, III and aVF (finding) | F_Q_PATH | inferior Q waves; Q waves in II, III, aVF
-F_R_POST | - | Broad tall R wave with R/S ratio 1 or more in V1 and V2 (finding) | RAB | tall R wave in V1-V2; posterior infarction mirror image
-F_SOKOLOW | - | Sokolow-Lyon index above 35 mm (finding) | LVHV | Sokolow-Lyon index > 35 mm; SV1 + RV5/V6 > 35 mm
-F_CORNELL | - | Cornell voltage above sex-specific limit (finding) | LVHV | Cornell voltage criterion; RaVL + SV3 increased
-F_RAVL | - | R wave in aVL above 11 mm (finding) | LVHV | tall R wave in aVL
-F_TALL_R_V1 | - | Dominant R wave in V1 (finding) | RAB | R/S ratio above 1 in V1; tall R wave in V1
+F_R_POST | - | Broad tall R wave with R/S ratio 1 or more in V1 and V2 (finding) | QRSF | tall R wave in V1-V2; posterior infarction mirror image
+F_SOKOLOW | - | Sokolow-Lyon index above 35 mm (finding) | VOLTF | Sokolow-Lyon index > 35 mm; SV1 + RV5/V6 > 35 mm
+F_CORNELL | - | Cornell voltage above sex-specific limit (finding) | VOLTF | Cornell voltage criterion; RaVL + SV3 increased
+F_RAVL | - | R wave in aVL above 11 mm (finding) | VOLTF | tall R wave in aVL
+F_TALL_R_V1 | - | Dominant R wave in V1 (finding) | VOLTF | R/S ratio above 1 in V1; tall R wave in V1
 F_DEEP_S_LEFT | - | Deep S waves in V5 and V6 (finding) | QRSF | R/S ratio below 1 in V5-V6; persistent S wave in lateral leads
-F_SEPTAL_Q_DEEP | - | Deep narrow Q waves in lateral or inferior leads (finding) | QAB | deep narrow septal Q waves
-F_FRAG | - | Additional R' wave or notching of the QRS in two contiguous leads (finding) | FQRS | notched QRS; RSR' without bundle branch block
-F_POOR_R | - | R wave 3 mm or less in V3 (finding) | PRWP | small R waves in V1-V3; failure of R wave progression
-F_TRANS_LATE | - | Precordial transition zone at V5 or V6 (finding) | CR | delayed transition zone
-F_TRANS_EARLY | - | Precordial transition zone at V1 or V2 (finding) | CCR | early transition zone
-F_LOWV_LIMB | - | QRS amplitude 0.5 mV or less in every limb lead (finding) | LQRSV_LI | limb lead QRS amplitude under 5 mm
-F_LOWV_CHEST | - | QRS amplitude 1.0 mV or less in every precordial lead (finding) | LQRSV_CH | precordial QRS amplitude under 10 mm
-F_HIGH_QRS | - | QRS amplitude above the normal limits for age and sex (finding) | HVOLT | increased QRS amplitude; tall QRS complexes
-F_QRS_ABN | - | Abnormal QRS duration, amplitude or morphology (finding) | ABQRS | QRS morphology abnormality
-F_VECTOR_LOOP | - | Abnormal direction of inscription of the QRS vector loop (finding) | CVCL | reversed QRS loop rotation
+F_SEPTAL_Q_DEEP | - | Deep narrow Q waves in lateral or inferior leads (finding) | QRSF | deep narrow septal Q waves
+F_FRAG | - | Additional R' wave or notching of the QRS in two contiguous leads (finding) | QRSF | notched QRS; RSR' without bundle branch block
+F_POOR_R | - | R wave 3 mm or less in V3 (finding) | QRSF | small R waves in V1-V3; failure of R wave progression
+F_TRANS_LATE | - | Precordial transition zone at V5 or V6 (finding) | QRSF | delayed transition zone
+F_TRANS_EARLY | - | Precordial transition zone at V1 or V2 (finding) | QRSF | early transition zone
+F_LOWV_LIMB | - | QRS amplitude 0.5 mV or less in every limb lead (finding) | VOLTF | limb lead QRS amplitude under 5 mm
+F_LOWV_CHEST | - | QRS amplitude 1.0 mV or less in every precordial lead (finding) | VOLTF | precordial QRS amplitude under 10 mm
+F_HIGH_QRS | - | QRS amplitude above the normal limits for age and sex (finding) | VOLTF | increased QRS amplitude; tall QRS complexes
+F_QRS_ABN | - | Abnormal QRS duration, amplitude or morphology (finding) | QRSF | QRS morphology abnormality
+F_VECTOR_LOOP | - | Abnormal direction of inscription of the QRS vector loop (finding) | QRSF | reversed QRS loop rotation
 # ST segment and T wave
-F_ST_DEP | - | Horizontal or downsloping ST depression of 0.5 mm or more (finding) | STD | horizontal ST depression; downsloping ST depression
-F_ST_ELEV | - | ST elevation at the J point in two contiguous leads (finding) | STE | J point elevation; ST segment elevation in contiguous leads
-F_ST_MINOR | - | Minor ST deviation below diagnostic thresholds (finding) | NST | slight ST depression; minor ST changes
-F_STT_SECONDARY | - | Secondary ST-T changes discordant to the main QRS deflection (finding) | STT | discordant ST-T changes; secondary repolarization abnormality
-F_ST_SAGGING | - | Sagging scooped ST depression (finding) | STD | scooped ST segment; reverse tick ST depression
-F_ST_PERSISTENT | - | Persistent ST elevation with Q waves long after infarction (finding) | STE | persistent ST elevation
-F_J_NOTCH | - | J point elevation with terminal QRS notching or slurring (finding) | STT | J wave; terminal QRS notch; slurred QRS downstroke
-F_COVED_ST | - | Coved ST elevation of 2 mm or more with negative T wave in V1 or V2 (finding) | STE | type 1 Brugada pattern; coved ST elevation in right precordial leads
-F_T_INV | - | Negative T wave in leads with dominant R wave (finding) | TINV | T wave inversion in leads with upright QRS
-F_T_DEEP_SYM | - | Symmetrical T wave inversion of 1 mm or more in two contiguous leads (finding) | TINV | symmetric deep T inversion; ischemic T waves
-F_T_FLAT | - | Flat or low-amplitude T wave of 0.1 mV or less (finding) | TAB | flat T wave; low T wave
-F_T_MINOR | - | Minor T wave flattening or inversion without specific cause (finding) | TAB | slight T wave changes
-F_T_TALL | - | Tall T waves above normal amplitude limits (finding) | HTV | T waves above normal amplitude; prominent T waves
-F_T_PEAKED | - | Tall narrow peaked T waves (finding) | HTV | tented T waves
-F_STRAIN | - | Downsloping ST depression with asymmetric T inversion in V5 and V6 (finding) | STT | strain pattern; repolarization abnormality of hypertrophy
-F_STT_ANT | - | Ischaemic ST depression or T inversion in V3 and V4 (finding) | STT | anterior ST-T changes
-F_STT_SEPT | - | Ischaemic ST depression or T inversion in V1 and V2 (finding) | STT | septal ST-T changes
-F_STT_LAT | - | Ischaemic ST depression or T inversion in I, aVL, V5 and V6 (finding) | STT | lateral ST-T changes
-F_STT_INF | - | Ischaemic ST depression or T inversion in II, III and aVF (finding) | STT | inferior ST-T changes
+F_ST_DEP | - | Horizontal or downsloping ST depression of 0.5 mm or more (finding) | STF | horizontal ST depression; downsloping ST depression
+F_ST_ELEV | - | ST elevation at the J point in two contiguous leads (finding) | STF | J point elevation; ST segment elevation in contiguous leads
+F_ST_MINOR | - | Minor ST deviation below diagnostic thresholds (finding) | STF | slight ST depression; minor ST changes
+F_STT_SECONDARY | - | Secondary ST-T changes discordant to the main QRS deflection (finding) | STF | discordant ST-T changes; secondary repolarization abnormality
+F_ST_SAGGING | - | Sagging scooped ST depression (finding) | STF | scooped ST segment; reverse tick ST depression
+F_ST_PERSISTENT | - | Persistent ST elevation with Q waves long after infarction (finding) | STF | persistent ST elevation
+F_J_NOTCH | - | J point elevation with terminal QRS notching or slurring (finding) | STF | J wave; terminal QRS notch; slurred QRS downstroke
+F_COVED_ST | - | Coved ST elevation of 2 mm or more with negative T wave in V1 or V2 (finding) | STF | type 1 Brugada pattern; coved ST elevation in right precordial leads
+F_T_INV | - | Negative T wave in leads with dominant R wave (finding) | TWF | T wave inversion in leads with upright QRS
+F_T_DEEP_SYM | - | Symmetrical T wave inversion of 1 mm or more in two contiguous leads (finding) | TWF | symmetric deep T inversion; ischemic T waves
+F_T_FLAT | - | Flat or low-amplitude T wave of 0.1 mV or less (finding) | TWF | flat T wave; low T wave
+F_T_MINOR | - | Minor T wave flattening or inversion without specific cause (finding) | TWF | slight T wave changes
+F_T_TALL | - | Tall T waves above normal amplitude limits (finding) | TWF | T waves above normal amplitude; prominent T waves
+F_T_PEAKED | - | Tall narrow peaked T waves (finding) | TWF | tented T waves
+F_STRAIN | - | Downsloping ST depression with asymmetric T inversion in V5 and V6 (finding) | STF | strain pattern; repolarization abnormality of hypertrophy
+F_STT_ANT | - | Ischaemic ST depression or T inversion in V3 and V4 (finding) | STF | anterior ST-T changes
+F_STT_SEPT | - | Ischaemic ST depression or T inversion in V1 and V2 (finding) | STF | septal ST-T changes
+F_STT_LAT | - | Ischaemic ST depression or T inversion in I, aVL, V5 and V6 (finding) | STF | lateral ST-T changes
+F_STT_INF | - | Ischaemic ST depression or T inversion in II, III and aVF (finding) | STF | inferior ST-T changes
 # QT and U
-F_QTC_LONG | - | QTc 450 ms or more in men or 460 ms or more in women (finding) | LQT | prolonged QTc; long corrected QT
-F_QTC_SHORT | - | QTc 390 ms or less (finding) | SQT | short QTc; shortened corrected QT
+F_QTC_LONG | - | QTc 450 ms or more in men or 460 ms or more in women (finding) | QTF | prolonged QTc; long corrected QT
+F_QTC_SHORT | - | QTc 390 ms or less (finding) | QTF | short QTc; shortened corrected QT
 F_QTC_NORMAL | - | QTc within normal limits (finding) | QTF | normal QTc
-F_U_PROMINENT | - | Prominent or inverted U wave (finding) | UAB | U wave larger than T wave; inverted U wave
+F_U_PROMINENT | - | Prominent or inverted U wave (finding) | UWF | U wave larger than T wave; inverted U wave
 # technical
 F_LEAD_I_INV | - | Inverted P, QRS and T waves in lead I (finding) | TECH | negative complexes in lead I; global negativity in lead I
 """
@@ -149,13 +155,13 @@ SR | F_SINUS_P | p_wave | P wave upright in I, II, aVF and before every QRS with
 SR | F_RATE_NORMAL | rate | rate 60-100 /min | S23
 SR | F_REG_RR | rhythm | regular PP and RR intervals | S23
 SB | F_SINUS_P | p_wave | sinus P waves before every QRS | S23
-SB | F_RATE_LT60 | rate | sinus rate < 60 /min | S13
+SB | F_RATE_LT60 | rate | sinus rate < 60 /min (the 2018 ACC/AHA/HRS guideline uses < 50 /min) | S23
 SB | F_REG_RR | rhythm | regular rhythm | S23
 STACH | F_SINUS_P | p_wave | sinus P waves before every QRS | S23
 STACH | F_RATE_GT100 | rate | sinus rate > 100 /min | S12
 STACH | F_REG_RR | rhythm | regular rhythm | S23
 SARR | F_SINUS_P | p_wave | sinus P waves of constant morphology | S23
-SARR | F_PP_VAR | rhythm | PP interval varies by > 120 ms, often with respiration | S23
+SARR | F_PP_VAR | rhythm | PP intervals vary (by > 120 ms), typically with respiration | S23
 SARR | F_RATE_NORMAL | rate | rate usually 60-100 /min | S23
 SND | F_RATE_LT60 | rate | inappropriately slow sinus rate | S13
 SND | F_PAUSE_NO_P | rhythm | sinus pauses or arrest | S13
@@ -165,7 +171,7 @@ BTS | F_RATE_LT60 | rate | episodes of sinus bradycardia or pauses | S13
 BTS | F_RATE_GT100 | rate | alternating with atrial tachyarrhythmias | S13
 SAB | F_PAUSE_MULT | rhythm | dropped P-QRS-T with pause a multiple of the PP interval | S13
 ARR | F_REG_RR | rhythm | abnormal rate, regularity or origin of the rhythm | S05
-BRADY | F_RATE_LT60 | rate | ventricular rate < 60 /min | S13
+BRADY | F_RATE_LT60 | rate | ventricular rate < 60 /min | S23
 TACHY | F_RATE_GT100 | rate | heart rate > 100 /min | S12
 SVARR | F_P_ECTOPIC | p_wave | abnormal atrial activity or ectopic P waves | S12
 SVARR | F_QRS_LT120 | qrs | narrow QRS (< 120 ms) unless aberrant conduction | S12
@@ -500,10 +506,10 @@ ERE | F_J_NOTCH | st | J point elevation >= 0.1 mV with notching or slurring of 
 ERE | F_ST_ELEV | st | concave ST elevation | S18
 ANEUR | F_ST_PERSISTENT | st | persistent ST elevation weeks after infarction | S09
 ANEUR | F_Q_PATH | qrs | Q waves or QS in the same leads | S09
-EL | F_T_PEAKED | t | peaked T waves (hyperkalaemia) | S07
-EL | F_U_PROMINENT | t | prominent U waves (hypokalaemia) | S07
-EL | F_QTC_LONG | qt | QT prolongation (hypocalcaemia, drugs) | S07
-DIG | F_ST_SAGGING | st | sagging (scooped) ST depression | S07
-DIG | F_QTC_SHORT | qt | shortened QT interval | S07
-DIG | F_T_FLAT | t | flattened or inverted T waves | S07
+EL | F_T_PEAKED | t | peaked T waves (hyperkalaemia) | S23
+EL | F_U_PROMINENT | t | prominent U waves (hypokalaemia) | S23
+EL | F_QTC_LONG | qt | QT prolongation (hypocalcaemia, drugs) | S23
+DIG | F_ST_SAGGING | st | sagging (scooped) ST depression | S23
+DIG | F_QTC_SHORT | qt | shortened QT interval | S23
+DIG | F_T_FLAT | t | flattened or inverted T waves | S23
 """

@@ -125,6 +125,10 @@ def _run_jobs(
     bar = tqdm(total=len(todo), desc=f"prepare {source.dataset}", unit="rec", disable=not progress)
     pool = None
     if workers > 1:
+        if source.loader == "synthetic":  # build the template bank once; forked workers share it
+            from merl_core.data.synthetic import TEMPLATE_SEED, beat_templates
+
+            beat_templates(TEMPLATE_SEED)
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         pool = ctx.Pool(workers)
         results = pool.imap_unordered(_work, jobs, chunksize=8)

@@ -1,11 +1,11 @@
 """Preprocessing to the model input: 12 canonical leads × 5000 samples at 500 Hz.
 
 Steps (each a field of :class:`PreprocessConfig`, recorded in every cache manifest):
-resample to ``fs``; crop or pad to ``length`` (``crop="start"``: the first ``length``
+resample to ``fs``; crop to ``length`` (``crop="start"``: the first ``length``
 samples; ``crop="first2500"``: upstream's CPSC2018 choice, the first 2500 samples then zeros);
 NaN/inf filled from neighbours (linear interpolation, as upstream's MIMIC pipeline);
 per-record normalisation (``minmax`` to [0, 1] over all leads, upstream's default;
-``zscore`` per lead; ``none``).
+``zscore`` per lead; ``none``) of the cropped signal; then zero padding to ``length``.
 """
 
 from __future__ import annotations
@@ -112,5 +112,6 @@ def preprocess(x: np.ndarray, fs: float, cfg: PreprocessConfig) -> np.ndarray:
     if float(np.ptp(x)) == 0.0:
         raise BadRecordError("record is constant (all zero)")
     x = resample(x, fs, cfg.fs)
-    x = crop_pad(x, cfg.length, cfg.crop)
-    return normalize(x, cfg.normalize).astype(np.float32)
+    keep = min(cfg.length, 2500) if cfg.crop == "first2500" else cfg.length
+    x = normalize(x[:, :keep], cfg.normalize)  # statistics of the signal, not of the padding
+    return crop_pad(x, cfg.length, cfg.crop).astype(np.float32)

@@ -63,6 +63,31 @@ def source_hash(stem: str) -> str:
     return h.hexdigest()
 
 
+_BYTES = {"8": 1.0, "16": 2.0, "24": 3.0, "32": 4.0, "61": 2.0, "80": 1.0, "160": 2.0,
+          "212": 1.5, "310": 4 / 3, "311": 4 / 3}  # fmt: skip
+
+
+def _check_sizes(header: Any, folder: Path) -> None:
+    """Raise when a data file is shorter than its header says (a truncated download)."""
+    if not header.sig_len or not header.file_name:
+        return
+    per_file: dict[str, list[int]] = {}
+    for j, name in enumerate(header.file_name):
+        per_file.setdefault(name, []).append(j)
+    for name, sigs in per_file.items():
+        path = folder / name
+        if not path.exists():
+            raise BadRecordError(f"missing file ({path})")
+        width = _BYTES.get(str(header.fmt[sigs[0]]))
+        if width is None:
+            continue
+        offset = (header.byte_offset or [0] * header.n_sig)[sigs[0]] or 0
+        need = int(offset + header.sig_len * len(sigs) * width)
+        have = path.stat().st_size
+        if have < need:
+            raise BadRecordError(f"truncated data file {name}: {have} of {need} bytes")
+
+
 def read_wfdb(stem: str) -> tuple[np.ndarray, float]:
     """Read a WFDB record (``.dat`` or Challenge ``.mat``) → ((12, samples), fs).
 
@@ -75,7 +100,10 @@ def read_wfdb(stem: str) -> tuple[np.ndarray, float]:
         raise BadRecordError(f"{stem}.hea: file not found")
     try:
         header = wfdb.rdheader(stem)
+        _check_sizes(header, Path(stem).parent)
         rec = wfdb.rdrecord(stem, physical=True)
+    except BadRecordError:
+        raise
     except FileNotFoundError as exc:
         raise BadRecordError(f"missing file ({exc.filename or exc})") from exc
     except Exception as exc:  # wfdb raises many types for a broken header or data file

@@ -40,7 +40,8 @@ class MERLModel(nn.Module):
             self.text = TextEncoder(
                 t["model"], embed_dim=cfg.embed_dim, pooling=t["pooling"],
                 max_length=t["max_length"], pad_to_max=t["pad_to_max"],
-                freeze_layers=t["freeze_layers"], load_weights=load_text_weights,
+                freeze_layers=t["freeze_layers"], freeze_embeddings=t["freeze_embeddings"],
+                load_weights=load_text_weights,
             )  # fmt: skip
         # Fixed temperature, as upstream (not learned).
         self.register_buffer("logit_scale", torch.tensor(1.0 / cfg.temperature), persistent=False)

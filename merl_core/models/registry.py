@@ -18,6 +18,7 @@ TEXT_DEFAULTS: dict[str, Any] = {
     "max_length": 256,
     "pad_to_max": False,
     "freeze_layers": 6,
+    "freeze_embeddings": False,  # upstream freezes encoder layers only
 }
 ECG_FAMILIES = ("resnet1d", "vit1d")
 _TOP_KEYS = ("embed_dim", "in_leads", "num_samples", "drop_rate", "temperature")

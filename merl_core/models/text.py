@@ -42,6 +42,7 @@ class TextEncoder(nn.Module):
         max_length: int = 256,
         pad_to_max: bool = False,
         freeze_layers: int = 6,
+        freeze_embeddings: bool = False,
         load_weights: bool = True,
     ) -> None:
         super().__init__()
@@ -68,6 +69,9 @@ class TextEncoder(nn.Module):
             nn.Linear(hidden, embed_dim), nn.GELU(), nn.Linear(embed_dim, embed_dim)
         )
         self.frozen_layers = self._freeze(freeze_layers)
+        emb = getattr(self.backbone, "embeddings", None)
+        if freeze_embeddings and emb is not None:
+            emb.requires_grad_(False)
         log.info("text encoder %s: %s pooling, %d layers frozen", self.model_name, pooling,
                  self.frozen_layers)  # fmt: skip
 

@@ -66,3 +66,44 @@ def test_ptbxl_all_statements(bundled_knowledge: Path, tmp_path: Path) -> None:
     assert all(c.description and c.concept_ids for c in ps.classes)
     res = runner.invoke(app, ["audit", "--hallucination-check", str(out)])
     assert res.exit_code == 0, res.output
+
+
+def test_audit_flags_defects_in_a_real_flat_file(bundled_knowledge: Path, tmp_path: Path
+                                                 ) -> None:
+    flat = {
+        "AFIB": "atrial fibrillation; subtypes: sinus bradycardia",           # not a descendant
+        "1AVB": "first degree av block, giant flaming p waves",               # unknown term
+        "NORM": "Sure, here is the prompt: normal ecg",                       # chat text
+        "PAC": "premature atrial contraction; ecg features: atrial fibrillation",  # other label
+        "STD": "st depression; ecg features: inferior st-t changes, inferior st-t changes",
+        "VPC": "premature ventricular contraction",
+    }
+    f = tmp_path / "icbeb_prompts.json"
+    f.write_text(json.dumps(flat))
+    report = tmp_path / "r.json"
+    res = runner.invoke(app, ["audit", "--hallucination-check", str(f), "--json", str(report)])
+    assert res.exit_code == 1, res.output
+    got = {(x["label"], x["code"]) for x in json.loads(report.read_text())["findings"]}
+    assert got == {("AFIB", "not_descendant"), ("1AVB", "unknown_term"), ("NORM", "chat_text"),
+                   ("PAC", "other_label"), ("STD", "duplicate")}
+
+
+def test_pymedtermino_backend_gives_the_same_prompt_set(bundled_knowledge: Path,
+                                                        tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from ckepe.terminology import build_pymedtermino_db
+
+    build_pymedtermino_db(bundled_knowledge / "terminology", tmp_path / "pmt")
+    rf2 = tmp_path / "rf2.json"
+    assert runner.invoke(app, ["build-prompts", "--dataset", "cpsc2018", "--out", str(rf2)]
+                         ).exit_code == 0
+    pmt = tmp_path / "pmt.json"
+    # pymedtermino opens its database at import time: a fresh interpreter
+    subprocess.run([sys.executable, "-c", "from ckepe.cli import app; app()", "build-prompts",
+                    "--dataset", "cpsc2018", "--terminology", f"pymedtermino:{tmp_path / 'pmt'}",
+                    "--out", str(pmt)], check=True, capture_output=True, timeout=120)
+    a, b = read_prompt_set(rf2), read_prompt_set(pmt)
+    assert b.terminology.source.startswith("pymedtermino:")
+    assert a.prompt_set_version == b.prompt_set_version

@@ -36,6 +36,9 @@ def _ps(desc: str = "atrial fibrillation; ecg features: absent p waves",
 
 def test_round_trip_and_version(tmp_path: Path) -> None:
     path = write_prompt_set(_ps(), tmp_path / "csn.json")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's private 0600
     back = read_prompt_set(path)
     assert back.prompt_set_version == _ps().content_hash() != ""
     assert back.classes[0].phrases[1].origin == "llm"

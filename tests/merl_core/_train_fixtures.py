@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 # A small encoder for tests whose subject is not the architecture (DDP, resume, checkpoints).
-TINY = {"width": 64, "depth": 1, "heads": 1, "mlp_dim": 128}
+# Frozen word embeddings keep its checkpoints small (11.7M MiniLM embedding weights + Adam).
+TINY = {"width": 64, "depth": 1, "heads": 1, "mlp_dim": 128, "text_freeze_embeddings": True}
 
 
 @pytest.fixture(scope="session")

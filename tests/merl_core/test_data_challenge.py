@@ -79,8 +79,40 @@ def test_rebuilt_csn_differs_exactly_where_substring_matching_misfires(splits_ro
 
 
 def test_check_splits_cli(splits_root: Path) -> None:
-    res = CliRunner().invoke(app, ["check-splits", str(splits_root / "chapman" / "chapman_val.csv")])
+    val = splits_root / "chapman" / "chapman_val.csv"
+    res = CliRunner().invoke(app, ["check-splits", str(val)])
     assert res.exit_code == 0, res.output
     assert "AFIB" in res.output and "classes differ" in res.output
     bad = CliRunner().invoke(app, ["check-splits", str(splits_root / "icbeb" / "icbeb_val.csv")])
     assert bad.exit_code == 1 and "diagnose" in bad.output
+
+
+def test_prepare_with_split_file_cli(
+    challenge_root: Path, splits_root: Path, tmp_path: Path
+) -> None:
+    from merl_core.data.cache import ECGCache
+
+    split = splits_root / "chapman" / "chapman_train.csv"
+    args = ["prepare", "csn", "--root", str(challenge_root / "ChapmanShaoxing_Ningbo"),
+            "--split-file", str(split), "--no-progress", "--out"]  # fmt: skip
+    for mode in ("published", "rebuilt"):
+        res = CliRunner().invoke(app, [*args, str(tmp_path / mode), "--labels", mode])
+        assert res.exit_code == 0, res.output
+    pub, reb = ECGCache(tmp_path / "published"), ECGCache(tmp_path / "rebuilt")
+    assert pub.ids == reb.ids and len(pub.ids) >= 3
+    assert pub.meta["counts"]["missing"] > 16000  # split rows not in the sample: reported
+    assert pub.meta["params"]["labels"] == "published"
+    assert reb.meta["params"]["labels"] == "rebuilt"
+    assert pub.fingerprint != reb.fingerprint
+    i = pub.ids.index("JS00007")  # diagnose "AFIB,TWC": published AF (substring), rebuilt not
+    j = pub.label_names.index("AF")
+    assert pub.labels[i, j] == 1 and reb.labels[i, j] == 0
+    # upstream's CPSC2018 option: first 2500 samples, then zeros
+    res = CliRunner().invoke(app, ["prepare", "cpsc2018", "--root",
+                                   str(challenge_root / "CPSC_CPSC-Extra"), "--crop", "first2500",
+                                   "--no-progress", "--out", str(tmp_path / "cpsc")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    cpsc = ECGCache(tmp_path / "cpsc")
+    assert cpsc.meta["preprocessing"]["crop"] == "first2500"
+    assert (cpsc.signals[:, :, 2500:] == 0).all() and cpsc.signals[:, :, :2500].std() > 0
+    assert cpsc.label_names[:3] == ["AFIB", "VPC", "NORM"]

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from merl_core.cli import app
 
-pytestmark = pytest.mark.data
+pytestmark = [pytest.mark.data, pytest.mark.slow]  # module set-up trains a model (~30 s)
 runner = CliRunner()
 
 SUPER = ("NORM", "MI", "STTC", "CD", "HYP")

@@ -127,6 +127,7 @@ def test_threshold_comes_from_val_only() -> None:
     assert np.allclose(out.scores, zeroshot_scores(torch.tensor(sig[40:, :3, 0]), clf).numpy())
 
 
+@pytest.mark.data
 def test_split_files_match_cache_by_id_and_read_labels_by_name(
     tmp_path: Path, splits_root: Path
 ) -> None:

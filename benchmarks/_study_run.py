@@ -1,0 +1,241 @@
+"""Study run stages: pretraining per report variant and seed, zero-shot and linear-probe arms.
+
+One seed's results are written to ``<out>/seed<S>/results.json`` as soon as they are complete,
+so an interrupted full run keeps every finished seed and a rerun continues from there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from _study_setup import PROMPT_ARMS, REPORT_VARIANTS, TASKS, StudyConfig
+
+log = logging.getLogger("study")
+
+ENCODERS = tuple(f"merl-{v}" for v in REPORT_VARIANTS) + ("random-init",)
+
+
+def _atomic_json(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(obj, indent=1, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ----------------------------------------------------------------------------- pretraining
+def pretrain(cfg: StudyConfig, cache: Path, variant: str, seed: int) -> dict[str, Any]:
+    """Pretrain one encoder (reused when the run folder already holds its final summary)."""
+    from merl_core.config import PretrainConfig
+    from merl_core.pretrain import train
+
+    out = cfg.out / "pretrain" / f"{variant}-seed{seed}"
+    done = out / "study_summary.json"
+    if done.exists():
+        summary = json.loads(done.read_text(encoding="utf-8"))
+        if summary.get("config_key") == _pretrain_key(cfg, cache):
+            log.info("pretrain %s seed %d: reused %s", variant, seed, summary["checkpoint"])
+            return summary
+    key_file = out / "study_key.txt"
+    key = _pretrain_key(cfg, cache)
+    if out.exists() and (not key_file.exists() or key_file.read_text() != key):
+        shutil.rmtree(out)  # another configuration's run: never resume from it
+    out.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(key)
+    pcfg = PretrainConfig(
+        model=cfg.model, cache=cache, out=out, epochs=cfg.epochs, max_steps=cfg.max_steps,
+        batch_size=cfg.batch_size, lr=cfg.lr, warmup_steps=cfg.warmup_steps, seed=seed,
+        tensorboard=False, progress=True, precision="auto", resume="auto", log_every=1,
+    )  # fmt: skip
+    t0 = time.perf_counter()
+    result = train(pcfg)
+    seconds = time.perf_counter() - t0
+    steps_run = result["steps"] - result["start_step"]
+    summary = {
+        "variant": variant, "seed": seed, "checkpoint": result["checkpoint"],
+        "steps": result["steps"], "batch_size": cfg.batch_size, "seconds": round(seconds, 1),
+        "pairs_per_s": round(steps_run * cfg.batch_size / max(seconds, 1e-9), 2),
+        "final_loss": result["final"].get("loss"), "config_key": key,
+        "first_loss": _first_loss(out),
+    }  # fmt: skip
+    _atomic_json(done, summary)
+    return summary
+
+
+def _pretrain_key(cfg: StudyConfig, cache: Path) -> str:
+    from merl_core.data.cache import ECGCache
+
+    parts = [cfg.model, cfg.batch_size, cfg.epochs, cfg.max_steps, cfg.lr, cfg.warmup_steps,
+             ECGCache(cache).fingerprint]  # fmt: skip
+    return "|".join(str(p) for p in parts)
+
+
+def _first_loss(run: Path) -> float | None:
+    try:
+        with open(run / "metrics.jsonl", encoding="utf-8") as fh:
+            return float(json.loads(fh.readline())["loss"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+# ----------------------------------------------------------------------------- evaluation data
+def task_splits(cfg: StudyConfig, caches: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per task: train rows (train cache), val and test rows (eval cache), label columns by name."""
+    from merl_core.evalsets import EvalSplit, read_split_file, select_split
+
+    out: dict[str, dict[str, Any]] = {}
+    for task in TASKS:
+        parts = {}
+        for part, cache in (("train", caches["train-de"]), ("val", caches["eval"]),
+                            ("test", caches["eval"])):  # fmt: skip
+            parts[part] = select_split(cache.ids, None, None,
+                                       read_split_file(cfg.split_file(task, part)))  # fmt: skip
+        names = parts["test"].label_names
+        for part in ("train", "val"):  # the published sub-class train file permutes columns
+            sp = parts[part]
+            if sp.label_names != names:
+                cols = [sp.label_names.index(n) for n in names]
+                parts[part] = EvalSplit(sp.indices, sp.labels[:, cols], names, sp.info)
+        out[task] = parts
+    return out
+
+
+def class_counts(splits: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Per task and class: positives in train/val/test and whether the test AUC is evaluable."""
+    out: dict[str, Any] = {}
+    for task, parts in splits.items():
+        test = parts["test"]
+        rows = []
+        for j, name in enumerate(test.label_names):
+            pos = {p: int(np.nansum(parts[p].labels[:, j] == 1)) for p in parts}
+            n_test = int(np.sum(~np.isnan(test.labels[:, j])))
+            rows.append({"label": name, "train": pos["train"], "val": pos["val"],
+                         "test": pos["test"],
+                         "evaluable": 0 < pos["test"] < n_test})  # fmt: skip
+        out[task] = {"n": {p: len(parts[p].indices) for p in parts}, "classes": rows}
+    return out
+
+
+# ----------------------------------------------------------------------------- one seed
+def _encoders(cfg: StudyConfig, ckpts: dict[str, str], seed: int) -> dict[str, Any]:
+    from merl_core.checkpoint import load_model
+    from merl_core.models import create_model
+
+    models = {f"merl-{v}": load_model(ckpts[v]).eval() for v in REPORT_VARIANTS}
+    # The pretraining starting point of this seed: random ECG encoder and projections, the
+    # text backbone with its pretrained weights (so zero-shot measures what pretraining adds).
+    torch.manual_seed(seed)
+    models["random-init"] = create_model(cfg.model).eval()
+    return models
+
+
+def _auc_record(res: Any) -> dict[str, Any]:
+    r = res.result
+    rec: dict[str, Any] = {
+        "macro_auc": r.macro_auc, "macro_auc_ci": list(r.macro_auc_ci) if r.macro_auc_ci else None,
+        "macro_f1": r.macro_f1, "n_records": r.n_records,
+        "evaluable": [c.label for c in r.classes if c.status == "ok"],
+        "per_class_auc": {c.label: c.auc for c in r.classes if c.auc is not None},
+    }  # fmt: skip
+    if r.macro_auc is None:
+        rec["reason"] = "no test class with both positives and negatives"
+    return rec
+
+
+def _zeroshot_arms(cfg: StudyConfig, model: Any, cache: Any, bank: Any, splits: dict[str, Any],
+                   prompts: dict[str, Any], seed: int) -> dict[str, Any]:  # fmt: skip
+    from merl_core.eval_run import zeroshot_on_cache
+    from merl_core.prompts import read_prompts
+
+    term = read_prompts(prompts["term"])
+    llm = read_prompts(prompts["llm"]) if prompts.get("llm") else None
+    arms = {"names": (term, "name"), "ckepe-term": (term, "description"),
+            "ckepe-llm-desc": (llm, "description"), "ckepe-llm-phrases": (llm, "phrases")}
+    out: dict[str, Any] = {}
+    for task in TASKS:
+        for arm in PROMPT_ARMS:
+            table, mode = arms[arm]
+            if table is None or (arm.startswith("ckepe-llm") and task not in prompts["llm_tasks"]):
+                why = prompts.get("llm_reason") or (
+                    f"--quick: local-LLM prompts built for {', '.join(prompts['llm_tasks'])} only")
+                out[f"{task}/{arm}"] = {"macro_auc": None, "reason": why}
+                continue
+            res = zeroshot_on_cache(
+                model, cache, table, name=f"ptbxl-{task}", test=splits[task]["test"],
+                val=splits[task]["val"], prompt_mode=mode, n_bootstrap=cfg.n_bootstrap,
+                seed=seed, batch_size=cfg.eval_batch, device="cpu", bank=bank,
+            )  # fmt: skip
+            out[f"{task}/{arm}"] = _auc_record(res)
+    return out
+
+
+def _probe_arms(cfg: StudyConfig, banks: dict[str, Any], splits: dict[str, Any],
+                seed: int) -> dict[str, Any]:  # fmt: skip
+    from merl_core.probe import run_probe
+    from merl_core.report import TaskOutput
+
+    out: dict[str, Any] = {}
+    for task in TASKS:
+        parts = splits[task]
+        feats = {"train": banks["train-de"].get(parts["train"].indices, progress=False),
+                 "val": banks["eval"].get(parts["val"].indices, progress=False),
+                 "test": banks["eval"].get(parts["test"].indices, progress=False)}  # fmt: skip
+        labels = {p: parts[p].labels for p in parts}
+        for ratio in cfg.probe_ratios:
+            key = f"{task}/probe-{ratio * 100:g}%"
+            res, s_test, fit = run_probe(feats, labels, parts["test"].label_names, ratio=ratio,
+                                         seed=seed, n_bootstrap=cfg.n_bootstrap,
+                                         epochs=cfg.probe_epochs)  # fmt: skip
+            rec = _auc_record(TaskOutput(key, res, labels["test"], s_test))
+            rec["probe"] = fit
+            out[key] = rec
+    return out
+
+
+def run_seed(cfg: StudyConfig, seed: int, cache_paths: dict[str, Path],
+             prompts: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """Pretrain both variants and evaluate every arm for one seed (reused when done)."""
+    from merl_core.data.cache import ECGCache
+    from merl_core.zeroshot import FeatureBank
+
+    path = cfg.out / f"seed{seed}" / "results.json"
+    key = {"config": {k: v for k, v in cfg.to_dict().items() if k not in ("seeds", "results_dir")},
+           "prompts": {k: str(v) for k, v in prompts.items()}}  # fmt: skip
+    if path.exists():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if old.get("key") == json.loads(json.dumps(key, default=str)):
+            log.info("seed %d: results reused from %s", seed, path)
+            return old
+    t0 = time.perf_counter()
+    pre = {v: pretrain(cfg, cache_paths[f"train-{v}"], v, seed) for v in REPORT_VARIANTS}
+    t_pre = time.perf_counter() - t0
+    caches = {k: ECGCache(p) for k, p in cache_paths.items()}
+    splits = task_splits(cfg, caches)
+    models = _encoders(cfg, {v: pre[v]["checkpoint"] for v in REPORT_VARIANTS}, seed)
+    arms: dict[str, Any] = {}
+    for enc, model in models.items():
+        log.info("seed %d: evaluating %s", seed, enc)
+        # Unnormalised features serve both: zero-shot scoring normalises them itself.
+        banks = {name: FeatureBank(model, caches[name].signals, batch_size=cfg.eval_batch,
+                                   normalize=False) for name in ("train-de", "eval")}  # fmt: skip
+        zs = _zeroshot_arms(cfg, model, caches["eval"], banks["eval"], splits, prompts, seed)
+        for k, v in {**zs, **_probe_arms(cfg, banks, splits, seed)}.items():
+            arms[f"{enc}/{k}"] = v
+    result = {"seed": seed, "key": key, "pretrain": pre, "arms": arms,
+              "seconds": {"pretrain": round(t_pre, 1),
+                          "evaluate": round(time.perf_counter() - t0 - t_pre, 1)}}  # fmt: skip
+    _atomic_json(path, result)
+    return json.loads(json.dumps(result, default=str))
+
+
+def finite(x: Any) -> bool:
+    """A real number (not None, not NaN)."""
+    return isinstance(x, int | float) and not math.isnan(float(x))

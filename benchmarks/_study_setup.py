@@ -1,0 +1,192 @@
+"""Study set-up stages: the plan, the prepared caches (two report variants) and the prompt sets.
+
+Used by ``study_ptbxl_sample.py``; every stage reuses what an earlier run left in the work
+folder when its inputs are unchanged (caches by fingerprint, prompt files by existence).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from merl_core.paths import shared_data_root
+
+log = logging.getLogger("study")
+
+TASKS = ("super", "sub", "form", "rhythm")
+TASK_DIRS = {"super": "super_class", "sub": "sub_class", "form": "form", "rhythm": "rhythm"}
+REPORT_VARIANTS = ("de", "en")  # original German free text, English statement text
+VARIANT_TITLES = {"de": "German free-text reports", "en": "English statement text"}
+PROMPT_ARMS = ("names", "ckepe-term", "ckepe-llm-desc", "ckepe-llm-phrases")
+ARM_TITLES = {
+    "names": "bare class names",
+    "ckepe-term": "CKEPE terminology-only",
+    "ckepe-llm-desc": "CKEPE local LLM (description)",
+    "ckepe-llm-phrases": "CKEPE local LLM (phrase mean)",
+}
+TRAIN_FOLDS = tuple(range(1, 9))
+EVAL_FOLDS = (9, 10)
+
+
+@dataclass
+class StudyConfig:
+    """Everything that decides a study run (recorded in the results)."""
+
+    quick: bool
+    seeds: list[int]
+    out: Path
+    results_dir: Path
+    model: str = "resnet1d18"
+    batch_size: int = 32
+    epochs: int = 4
+    max_steps: int | None = None
+    lr: float = 1e-3
+    warmup_steps: int = 2
+    train_limit: int | None = None  # quick: first N training-fold records only
+    probe_ratios: tuple[float, ...] = (0.1, 1.0)
+    probe_epochs: int = 200
+    n_bootstrap: int = 200
+    llm_task: str | None = None  # quick: build the local-LLM prompts for one task only
+    eval_batch: int = 32
+    workers: int = 2
+    data_root: Path = field(default_factory=lambda: shared_data_root())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready copy."""
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+
+    @property
+    def ptbxl_root(self) -> Path:
+        return self.data_root / "ptbxl-sample"
+
+    @property
+    def splits_root(self) -> Path:
+        return self.data_root / "merl-splits" / "ptbxl"
+
+    def split_file(self, task: str, part: str) -> Path:
+        """The published split file of ``task`` and ``part`` (train/val/test)."""
+        d = TASK_DIRS[task]
+        return self.splits_root / d / f"ptbxl_{d}_{part}.csv"
+
+
+def check_inputs(cfg: StudyConfig) -> None:
+    """Fail early, with one line naming the missing input."""
+    needed = [cfg.ptbxl_root / "ptbxl_database.csv", cfg.ptbxl_root / "scp_statements.csv"]
+    needed += [cfg.split_file(t, p) for t in TASKS for p in ("train", "val", "test")]
+    for path in needed:
+        if not path.exists():
+            raise SystemExit(f"error: {path}: not found (set MERL_DATA_ROOT to the shared data)")
+
+
+# ----------------------------------------------------------------------------- caches
+def _subset(src: Any, keep: list[int]) -> Any:
+    info = {k: ([v[i] for i in keep] if isinstance(v, list) and len(v) == len(src.records)
+                else v) for k, v in src.info.items()}  # fmt: skip
+    return replace(src, records=[src.records[i] for i in keep], labels=src.labels[keep],
+                   info=info, extra_tasks={k: (n, m[keep]) for k, (n, m) in
+                                           src.extra_tasks.items()})  # fmt: skip
+
+
+def prepare_caches(cfg: StudyConfig) -> dict[str, Path]:
+    """``train-de``, ``train-en`` (folds 1–8, one per report variant) and ``eval`` (9–10)."""
+    from merl_core.data.prepare import prepare_source
+    from merl_core.data.ptbxl import ptbxl_source
+    from merl_core.reports_en import english_reports_for_root
+
+    src = ptbxl_source(cfg.ptbxl_root)
+    folds = src.info["strat_fold"]
+    train = [i for i, f in enumerate(folds) if f in TRAIN_FOLDS][: cfg.train_limit]
+    evalr = [i for i, f in enumerate(folds) if f in EVAL_FOLDS]
+    english = english_reports_for_root(cfg.ptbxl_root)
+    de = _subset(src, train)
+    en = replace(de, records=[replace(r, report=english[r.id]) for r in de.records])
+    plan = {"train-de": (de, "de"), "train-en": (en, "en"), "eval": (_subset(src, evalr), "de")}
+    out: dict[str, Path] = {}
+    for name, (source, variant) in plan.items():
+        params = {"study": "ptbxl-sample", "part": name, "reports": variant,
+                  "root": str(cfg.ptbxl_root.resolve())}  # fmt: skip
+        out[name] = prepare_source(source, cfg.out / "caches" / name, workers=cfg.workers,
+                                   params=params, progress=True)  # fmt: skip
+    return out
+
+
+# ----------------------------------------------------------------------------- prompts
+def _ckepe_exe() -> list[str]:
+    exe = Path(sys.executable).parent / "ckepe"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("ckepe")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from ckepe.cli import app; app()"]
+
+
+def _build_prompts(out: Path, llm: str, task: str | None, log_path: Path) -> str | None:
+    """Run ``ckepe build-prompts``; None on success, else the reason (last error line)."""
+    cmd = [*_ckepe_exe(), "build-prompts", "--dataset", "ptbxl", "--llm", llm, "--out", str(out)]
+    if task:
+        cmd += ["--task", task]
+    log.info("building prompts: %s", " ".join(cmd))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    with open(log_path, "w", encoding="utf-8") as fh:
+        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, check=False)
+    if proc.returncode == 0 and out.exists():
+        return None
+    lines = [ln for ln in log_path.read_text(errors="replace").splitlines() if ln.strip()]
+    return f"ckepe build-prompts --llm {llm} failed (exit {proc.returncode}): " + (
+        lines[-1] if lines else "no output")
+
+
+def _backend(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["generator"]["llm_backend"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def prepare_prompts(cfg: StudyConfig, repo: Path) -> dict[str, Any]:
+    """Paths of the terminology-only and local-LLM prompt files (built when needed).
+
+    Returns ``{"term": path, "llm": path | None, "llm_reason": str | None, "llm_tasks": [...],
+    "llm_source": "repository" | "built"}``.
+    """
+    pdir = cfg.out / "prompts"
+    pdir.mkdir(parents=True, exist_ok=True)
+    term = pdir / "ptbxl-terminology.json"
+    info: dict[str, Any] = {"term": term, "llm": None, "llm_reason": None,
+                            "llm_tasks": list(TASKS), "llm_source": None}  # fmt: skip
+    if not term.exists():
+        reason = _build_prompts(term, "none", None, pdir / "build-terminology.log")
+        if reason:
+            raise SystemExit(f"error: {reason}")
+    shipped = repo / "prompts" / "ptbxl.json"
+    if not cfg.quick and shipped.exists() and _backend(shipped) == "local":
+        info.update(llm=shipped, llm_source="repository")
+        return info
+    task = cfg.llm_task
+    llm = pdir / (f"ptbxl-local-{task}.json" if task else "ptbxl-local.json")
+    reason = None
+    if not llm.exists():
+        reason = _build_prompts(llm, "local", task, pdir / "build-local.log")
+    if reason:
+        log.warning("local-LLM prompts unavailable: %s", reason)
+        info.update(llm_reason=reason, llm_tasks=[])
+    else:
+        info.update(llm=llm, llm_source="built", llm_tasks=[task] if task else list(TASKS))
+    return info
+
+
+def prompt_generator(path: Path | None) -> dict[str, Any] | None:
+    """The ``generator`` block and version of a prompt file (for the results)."""
+    if path is None:
+        return None
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {"file": str(path), "generator": raw.get("generator"),
+            "prompt_set_version": raw.get("prompt_set_version")}  # fmt: skip

@@ -1,0 +1,182 @@
+"""The measured study on the PTB-XL sample: does CKEPE beat plain class names?
+
+Pretrains ResNet1d-18 (MERL: CMA + UMA) on folds 1–8 of the 500-record PTB-XL sample with two
+report variants (the original German free text, and English statement text built from
+``scp_codes``), then evaluates on folds 9 (validation: F1 thresholds, probe selection) and
+10 (test) for the super, sub, form and rhythm tasks of the published split files:
+zero-shot with four prompt sets (bare class names, terminology-only CKEPE, local-LLM CKEPE
+description mode and phrase-mean mode), a random-init encoder, and the linear probe at 10 %
+and 100 % of the training rows. Every seed pretrains and evaluates anew; mean ± std over seeds.
+
+    python benchmarks/study_ptbxl_sample.py                 # full: 3 seeds (< 60 min, 2 cores)
+    python benchmarks/study_ptbxl_sample.py --quick         # pipeline check (1 seed, few steps)
+    python benchmarks/study_ptbxl_sample.py --seeds 0 1 2 --out runs/study --results-dir DIR
+
+Writes ``<results-dir>/study_ptbxl_sample.{json,md,png}`` (default ``benchmarks/results``);
+caches, prompt files, checkpoints and per-seed results go to ``--out`` and are reused by a
+rerun (an interrupted full run continues with the first unfinished seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from _common import RESULTS_DIR, write_results  # noqa: E402
+from _study_setup import (  # noqa: E402
+    TASKS,
+    StudyConfig,
+    check_inputs,
+    prepare_caches,
+    prepare_prompts,
+    prompt_generator,
+)
+
+NAME = "study_ptbxl_sample"
+log = logging.getLogger("study")
+
+
+def make_config(args: argparse.Namespace) -> StudyConfig:
+    """The study configuration of the command line (``--quick`` shrinks every stage)."""
+    out = Path(args.out or ("runs/study_ptbxl_sample_quick" if args.quick
+                            else "runs/study_ptbxl_sample"))  # fmt: skip
+    results = Path(args.results_dir) if args.results_dir else RESULTS_DIR
+    if args.quick:
+        cfg = StudyConfig(quick=True, seeds=args.seeds or [0], out=out, results_dir=results,
+                          batch_size=8, epochs=1, max_steps=2, warmup_steps=0, train_limit=48,
+                          probe_epochs=20, n_bootstrap=20, llm_task="super")  # fmt: skip
+    else:
+        cfg = StudyConfig(quick=False, seeds=args.seeds or [0, 1, 2], out=out,
+                          results_dir=results)  # fmt: skip
+    for key in ("epochs", "batch_size", "max_steps"):
+        if getattr(args, key) is not None:
+            setattr(cfg, key, getattr(args, key))
+    return cfg
+
+
+def print_plan(cfg: StudyConfig, n_train: int) -> dict[str, Any]:
+    """Log the plan: pretraining steps and pairs, arms, and a time estimate."""
+    steps_per_epoch = n_train // cfg.batch_size
+    steps = min(cfg.max_steps or 10**9, cfg.epochs * steps_per_epoch)
+    runs = 2 * len(cfg.seeds)
+    plan = {
+        "seeds": cfg.seeds, "train_records": n_train, "batch_size": cfg.batch_size,
+        "steps_per_run": steps, "pretraining_runs": runs,
+        "pairs_total": runs * steps * cfg.batch_size,
+        "arms_per_seed": "3 encoders × 4 tasks × (4 prompt sets + probe at "
+                         + " and ".join(f"{r * 100:g} %" for r in cfg.probe_ratios) + ")",
+        # ~4.3 pairs/s for a ResNet1d-18 step on this 2-core CPU (DESIGN.md), plus ~3 min of
+        # evaluation per seed and ~3 min of caching and prompt building
+        "estimate_minutes": round(runs * steps * cfg.batch_size / 4.3 / 60
+                                  + 3 * len(cfg.seeds) + 3, 1),
+    }  # fmt: skip
+    log.info("plan: %s", plan)
+    return plan
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="pipeline check: 1 seed, 2 steps")
+    p.add_argument("--seeds", type=int, nargs="+", help="seeds (default 0 1 2; quick: 0)")
+    p.add_argument("--out", help="work folder (caches, prompts, checkpoints, per-seed results)")
+    p.add_argument("--results-dir", help=f"where {NAME}.json/.md/.png go (default {RESULTS_DIR})")
+    p.add_argument("--epochs", type=int, help="pretraining epochs over folds 1–8")
+    p.add_argument("--batch-size", type=int, help="pretraining pairs per step")
+    p.add_argument("--max-steps", type=int, help="cap on pretraining steps per run")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the study; returns the exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")  # fmt: skip
+    args = _parse(argv)
+    cfg = make_config(args)
+    check_inputs(cfg)
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    from _study_run import class_counts, run_seed, task_splits
+
+    from merl_core.data.cache import ECGCache
+
+    t0 = time.perf_counter()
+    caches = prepare_caches(cfg)
+    t_cache = time.perf_counter() - t0
+    plan = print_plan(cfg, len(ECGCache(caches["train-de"])))
+    t1 = time.perf_counter()
+    prompts = prepare_prompts(cfg, HERE.parent)
+    t_prompts = time.perf_counter() - t1
+    opened = {k: ECGCache(p) for k, p in caches.items()}
+    counts = class_counts(task_splits(cfg, opened))
+    seeds = []
+    for seed in cfg.seeds:
+        log.info("seed %d of %s", seed, cfg.seeds)
+        seeds.append(run_seed(cfg, seed, caches, prompts))
+        write_study(cfg, plan, prompts, counts, seeds,
+                    {"caches": t_cache, "prompts": t_prompts, "total": time.perf_counter() - t0})
+    return 0
+
+
+def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
+                counts: dict[str, Any], seeds: list[dict[str, Any]],
+                seconds: dict[str, float]) -> None:  # fmt: skip
+    """Write the JSON, Markdown and PNG from the seeds finished so far."""
+    from _study_report import aggregate, counts_text, plot, table_rows, verdict_text, verdicts
+
+    agg = aggregate(seeds, cfg.probe_ratios)
+    v = verdicts(agg)
+    done = [s["seed"] for s in seeds]
+    partial = len(done) < len(cfg.seeds)
+    png = plot(agg, cfg.results_dir / f"{NAME}.png", len(done))
+    pre = [p for s in seeds for p in s["pretrain"].values()]
+    notes = (
+        ("**Partial: seeds " + ", ".join(map(str, done)) + f" of {cfg.seeds} finished.**\n\n"
+         if partial else "")
+        + f"Macro ROC AUC on fold 10 (test), mean ± std (n−1) over seeds {done}; "
+        f"{'--quick: a pipeline check, not a measurement. ' if cfg.quick else ''}"
+        f"pretraining: {cfg.model}, {plan['steps_per_run']} steps × batch {cfg.batch_size} on "
+        f"{plan['train_records']} records of folds 1–8 per run; thresholds and probe selection "
+        f"on fold 9. Labels: the published MERL split files filtered to the sample.\n\n"
+        "**Which prompt set won** (computed from the table above):\n\n"
+        + verdict_text(v) + "\n\n**Test positives per class** (AUC of a class with ≤ 2 "
+        "positives is noise):\n\n" + counts_text(counts) + "\n\n"
+        + f"Pretraining: {sum(p['seconds'] for p in pre):.0f} s for {len(pre)} runs, "
+        f"{sum(p['pairs_per_s'] for p in pre) / max(len(pre), 1):.2f} pairs/s on average; "
+        f"loss {_mean([p['first_loss'] for p in pre]):.3f} → "
+        f"{_mean([p['final_loss'] for p in pre]):.3f}. Figure: `{png.name}`. "
+        "Local-LLM prompts: " + (f"{prompts['llm']} ({prompts['llm_source']})"
+                                 if prompts.get("llm") else str(prompts.get("llm_reason")))
+    )  # fmt: skip
+    extra = {
+        "config": cfg.to_dict(), "plan": plan, "seeds": done, "seeds_planned": cfg.seeds,
+        "partial": partial, "aggregate": agg, "verdicts": v, "class_counts": counts,
+        "prompt_sets": {"terminology": prompt_generator(prompts["term"]),
+                        "local_llm": prompt_generator(prompts.get("llm")),
+                        "local_llm_tasks": prompts["llm_tasks"],
+                        "local_llm_reason": prompts.get("llm_reason")},
+        "per_seed": seeds, "seconds": {k: round(x, 1) for k, x in seconds.items()},
+        "figure": str(png), "tasks": list(TASKS),
+    }  # fmt: skip
+    rows = table_rows(agg, cfg.probe_ratios)
+    write_results(NAME, "Study: zero-shot CKEPE vs class names on the PTB-XL sample (macro AUC)",
+                  rows, notes=notes, extra=extra, results_dir=cfg.results_dir)  # fmt: skip
+
+
+def _mean(values: list[Any]) -> float:
+    good = [float(v) for v in values if v is not None]
+    return sum(good) / len(good) if good else float("nan")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

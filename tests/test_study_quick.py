@@ -1,0 +1,73 @@
+"""The PTB-XL study: English statement reports, and the ``--quick`` pipeline end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from merl_core.reports_en import english_report, english_reports_for_root, read_statements
+
+REPO = Path(__file__).resolve().parents[1]
+TASKS = ("super", "sub", "form", "rhythm")
+
+
+def test_english_report_orders_rhythm_first_then_likelihood(ptbxl_root: Path) -> None:
+    st = read_statements(ptbxl_root / "scp_statements.csv")
+    text = english_report({"LVH": 50.0, "SR": 0.0, "IMI": 100.0, "NOPE": 100.0}, st)
+    assert text == "sinus rhythm. inferior myocardial infarction. left ventricular hypertrophy."
+    assert english_report("{}", st) == ""
+
+
+def test_english_reports_cover_every_record(ptbxl_root: Path) -> None:
+    texts = english_reports_for_root(ptbxl_root)
+    assert len(texts) == 500
+    assert texts["1"].startswith("sinus rhythm. normal ecg")
+    assert all(t.endswith(".") for t in texts.values())
+
+
+@pytest.mark.slow
+def test_study_quick_writes_well_formed_results(data_root: Path, tmp_path: Path) -> None:
+    res = tmp_path / "results"
+    env = {**os.environ, "MERL_DATA_ROOT": str(data_root), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "study_ptbxl_sample.py"), "--quick",
+         "--out", str(tmp_path / "work"), "--results-dir", str(res)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    data = json.loads((res / "study_ptbxl_sample.json").read_text())
+    assert data["seeds"] == [0] and data["partial"] is False
+    assert data["tasks"] == list(TASKS)
+    encoders = ("merl-de", "merl-en", "random-init")
+    methods = ("names", "ckepe-term", "ckepe-llm-desc", "ckepe-llm-phrases",
+               "probe-10%", "probe-100%")  # fmt: skip
+    agg = data["aggregate"]
+    for enc in encoders:
+        for m in methods:
+            for task in TASKS:
+                e = agg[f"{enc}/{m}@{task}"]
+                assert e["seeds"] == [0]
+                if e["mean"] is None:
+                    assert e["reason"], f"{enc}/{m}@{task}: null without a reason"
+                else:
+                    assert 0.0 <= e["mean"] <= 1.0
+    # every stage ran: both pretrained encoders score the super task with every prompt mode
+    for enc in ("merl-de", "merl-en"):
+        for m in ("names", "ckepe-term", "probe-100%"):
+            assert agg[f"{enc}/{m}@super"]["mean"] is not None
+    assert len(data["per_seed"][0]["pretrain"]) == 2
+    assert data["verdicts"] and all("winner" in v for v in data["verdicts"])
+    for task in TASKS:
+        classes = data["class_counts"][task]["classes"]
+        assert classes and all(isinstance(c["test"], int) for c in classes)
+    md = (res / "study_ptbxl_sample.md").read_text()
+    assert "| encoder | method | super | sub | form | rhythm |" in md and "won" in md
+    png = (res / "study_ptbxl_sample.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    manifest = json.loads((tmp_path / "work" / "caches" / "train-en" / "manifest.json").read_text())
+    assert manifest["reports"][0].startswith("sinus")  # the English variant was trained on
