@@ -233,6 +233,8 @@ def build_class(term: GraphTerminology, dataset: str, entry: LabelEntry, tasks: 
         try:
             proposal = proposer(ctx)
         except Exception as exc:  # a backend failure must not lose the class
+            if getattr(exc, "abort_build", False):  # endpoint down: stop, keep the old file
+                raise
             proposal = Proposal(error=f"{type(exc).__name__}: {exc}")
         stats.proposed = len(proposal.claims)
         if proposal.error:

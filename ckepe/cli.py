@@ -151,6 +151,10 @@ def build_prompts(
         result = build_prompt_set(term, dataset.value, task_value, proposer, gen, progress=True)
     except LabelSetError as exc:
         _fail(str(exc))
+    except RuntimeError as exc:  # ckepe.llm.LLMEndpointError: endpoint down after retries
+        if not getattr(exc, "abort_build", False):
+            raise
+        _fail(str(exc), 1)
     target = out or Path("prompts") / f"{dataset.value}.json"
     try:
         write_prompt_set(result.prompt_set, target)

@@ -100,8 +100,8 @@ def create_chat_model(
     *,
     api_key: str | None = None,
     max_tokens: int = DEFAULT_MAX_TOKENS,
-    timeout_s: float = 60.0,
-    max_retries: int = 3,
+    timeout_s: float | None = None,
+    max_retries: int | None = None,
     backoff_s: float = 1.0,
     engine: str | None = None,
 ) -> ChatModelBase:

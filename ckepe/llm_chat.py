@@ -38,7 +38,13 @@ class LLMError(RuntimeError):
 
 
 class LLMEndpointError(LLMError):
-    """An OpenAI-compatible endpoint failed after bounded retries (names the endpoint)."""
+    """An OpenAI-compatible endpoint failed after bounded retries (names the endpoint).
+
+    ``abort_build``: the build stops with this one-line error instead of falling back
+    class by class (the endpoint is down for all of them; the old prompt file is kept).
+    """
+
+    abort_build = True
 
 
 def to_role_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
@@ -174,7 +180,7 @@ class LocalChatModel(ChatModelBase):
     model_sha256: str
     engine: str = "llama_cpp"
     n_ctx: int = 4096
-    n_threads: int = 0  # 0: min(cores, 4)
+    n_threads: int = 0  # 0: $CKEPE_LLM_THREADS, else min(cores, 4)
     json_mode: bool = True  # llama.cpp: decoding constrained to the proposal JSON schema
 
     @property
@@ -199,7 +205,11 @@ class LocalChatModel(ChatModelBase):
         return {"type": "json_object", "schema": PROPOSAL_JSON_SCHEMA}
 
     def _threads(self) -> int:
-        return self.n_threads or max(1, min(os.cpu_count() or 1, 4))
+        # On a shared, oversubscribed machine one thread is faster: llama.cpp threads
+        # spin-wait for each other.
+        env = os.environ.get("CKEPE_LLM_THREADS", "")
+        return self.n_threads or (int(env) if env.isdigit() and int(env) > 0 else 0) or max(
+            1, min(os.cpu_count() or 1, 4))
 
     def load(self) -> None:
         """Load the engine now (otherwise the first engine call does)."""

@@ -124,15 +124,20 @@ def create_openai_chat_model(
     temperature: float = 0.0,
     max_tokens: int = 256,
     seed: int = 0,
-    timeout_s: float = 60.0,
-    max_retries: int = 3,
+    timeout_s: float | None = None,
+    max_retries: int | None = None,
     backoff_s: float = 1.0,
 ) -> OpenAIChatModel:
     """An endpoint client; base URL, key and model default to ``OPENAI_*`` variables.
 
     Without a model id, a custom endpoint is asked for the models it serves and the first
-    is used; OpenAI itself defaults to ``gpt-4o-mini``.
+    is used; OpenAI itself defaults to ``gpt-4o-mini``. Timeout and retries default to
+    ``$CKEPE_LLM_TIMEOUT`` (60 s) and ``$CKEPE_LLM_MAX_RETRIES`` (3).
     """
+    if timeout_s is None:
+        timeout_s = float(os.environ.get("CKEPE_LLM_TIMEOUT") or 60.0)
+    if max_retries is None:
+        max_retries = int(os.environ.get("CKEPE_LLM_MAX_RETRIES") or 3)
     try:
         import openai
     except ImportError as exc:  # pragma: no cover - openai is a declared dependency

@@ -79,7 +79,9 @@ def zeroshot(
     data: Annotated[
         Path, typer.Option(help="A prepared cache folder, or a dataset root to prepare.")
     ],
-    task: Annotated[Task, typer.Option(help="Dataset task.")] = Task.super,
+    task: Annotated[
+        Task | None, typer.Option(help="Dataset task (default: super for PTB-XL, else default).")
+    ] = None,
     dataset: Annotated[
         str | None, typer.Option(help="ptbxl, cpsc2018, csn (default: inferred).")
     ] = None,
@@ -114,7 +116,8 @@ def zeroshot(
     _setup_logging(verbose)
     try:
         eval_run.run_zeroshot_cli(
-            prompts=prompts, checkpoint=checkpoint, data=data, task=task.value, dataset=dataset,
+            prompts=prompts, checkpoint=checkpoint, data=data,
+            task=task.value if task else None, dataset=dataset,
             split_file=split_file, val_split_file=val_split_file, splits_root=splits_root,
             prompt_mode=prompt_mode.value, label_source=labels.value,
             out=out or _default_out("zeroshot"), n_bootstrap=bootstrap, seed=seed,
@@ -169,7 +172,9 @@ def linear_probe(
     model: Annotated[
         str | None, typer.Option(help="Architecture for --random-init without a checkpoint.")
     ] = None,
-    task: Annotated[Task, typer.Option(help="Dataset task.")] = Task.super,
+    task: Annotated[
+        Task | None, typer.Option(help="Dataset task (default: super for PTB-XL, else default).")
+    ] = None,
     dataset: Annotated[
         str | None, typer.Option(help="ptbxl, cpsc2018, csn (default: inferred).")
     ] = None,
@@ -200,7 +205,7 @@ def linear_probe(
     try:
         ratios = eval_run.parse_ratios([ratio, *ctx.args])
         eval_run.run_probe_cli(
-            checkpoint=checkpoint, model_name=model, data=data, task=task.value,
+            checkpoint=checkpoint, model_name=model, data=data, task=task.value if task else None,
             dataset=dataset, split_file=split_file, splits_root=splits_root, ratios=ratios,
             random_init=random_init, epochs=epochs, out=out or _default_out("probe"),
             n_bootstrap=bootstrap, seed=seed, batch_size=batch_size, device=device,

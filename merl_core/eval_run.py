@@ -201,7 +201,7 @@ def run_zeroshot_cli(
     prompts: Path,
     checkpoint: Path,
     data: Path,
-    task: str,
+    task: str | None,
     dataset: str | None,
     split_file: Path | None,
     val_split_file: Path | None,
@@ -219,6 +219,7 @@ def run_zeroshot_cli(
     dataset = _dataset_of(dataset, split_file) or table.dataset
     cache, manifest_hash = open_cache(data, dataset, Path(out) / ".caches")
     dataset = dataset or _dataset_of(None, None, cache)
+    task = task or ("super" if dataset == "ptbxl" else "default")
     files = resolve_split_files(dataset, task, split_file, val_split_file, splits_root)
     test = _split(cache, files.get("test"), label_source, task)
     val = (
@@ -357,7 +358,7 @@ def run_probe_cli(
     checkpoint: Path | None,
     model_name: str | None,
     data: Path,
-    task: str,
+    task: str | None,
     dataset: str | None,
     split_file: Path | None,
     splits_root: Path | None,
@@ -377,6 +378,7 @@ def run_probe_cli(
     dataset = _dataset_of(dataset, split_file)
     cache, manifest_hash = open_cache(data, dataset, Path(out) / ".caches")
     dataset = dataset or _dataset_of(None, None, cache)
+    task = task or ("super" if dataset == "ptbxl" else "default")
     files = resolve_split_files(dataset, task, split_file, None, splits_root)
     missing = [p for p in ("train", "val", "test") if p not in files]
     if missing:

@@ -34,3 +34,16 @@ class ECGDataset(Dataset):
             "label": self.labels[i],
             "index": i,
         }
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the memory map as its file name (spawned DataLoader workers reopen it)."""
+        state = self.__dict__.copy()
+        if getattr(self.signals, "filename", None):
+            state["signals"] = ("__memmap__", str(self.signals.filename))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        sig = state["signals"]
+        if isinstance(sig, tuple) and sig[0] == "__memmap__":
+            state["signals"] = np.load(sig[1], mmap_mode="c")
+        self.__dict__.update(state)

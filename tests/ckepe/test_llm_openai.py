@@ -91,3 +91,24 @@ def test_no_model_and_no_server_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LLMEndpointError, match="could not list models"):
         create_proposer("openai", base_url=url, cache_dir=tmp_path, timeout_s=2.0)
     assert os.environ.get("OPENAI_API_KEY") != API_KEY
+
+
+@pytest.mark.timeout(120)
+def test_cli_build_with_endpoint_down_exits_1_and_keeps_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bundled_knowledge: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from ckepe.cli import app
+
+    monkeypatch.setenv("CKEPE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    monkeypatch.setenv("CKEPE_LLM_MAX_RETRIES", "1")
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    out = tmp_path / "cpsc2018.json"
+    out.write_text('{"good": "file"}', encoding="utf-8")
+    res = CliRunner().invoke(app, ["build-prompts", "--dataset", "cpsc2018", "--llm", "openai",
+                                   "--model", "any", "--base-url", url, "--out", str(out)])
+    assert res.exit_code == 1, res.output
+    assert url in res.output and "failed after 2 attempts" in res.output and API_KEY not in res.output
+    assert out.read_text(encoding="utf-8") == '{"good": "file"}'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 from pathlib import Path
 
@@ -58,6 +59,9 @@ def test_ptbxl_round_trip_and_zero_copy(ptbxl_root: Path, tmp_path: Path) -> Non
     assert np.shares_memory(item["ecg"].numpy(), cache.signals)  # a view, not a copy
     torch.testing.assert_close(item["label"], torch.from_numpy(cache.labels[2]))
     np.testing.assert_array_equal(cache.batch([5, 2]), cache.signals[[5, 2]])
+    clone = pickle.loads(pickle.dumps(ds))  # what a spawned DataLoader worker receives
+    assert len(pickle.dumps(ds)) < 100_000  # the file name, not the signals
+    torch.testing.assert_close(clone[1]["ecg"], ds[1]["ecg"])
 
 
 def test_stale_parameters_rebuild_same_reuse(tmp_path: Path) -> None:

@@ -159,3 +159,22 @@ def test_linear_probe_ratios(work: dict[str, Path], splits_root: Path) -> None:
     small, full = tasks["ptbxl-super-10pct"], tasks["ptbxl-super-100pct"]
     assert small["probe"]["train_rows"] < full["probe"]["train_rows"]
     assert full["threshold_source"] == "val" and full["macro_auc"] is not None
+
+
+def test_linear_probe_random_init_baseline(work: dict[str, Path], splits_root: Path) -> None:
+    split = splits_root / "ptbxl/super_class/ptbxl_super_class_test.csv"
+    out = work["tmp"] / "probe-random"
+    res = runner.invoke(app, [
+        "linear-probe", "--checkpoint", str(work["ckpt"]), "--data", str(work["cache"]),
+        "--split-file", str(split), "--ratio", "100", "--random-init", "--epochs", "20",
+        "--bootstrap", "0", "--out", str(out),
+    ])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["run"]["random_init"] is True and "ptbxl-super-100pct" in m["tasks"]
+    trained_dir = work["tmp"] / "probe"  # written by test_linear_probe_ratios
+    if (trained_dir / "metrics.json").exists():
+        trained = json.loads((trained_dir / "metrics.json").read_text())
+        a = np.load(out / "scores_ptbxl-super-100pct.npz")["scores"]
+        b = np.load(trained_dir / "scores_ptbxl-super-100pct.npz")["scores"]
+        assert trained["run"]["random_init"] is False and not np.allclose(a, b)

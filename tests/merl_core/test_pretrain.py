@@ -59,6 +59,7 @@ def _cfg(cache: Path, out: Path, **kw) -> PretrainConfig:
     return PretrainConfig(**{**base, **kw})
 
 
+@pytest.mark.slow
 def test_resume_after_a_stop_gives_the_same_weights(ptbxl_cache: Path, tmp_path: Path) -> None:  # noqa: F811
     full = train(_cfg(ptbxl_cache, tmp_path / "full", max_steps=5))
     assert full["steps"] == 5 and not full["stopped"]
