@@ -3,11 +3,13 @@
 Backends: ``none`` (terminology only), ``local`` (packaged SmolLM2 GGUF in-process) and
 ``openai`` (the same GGUF behind llama.cpp's OpenAI-compatible server on 127.0.0.1, i.e. the
 HTTP path of the openai SDK). Each LLM build runs on a fresh, empty response cache (cold),
-then once more from that cache (warm: the cost of a rerun). The hallucination rate is
-rejected / proposed LLM claims, from the ``rejected`` records of the built prompt file.
+then once more from that cache (the cost of a rerun; ``--cache-dir`` reuses a cache).
+The hallucination rate is rejected / proposed LLM claims, from the ``rejected`` records
+of the built prompt file.
 
     python benchmarks/bench_llm_build.py [--datasets ptbxl cpsc2018 csn]
-        [--backends none local openai] [--out-dir DIR]
+        [--backends none local openai] [--pairs BACKEND:DATASET ...]
+        [--out-dir DIR] [--cache-dir DIR]
 """
 
 from __future__ import annotations
@@ -63,10 +65,12 @@ def summarise(result: BuildResult) -> dict[str, Any]:
     }
 
 
-def run_one(term: Any, dataset: str, backend: str, url: str | None, out_dir: Path | None
-            ) -> dict[str, Any]:
-    """Cold and warm build of one dataset with one backend."""
-    with tempfile.TemporaryDirectory(prefix="ckepe-bench-cache-") as cache:
+def run_one(term: Any, dataset: str, backend: str, url: str | None, out_dir: Path | None,
+            cache_dir: Path | None = None) -> dict[str, Any]:
+    """First build (cold on a fresh cache) and the rerun from cache, one dataset/backend."""
+    with contextlib.ExitStack() as stack:
+        cache = str(cache_dir) if cache_dir else stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="ckepe-bench-cache-"))
         proposer, gen = create_proposer(backend, base_url=url, cache_dir=cache)
         t0 = time.perf_counter()
         result = build_prompt_set(term, dataset, None, proposer, gen)
@@ -82,9 +86,9 @@ def run_one(term: Any, dataset: str, backend: str, url: str | None, out_dir: Pat
             assert rerun.prompt_set.prompt_set_version == result.prompt_set.prompt_set_version
     if out_dir is not None:
         write_prompt_set(result.prompt_set, out_dir / f"{dataset}.{backend}.json")
-    row = {"dataset": dataset, "backend": backend, "cold_s": round(cold, 2),
+    row = {"dataset": dataset, "backend": backend, "build_s": round(cold, 2),
            "s_per_class": round(cold / max(1, len(result.stats)), 3),
-           "warm_s": round(warm, 2) if warm is not None else None, "llm_calls": calls}
+           "rerun_s": round(warm, 2) if warm is not None else None, "llm_calls": calls}
     row.update(summarise(result))
     return row
 
@@ -96,20 +100,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     ap.add_argument("--out-dir", type=Path, default=None,
                     help="also write each built prompt file here")
+    ap.add_argument("--cache-dir", type=Path, default=None,
+                    help="use this response cache instead of a fresh one (then build_s is "
+                         "not a cold time: see llm_calls)")
+    ap.add_argument("--pairs", nargs="+", default=None, metavar="BACKEND:DATASET",
+                    help="run only these pairs (instead of backends x datasets)")
     args = ap.parse_args(argv)
+    grid = [(b, d) for b in args.backends for d in args.datasets]
+    if args.pairs:
+        grid = [tuple(p.split(":", 1)) for p in args.pairs]  # type: ignore[misc]
     term = load_terminology()
     rows = []
-    for backend in args.backends:
+    for backend in dict.fromkeys(b for b, _ in grid):
         with backend_url(backend) as url:
-            for dataset in args.datasets:
-                row = run_one(term, dataset, backend, url, args.out_dir)
-                print(f"{dataset:9s} {backend:7s} {row['cold_s']:8.1f} s", file=sys.stderr)
+            for dataset in [d for b, d in grid if b == backend]:
+                row = run_one(term, dataset, backend, url, args.out_dir, args.cache_dir)
+                print(f"{dataset:9s} {backend:7s} {row['build_s']:8.1f} s", file=sys.stderr)
                 rows.append(row)
-    columns = ["dataset", "backend", "classes", "cold_s", "s_per_class", "warm_s",
+    columns = ["dataset", "backend", "classes", "build_s", "s_per_class", "rerun_s",
                "llm_calls", "proposed", "llm_phrases_kept", "rejected", "hallucination_rate",
                "fallback"]
     notes = (
-        "cold_s: build on an empty response cache; warm_s: the rerun served from the cache "
+        "build_s: first build (on an empty response cache unless --cache-dir: llm_calls "
+        "says how many LLM calls it made); rerun_s: the rerun served from the cache "
         "(no LLM call). hallucination_rate = rejected / proposed LLM claims (SmolLM2-135M, "
         "temperature 0, seed 0); every rejected claim is kept in the file with its reason. "
         "openai = the openai SDK against llama.cpp's OpenAI-compatible server on 127.0.0.1 "
