@@ -95,10 +95,43 @@ def verdicts(agg: dict[str, Any]) -> list[dict[str, Any]]:
                                            else bool(best["mean"] - second["mean"] > spread)),
                            wins_every_seed=bool(diffs) and all(d > 0 for d in diffs))  # fmt: skip
             names = agg[f"{enc}/names@{task}"]
-            if best["method"] != "names" and names["mean"] is not None:
+            if "names" not in (best["method"], rec.get("runner_up")) and names["mean"] is not None:
                 rec["margin_over_names"] = best["mean"] - names["mean"]
             out.append(rec)
     return out
+
+
+def headline(agg: dict[str, Any]) -> dict[str, Any]:
+    """Best CKEPE prompt set vs bare class names over every pretrained encoder × task."""
+    pairs = []
+    for enc in (f"merl-{v}" for v in REPORT_VARIANTS):
+        for task in TASKS:
+            names = agg[f"{enc}/names@{task}"]
+            ck = [agg[f"{enc}/{a}@{task}"] for a in PROMPT_ARMS if a != "names"]
+            ck = [a for a in ck if a["mean"] is not None]
+            if names["mean"] is None or not ck:
+                continue
+            best = max(ck, key=lambda a: a["mean"])
+            spread = max((x for x in (best["std"], names["std"]) if x is not None), default=None)
+            margin = best["mean"] - names["mean"]
+            pairs.append({"encoder": enc, "task": task, "best_ckepe": best["method"],
+                          "margin": margin, "spread": spread,
+                          "exceeds": None if spread is None else margin > spread})  # fmt: skip
+    return {"pairs": pairs, "ckepe_better": sum(p["margin"] > 0 for p in pairs),
+            "beyond_spread": sum(bool(p["exceeds"]) for p in pairs), "total": len(pairs)}
+
+
+def headline_text(h: dict[str, Any]) -> str:
+    """One sentence from :func:`headline`."""
+    if not h["total"]:
+        return "No encoder × task pair had both bare names and a CKEPE prompt set evaluable."
+    margins = [p["margin"] for p in h["pairs"]]
+    known = sum(p["exceeds"] is not None for p in h["pairs"])
+    spread = (f"the margin exceeds the seed spread on {h['beyond_spread']} of {known}"
+              if known else "the seed spread is unknown with one seed")  # fmt: skip
+    return (f"Best CKEPE prompt set vs bare class names: better on {h['ckepe_better']} of "
+            f"{h['total']} encoder × task pairs (margins {min(margins):+.3f} to "
+            f"{max(margins):+.3f}); {spread}.")  # fmt: skip
 
 
 def verdict_text(v: list[dict[str, Any]]) -> str:
@@ -157,13 +190,17 @@ def plot(agg: dict[str, Any], path: Path, n_seeds: int) -> Path:
             es = [agg[f"{enc}/{arm}@{t}"] for t in TASKS]
             means = [e["mean"] if e["mean"] is not None else math.nan for e in es]
             errs = [e["std"] or 0.0 for e in es]
-            ax.bar(x + (k - (len(PROMPT_ARMS) - 1) / 2) * width, means, width, yerr=errs,
-                   capsize=3, label=ARM_TITLES[arm])  # fmt: skip
+            pos = x + (k - (len(PROMPT_ARMS) - 1) / 2) * width
+            ax.bar(pos, means, width, yerr=errs, capsize=3, label=ARM_TITLES[arm])
+            for p, m in zip(pos, means, strict=True):
+                if math.isnan(m):  # an arm without a value is marked, not left blank
+                    ax.text(p, 0.31, "n/a", rotation=90, ha="center", va="bottom", fontsize=7)
         ax.axhline(0.5, color="grey", lw=0.8, ls="--")
         ax.set_xticks(x, TASKS)
         ax.set_ylim(0.3, 1.0)
+        ax.set_xlim(-0.5, len(TASKS) - 0.5)
         ax.set_title(ENCODER_TITLES[enc], fontsize=10)
-    axes[0].set_ylabel(f"zero-shot macro AUC (fold 10; mean ± std, {n_seeds} seed(s))")
+    axes[0].set_ylabel(f"macro AUC, fold 10 (mean ± std, {n_seeds} seed(s))")
     axes[-1].legend(fontsize=8, loc="upper right")
     fig.suptitle("PTB-XL sample: zero-shot macro AUC per task and prompt set", fontsize=11)
     fig.tight_layout()

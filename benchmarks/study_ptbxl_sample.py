@@ -132,10 +132,20 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
                 counts: dict[str, Any], seeds: list[dict[str, Any]],
                 seconds: dict[str, float]) -> None:  # fmt: skip
     """Write the JSON, Markdown and PNG from the seeds finished so far."""
-    from _study_report import aggregate, counts_text, plot, table_rows, verdict_text, verdicts
+    from _study_report import (
+        aggregate,
+        counts_text,
+        headline,
+        headline_text,
+        plot,
+        table_rows,
+        verdict_text,
+        verdicts,
+    )
 
     agg = aggregate(seeds, cfg.probe_ratios)
     v = verdicts(agg)
+    head = headline(agg)
     done = [s["seed"] for s in seeds]
     partial = len(done) < len(cfg.seeds)
     png = plot(agg, cfg.results_dir / f"{NAME}.png", len(done))
@@ -148,8 +158,8 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
         f"pretraining: {cfg.model}, {plan['steps_per_run']} steps × batch {cfg.batch_size} on "
         f"{plan['train_records']} records of folds 1–8 per run; thresholds and probe selection "
         f"on fold 9. Labels: the published MERL split files filtered to the sample.\n\n"
-        "**Which prompt set won** (computed from the table above):\n\n"
-        + verdict_text(v) + "\n\n**Test positives per class** (AUC of a class with ≤ 2 "
+        "**Which prompt set won** (computed from the table above): " + headline_text(head)
+        + "\n\n" + verdict_text(v) + "\n\n**Test positives per class** (AUC of a class with ≤ 2 "
         "positives is noise):\n\n" + counts_text(counts) + "\n\n"
         + f"Pretraining: {sum(p['seconds'] for p in pre):.0f} s for {len(pre)} runs, "
         f"{sum(p['pairs_per_s'] for p in pre) / max(len(pre), 1):.2f} pairs/s on average; "
@@ -160,7 +170,8 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
     )  # fmt: skip
     extra = {
         "config": cfg.to_dict(), "plan": plan, "seeds": done, "seeds_planned": cfg.seeds,
-        "partial": partial, "aggregate": agg, "verdicts": v, "class_counts": counts,
+        "partial": partial, "aggregate": agg, "verdicts": v, "headline": head,
+        "class_counts": counts,
         "prompt_sets": {"terminology": prompt_generator(prompts["term"]),
                         "local_llm": prompt_generator(prompts.get("llm")),
                         "local_llm_tasks": prompts["llm_tasks"],

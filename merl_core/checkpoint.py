@@ -155,7 +155,9 @@ def load_model(path: str | Path, *, map_location: str = "cpu") -> MERLModel:
     try:
         missing, unexpected = model.load_state_dict(weights, strict=False)
     except RuntimeError as exc:  # shape mismatch: config and weights disagree
-        raise CheckpointError(f"{ckpt}: weights do not fit {cfg.name}: {exc}") from exc
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        detail = next((ln for ln in lines if "mismatch" in ln), lines[0] if lines else "")
+        raise CheckpointError(f"{ckpt}: weights do not fit {cfg.name}: {detail}") from exc
     missing = [k for k in missing if has_text or k.startswith("ecg.")]
     if missing or unexpected:
         raise CheckpointError(

@@ -217,7 +217,7 @@ def run_zeroshot_cli(
     """``merl-core zeroshot``: returns the metrics.json path."""
     table = read_prompts(prompts)
     dataset = _dataset_of(dataset, split_file) or table.dataset
-    cache, manifest_hash = open_cache(data, dataset, Path(out) / ".caches")
+    cache, manifest_hash = open_cache(data, dataset, Path(out).parent / ".caches")
     dataset = dataset or _dataset_of(None, None, cache)
     task = task or ("super" if dataset == "ptbxl" else "default")
     files = resolve_split_files(dataset, task, split_file, val_split_file, splits_root)
@@ -277,7 +277,8 @@ def run_protocol_cli(
     caches: dict[str, tuple[Any, str]] = {}
     for dataset, _, _, _ in plan:
         if dataset not in caches:
-            caches[dataset] = open_cache(Path(roots[dataset]), dataset, Path(out) / ".caches")
+            root = Path(roots[dataset])  # type: ignore[arg-type]
+            caches[dataset] = open_cache(root, dataset, Path(out).parent / ".caches")
     splits, skipped = [], {}
     for dataset, task, files, table in plan:  # check every class before any model work
         cache = caches[dataset][0]
@@ -376,7 +377,7 @@ def run_probe_cli(
     from merl_core.zeroshot import FeatureBank
 
     dataset = _dataset_of(dataset, split_file)
-    cache, manifest_hash = open_cache(data, dataset, Path(out) / ".caches")
+    cache, manifest_hash = open_cache(data, dataset, Path(out).parent / ".caches")
     dataset = dataset or _dataset_of(None, None, cache)
     task = task or ("super" if dataset == "ptbxl" else "default")
     files = resolve_split_files(dataset, task, split_file, None, splits_root)

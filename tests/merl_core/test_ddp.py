@@ -50,3 +50,26 @@ def test_two_process_gather_equals_one_process_doubled_batch(
     # its encoder gradients come out about world-size times too small.
     ecg_key = "nograd/ecg.patch.weight"
     assert _rel(two[ecg_key], one[ecg_key]) > 0.2
+
+
+@pytest.mark.slow
+def test_pretrain_cli_runs_unchanged_under_torchrun(ptbxl_cache: Path, tmp_path: Path) -> None:  # noqa: F811
+    import json
+    import shutil
+
+    out = tmp_path / "run"
+    tiny = {"width": 64, "depth": 1, "heads": 1, "mlp_dim": 128, "text_freeze_embeddings": True}
+    _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+          "--no-python", shutil.which("merl-core") or "merl-core", "pretrain",
+          "--cache", str(ptbxl_cache), "--out", str(out), "--max-steps", "2",
+          "--batch-size", "2", "--set", "model=vit1d-tiny", "--set",
+          f"model_overrides={json.dumps(tiny)}", "--set", "limit=16", "--set", "threads=1",
+          "--set", "progress=false"])  # fmt: skip
+    ckpt = out / (out / "latest").read_text().strip()
+    state = json.loads((ckpt / "trainer_state.json").read_text())
+    assert state["step"] == 2 and state["world_size"] == 2
+    rng = load_file(str(ckpt / "state.safetensors"))
+    assert {"rng/cpu/0", "rng/cpu/1"} <= rng.keys()
+    assert not torch.equal(rng["rng/cpu/0"], rng["rng/cpu/1"])  # each rank its own dropout
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 2  # rank 0 alone writes metrics
