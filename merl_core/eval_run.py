@@ -188,7 +188,8 @@ def zeroshot_on_cache(
     """One zero-shot task on a cache: classifier from prompts, scores, metrics."""
     from merl_core.zeroshot import FeatureBank, build_classifier, text_encoder_of, zeroshot_task
 
-    texts = prompts.texts(test.label_names, prompt_mode)  # fails early, naming missing classes
+    task = (info or {}).get("task") or name.rsplit("-", 1)[-1]
+    texts = prompts.texts(test.label_names, prompt_mode, task)  # fails early, naming missing
     bank = bank or FeatureBank(model, cache.signals, batch_size=batch_size, device=device)
     clf = build_classifier(text_encoder_of(model, device), texts, batch_size=batch_size)
     meta = {"prompt_mode": prompt_mode, "prompt_set_version": prompts.version,
@@ -227,7 +228,7 @@ def run_zeroshot_cli(
         if label_source == "split"
         else (_split(cache, files["val"], label_source, task) if "val" in files else None)
     )
-    table.texts(test.label_names, prompt_mode)  # a missing class fails before model loading
+    table.texts(test.label_names, prompt_mode, task)  # a missing class fails before the model
     model = load_eval_model(checkpoint, device)
     name = f"{dataset or 'data'}-{task}"
     res = zeroshot_on_cache(
@@ -289,7 +290,7 @@ def run_protocol_cli(
             skipped[f"{dataset}-{task}"] = str(exc)
             continue
         val = _optional_split(cache, files.get("val"))
-        table.texts(test.label_names, prompt_mode)
+        table.texts(test.label_names, prompt_mode, task)
         splits.append((dataset, task, table, test, val))
     if not splits:
         raise EvalDataError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +40,21 @@ class PromptTable:
     dataset: str | None
     flat: bool
     entries: dict[str, PromptEntry]
+    # (task, label) -> entry: PTB-XL's super and sub tasks both have a label "STTC" with
+    # different concepts, so a label alone is ambiguous in a multi-task prompt set.
+    by_task: dict[tuple[str, str], PromptEntry] = field(default_factory=dict)
 
-    def texts(self, labels: list[str], mode: str = "description") -> list[list[str]]:
-        """Texts per class, in ``labels`` order, for a prompt mode.
+    def texts(
+        self, labels: list[str], mode: str = "description", task: str | None = None
+    ) -> list[list[str]]:
+        """Texts per class, in ``labels`` order, for a prompt mode (and task, if given).
 
         Raises:
             PromptFileError: a label has no entry (the message names every missing one).
         """
         if mode not in PROMPT_MODES:
             raise PromptFileError(f"unknown prompt mode {mode!r}; choose from {PROMPT_MODES}")
-        missing = [lab for lab in labels if self.find(lab) is None]
+        missing = [lab for lab in labels if self.find(lab, task) is None]
         if missing:
             raise PromptFileError(
                 f"{self.path}: prompt set has no class {', '.join(repr(m) for m in missing)} "
@@ -58,7 +63,7 @@ class PromptTable:
             )
         out = []
         for lab in labels:
-            e = self.find(lab)
+            e = self.find(lab, task)
             assert e is not None
             if mode == "description":
                 out.append([e.description])
@@ -68,8 +73,13 @@ class PromptTable:
                 out.append(list(e.phrases) or [e.description])
         return out
 
-    def find(self, label: str) -> PromptEntry | None:
-        """The entry of a label: exact match first, then case-insensitive."""
+    def find(self, label: str, task: str | None = None) -> PromptEntry | None:
+        """The entry of a label: the task's own entry first, then exact, then case-insensitive."""
+        if task is not None:
+            if (task, label) in self.by_task:
+                return self.by_task[(task, label)]
+            if f"{task}:{label}" in self.entries:  # flat export of a task-specific duplicate
+                return self.entries[f"{task}:{label}"]
         if label in self.entries:
             return self.entries[label]
         low = {k.lower(): v for k, v in self.entries.items()}
@@ -83,6 +93,7 @@ def _content_hash(obj: Any) -> str:
 
 def _structured(path: Path, raw: dict[str, Any]) -> PromptTable:
     entries: dict[str, PromptEntry] = {}
+    by_task: dict[tuple[str, str], PromptEntry] = {}
     for i, c in enumerate(raw["classes"]):
         if not isinstance(c, dict) or not c.get("label") or not c.get("description"):
             raise PromptFileError(f"{path}: class #{i} lacks a label or a description")
@@ -92,9 +103,12 @@ def _structured(path: Path, raw: dict[str, Any]) -> PromptTable:
             if (p.get("text") if isinstance(p, dict) else p)
         )
         label = str(c["label"])
-        entries[label] = PromptEntry(label, str(c.get("name") or label), c["description"], phrases)
+        entry = PromptEntry(label, str(c.get("name") or label), c["description"], phrases)
+        entries.setdefault(label, entry)
+        for task in c.get("tasks") or []:
+            by_task[(str(task), label)] = entry
     version = raw.get("prompt_set_version") or _content_hash(raw["classes"])
-    return PromptTable(str(path), str(version), raw.get("dataset"), False, entries)
+    return PromptTable(str(path), str(version), raw.get("dataset"), False, entries, by_task)
 
 
 def _flat(path: Path, raw: dict[str, Any]) -> PromptTable:
