@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                          "not a cold time: see llm_calls)")
     ap.add_argument("--pairs", nargs="+", default=None, metavar="BACKEND:DATASET",
                     help="run only these pairs (instead of backends x datasets)")
+    ap.add_argument("--note", default="", help="a sentence appended to the notes")
     args = ap.parse_args(argv)
     grid = [(b, d) for b in args.backends for d in args.datasets]
     if args.pairs:
@@ -129,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         "serving the same GGUF (JSON mode without the schema grammar). Rejection codes: "
         + "; ".join(f"{r['dataset']}/{r['backend']}: {r['reject_codes']}"
                     for r in rows if r["reject_codes"])
+        + (f". {args.note}" if args.note else "")
     )
     write_results("bench_llm_build", "Prompt-set build time and LLM hallucination rate",
                   rows, columns=columns, notes=notes)
