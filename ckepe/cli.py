@@ -121,8 +121,10 @@ def build_prompts(
     dataset: Annotated[Dataset, typer.Option(help="Dataset whose label set to build.")],
     task: Annotated[Task | None, typer.Option(
         help="PTB-XL task; default: the protocol's four tasks (59 labels).")] = None,
-    llm: Annotated[LLMChoice, typer.Option(help="Claim proposer; 'none' = terminology-only "
-                                           "selection.")] = LLMChoice.none,
+    llm: Annotated[LLMChoice, typer.Option(help="Claim proposer: 'auto' = openai when "
+                                           "OPENAI_BASE_URL/OPENAI_API_KEY is set, else the "
+                                           "packaged local model; 'none' = terminology only."
+                                           )] = LLMChoice.auto,
     model: Annotated[str | None, typer.Option(help="LLM model id or GGUF path.")] = None,
     base_url: Annotated[str | None, typer.Option(
         help="OpenAI-compatible endpoint (key from OPENAI_API_KEY).")] = None,

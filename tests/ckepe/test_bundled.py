@@ -59,7 +59,7 @@ def test_build_protocol_and_audit_clean(bundled_knowledge: Path, tmp_path: Path,
 def test_ptbxl_all_statements(bundled_knowledge: Path, tmp_path: Path) -> None:
     out = tmp_path / "ptbxl_all.json"
     res = runner.invoke(app, ["build-prompts", "--dataset", "ptbxl", "--task", "all",
-                              "--out", str(out)])
+                              "--llm", "none", "--out", str(out)])
     assert res.exit_code == 0, res.output
     ps = read_prompt_set(out)
     assert len(ps.classes) == 71 and ps.tasks == ["all"]
@@ -97,12 +97,13 @@ def test_pymedtermino_backend_gives_the_same_prompt_set(bundled_knowledge: Path,
 
     build_pymedtermino_db(bundled_knowledge / "terminology", tmp_path / "pmt")
     rf2 = tmp_path / "rf2.json"
-    assert runner.invoke(app, ["build-prompts", "--dataset", "cpsc2018", "--out", str(rf2)]
+    assert runner.invoke(app, ["build-prompts", "--dataset", "cpsc2018", "--llm", "none",
+                                "--out", str(rf2)]
                          ).exit_code == 0
     pmt = tmp_path / "pmt.json"
     # pymedtermino opens its database at import time: a fresh interpreter
     subprocess.run([sys.executable, "-c", "from ckepe.cli import app; app()", "build-prompts",
-                    "--dataset", "cpsc2018", "--terminology", f"pymedtermino:{tmp_path / 'pmt'}",
+                    "--dataset", "cpsc2018", "--llm", "none", "--terminology", f"pymedtermino:{tmp_path / 'pmt'}",
                     "--out", str(pmt)], check=True, capture_output=True, timeout=120)
     a, b = read_prompt_set(rf2), read_prompt_set(pmt)
     assert b.terminology.source.startswith("pymedtermino:")
