@@ -15,16 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+from merl_core.data.splits import SplitError, SplitFile, read_split, record_id
 
 logger = logging.getLogger(__name__)
-
-# columns of the split files that are not labels (sex is 0/1 in icbeb and must not pass)
-META_COLUMNS = {
-    "ecg_id", "patient_id", "strat_fold", "filename_lr", "filename_hr", "filename",
-    "ecg_path", "validation", "age", "sex", "scp_codes", "diagnose", "super_class",
-    "sub_class", "form", "rhythm", "all", "report", "Unnamed: 0",
-}  # fmt: skip
 
 PTBXL_TASK_DIRS = {"super": "super_class", "sub": "sub_class", "form": "form", "rhythm": "rhythm"}
 
@@ -47,15 +41,8 @@ class NoRecordsError(EvalDataError):
     """None of a split file's records is in the cache."""
 
 
-@dataclass
-class SplitTable:
-    """A split file reduced to record ids and label columns."""
-
-    path: str
-    ids: list[str]
-    label_names: list[str]
-    labels: np.ndarray  # (N, C) float32
-    dataset: str
+# A split file as evaluation sees it: the data layer's reader is the one reader.
+SplitTable = SplitFile
 
 
 @dataclass
@@ -69,40 +56,16 @@ class EvalSplit:
 
 
 def normalize_id(value: Any) -> str:
-    """A record id comparable across sources: basename, no extension/_hr/_lr, no leading 0s."""
-    s = str(value).strip().replace("\\", "/").rsplit("/", 1)[-1]
-    s = re.sub(r"\.(mat|hea|dat|npy)$", "", s)
-    s = re.sub(r"_(hr|lr)$", "", s)
-    if re.fullmatch(r"\d+(\.0)?", s):
-        s = str(int(float(s)))
-    return s
+    """A record id comparable across sources (see :func:`merl_core.data.splits.record_id`)."""
+    return record_id(value)
 
 
 def read_split_file(path: str | Path) -> SplitTable:
     """Read a published split file: record ids and 0/1 label columns by name."""
-    path = Path(path)
     try:
-        df = pd.read_csv(path)
-    except FileNotFoundError as exc:
-        raise EvalDataError(f"{path}: split file not found") from exc
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise EvalDataError(f"{path}: not a readable CSV split file ({exc})") from exc
-    if "filename_hr" in df.columns:
-        dataset, ids = "ptbxl", df["ecg_id"] if "ecg_id" in df.columns else df["filename_hr"]
-    elif "ecg_path" in df.columns:
-        dataset, ids = "csn", df["ecg_path"]
-    elif "filename" in df.columns:
-        dataset, ids = "cpsc2018", df["filename"]
-    else:
-        raise EvalDataError(f"{path}: no record id column (ecg_id/filename_hr, filename, ecg_path)")
-    label_names = [
-        c for c in df.columns
-        if c not in META_COLUMNS and df[c].dropna().isin([0, 1]).all() and df[c].notna().any()
-    ]  # fmt: skip
-    if not label_names:
-        raise EvalDataError(f"{path}: no 0/1 label columns")
-    labels = df[label_names].to_numpy(dtype=np.float32)
-    return SplitTable(str(path), [normalize_id(v) for v in ids], label_names, labels, dataset)
+        return read_split(path)
+    except SplitError as exc:
+        raise EvalDataError(str(exc)) from exc
 
 
 def protocol_split_files(splits_root: str | Path, stem: str) -> dict[str, Path]:

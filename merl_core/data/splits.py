@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 META_COLUMNS = frozenset({
     "ecg_id", "patient_id", "strat_fold", "filename_lr", "filename_hr", "filename", "ecg_path",
     "validation", "age", "sex", "scp_codes", "diagnose", "super_class", "sub_class", "form",
-    "rhythm", "report", "Unnamed: 0",
+    "rhythm", "all", "report", "Unnamed: 0",
 })  # fmt: skip
 LABEL_MODES = ("published", "rebuilt")
 
@@ -50,7 +50,7 @@ class SplitFile:
 def record_id(value: object) -> str:
     """Normalised record id: basename without extension/_hr/_lr, integers without zeros."""
     s = str(value).strip().replace("\\", "/").rsplit("/", 1)[-1]
-    s = re.sub(r"\.(mat|hea|dat)$", "", s)
+    s = re.sub(r"\.(mat|hea|dat|npy)$", "", s)
     s = re.sub(r"_(hr|lr)$", "", s)
     return str(int(float(s))) if re.fullmatch(r"\d+(\.0)?", s) else s
 

@@ -103,7 +103,8 @@ def test_pymedtermino_backend_gives_the_same_prompt_set(bundled_knowledge: Path,
     pmt = tmp_path / "pmt.json"
     # pymedtermino opens its database at import time: a fresh interpreter
     subprocess.run([sys.executable, "-c", "from ckepe.cli import app; app()", "build-prompts",
-                    "--dataset", "cpsc2018", "--llm", "none", "--terminology", f"pymedtermino:{tmp_path / 'pmt'}",
+                    "--dataset", "cpsc2018", "--llm", "none",
+                    "--terminology", f"pymedtermino:{tmp_path / 'pmt'}",
                     "--out", str(pmt)], check=True, capture_output=True, timeout=120)
     a, b = read_prompt_set(rf2), read_prompt_set(pmt)
     assert b.terminology.source.startswith("pymedtermino:")
