@@ -42,7 +42,7 @@ case "$what" in
     demo) exec merl-core demo "$@" ;;
     test)
         set +e
-        python -m pytest -q -p no:cacheprovider "$@"
+        python -m pytest -q -p no:cacheprovider --durations=15 "$@"
         rc=$?
         set -e
         # pytest exits 5 when it collected no test: that is a failure for us too.
