@@ -45,7 +45,7 @@ class StudyConfig:
     results_dir: Path
     model: str = "resnet1d18"
     batch_size: int = 32
-    epochs: int = 3
+    epochs: int = 2
     max_steps: int | None = None
     lr: float = 1e-3
     warmup_steps: int = 2
