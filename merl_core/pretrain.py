@@ -171,13 +171,23 @@ def _resume_point(cfg: PretrainConfig) -> Path | None:
     return ckpt_io.resolve_checkpoint(cfg.resume)
 
 
+def _adamw(params: list[torch.nn.Parameter], cfg: PretrainConfig) -> torch.optim.AdamW:
+    """AdamW with the fused kernel (one pass over all parameters: the per-tensor loop cost
+    ~0.1-0.9 s a step on 2 CPU cores, mostly the 11.7M-entry word embedding); the same
+    update rule, so only float rounding differs."""
+    kwargs: dict[str, Any] = {"lr": cfg.lr, "betas": cfg.betas, "weight_decay": cfg.weight_decay}
+    try:
+        return torch.optim.AdamW(params, fused=True, **kwargs)
+    except (RuntimeError, TypeError, ValueError):  # a device or dtype without the fused kernel
+        return torch.optim.AdamW(params, **kwargs)
+
+
 def _build(cfg: PretrainConfig, dist: DistInfo, n: int, meta: dict[str, Any]) -> _Run:
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
     model = create_model(cfg.model, **cfg.model_overrides).to(dist.device)
     model.meta = meta
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas,
-                                  weight_decay=cfg.weight_decay)  # fmt: skip
+    optimizer = _adamw(params, cfg)
     steps_per_epoch = n // (cfg.batch_size * dist.world_size)
     if steps_per_epoch == 0:
         raise PretrainError(f"{n} records < one global batch ({cfg.batch_size} × "

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from merl_core.models.dropout import use_fast_dropout
 from merl_core.models.registry import ModelConfig
 from merl_core.models.resnet1d import ResNet1dEncoder
 from merl_core.models.text import TextEncoder
@@ -43,6 +44,7 @@ class MERLModel(nn.Module):
                 freeze_layers=t["freeze_layers"], freeze_embeddings=t["freeze_embeddings"],
                 load_weights=load_text_weights,
             )  # fmt: skip
+        use_fast_dropout(self)  # same dropout, cheaper masks on CPU
         # Fixed temperature, as upstream (not learned).
         self.register_buffer("logit_scale", torch.tensor(1.0 / cfg.temperature), persistent=False)
         self.meta: dict[str, Any] = {}
