@@ -115,8 +115,8 @@ def main() -> None:
              + "; in CPU time: " + ", ".join(f"{k} {v:.1f}×" for k, v in cpu_speedup.items())
              + f". Batch {BATCH}, shuffled, num_workers=0, warm page cache, "
                f"{args.epochs} timed epochs after one warm-up. Load average at the end: "
-               f"{os.getloadavg()[0]:.1f} (other jobs share the cores: absolute rates are "
-               "depressed, the ratio less so).")  # fmt: skip
+               f"{os.getloadavg()[0]:.1f} (this script's own 2 prepare workers count; well above 2 "
+               "means other jobs shared the cores: absolute rates depressed, ratios less so).")  # fmt: skip
     write_results("bench_data", "Data: prepare and batch reads (PTB-XL sample, 500 Hz)", rows,
                   notes=notes, extra={"speedup_per_batch": speedup,
                                                "cpu_speedup_per_batch": cpu_speedup})  # fmt: skip

@@ -69,6 +69,17 @@ BootOpt = Annotated[
 BatchOpt = Annotated[int, typer.Option(help="ECGs per inference batch.")]
 DeviceOpt = Annotated[str, typer.Option(help="torch device: cpu, cuda, cuda:1, …")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
+DataOpt = Annotated[
+    Path, typer.Option(help="A prepared cache folder, or a dataset root to prepare.")
+]
+TaskOpt = Annotated[
+    Task | None, typer.Option(help="Dataset task (default: super for PTB-XL, else default).")
+]
+DatasetOpt = Annotated[str | None, typer.Option(help="ptbxl, cpsc2018, csn (default: inferred).")]
+SplitsRootOpt = Annotated[
+    Path | None, typer.Option(help="merl-splits folder for the default split files.")
+]
+PromptModeOpt = Annotated[PromptMode, typer.Option(help="description | phrases | name.")]
 
 
 def zeroshot(
@@ -76,15 +87,9 @@ def zeroshot(
     checkpoint: Annotated[
         Path, typer.Option(help="Checkpoint folder or file (merl-core pretrain).")
     ],
-    data: Annotated[
-        Path, typer.Option(help="A prepared cache folder, or a dataset root to prepare.")
-    ],
-    task: Annotated[
-        Task | None, typer.Option(help="Dataset task (default: super for PTB-XL, else default).")
-    ] = None,
-    dataset: Annotated[
-        str | None, typer.Option(help="ptbxl, cpsc2018, csn (default: inferred).")
-    ] = None,
+    data: DataOpt,
+    task: TaskOpt = None,
+    dataset: DatasetOpt = None,
     split_file: Annotated[
         Path | None, typer.Option(help="Test split file (published protocol).")
     ] = None,
@@ -94,12 +99,8 @@ def zeroshot(
             help="Validation split file for the F1 thresholds (default: the _val sibling)."
         ),
     ] = None,
-    splits_root: Annotated[
-        Path | None, typer.Option(help="merl-splits folder for the default split files.")
-    ] = None,
-    prompt_mode: Annotated[
-        PromptMode, typer.Option(help="description | phrases | name.")
-    ] = PromptMode.description,
+    splits_root: SplitsRootOpt = None,
+    prompt_mode: PromptModeOpt = PromptMode.description,
     labels: Annotated[
         LabelSource, typer.Option(help="Labels from the split file or the cache.")
     ] = LabelSource.split,
@@ -138,9 +139,7 @@ def protocol(
     splits_root: Annotated[
         Path | None, typer.Option(help="merl-splits folder (default: the shared data).")
     ] = None,
-    prompt_mode: Annotated[
-        PromptMode, typer.Option(help="description | phrases | name.")
-    ] = PromptMode.description,
+    prompt_mode: PromptModeOpt = PromptMode.description,
     out: OutOpt = None,
     bootstrap: BootOpt = 1000,
     seed: SeedOpt = 0,
@@ -165,25 +164,17 @@ def protocol(
 
 def linear_probe(
     ctx: typer.Context,
-    data: Annotated[
-        Path, typer.Option(help="A prepared cache folder, or a dataset root to prepare.")
-    ],
+    data: DataOpt,
     checkpoint: Annotated[Path | None, typer.Option(help="Checkpoint folder or file.")] = None,
     model: Annotated[
         str | None, typer.Option(help="Architecture for --random-init without a checkpoint.")
     ] = None,
-    task: Annotated[
-        Task | None, typer.Option(help="Dataset task (default: super for PTB-XL, else default).")
-    ] = None,
-    dataset: Annotated[
-        str | None, typer.Option(help="ptbxl, cpsc2018, csn (default: inferred).")
-    ] = None,
+    task: TaskOpt = None,
+    dataset: DatasetOpt = None,
     split_file: Annotated[
         Path | None, typer.Option(help="Test split file; train/val are its siblings.")
     ] = None,
-    splits_root: Annotated[
-        Path | None, typer.Option(help="merl-splits folder for the default split files.")
-    ] = None,
+    splits_root: SplitsRootOpt = None,
     ratio: Annotated[
         str, typer.Option(help="Percent of the train split: '1 10 100' or '1,10,100'.")
     ] = "1,10,100",

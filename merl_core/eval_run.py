@@ -197,6 +197,13 @@ def zeroshot_on_cache(
     return zeroshot_task(name, bank, clf, test, val, n_bootstrap=n_bootstrap, seed=seed, info=meta)
 
 
+def _finish(out: Path, run: dict[str, Any], results: list[Any]) -> Path:
+    """Write the run folder (JSON, Markdown, figures), print the tables; the metrics.json path."""
+    path = write_run(out, run, results)
+    _print_tables(results, out)
+    return path
+
+
 def run_zeroshot_cli(
     *,
     prompts: Path,
@@ -240,9 +247,7 @@ def run_zeroshot_cli(
     run = _run_info("zeroshot", checkpoint, seed, prompt_set_version=table.version,
                     prompt_file=str(prompts), prompt_mode=prompt_mode,
                     data_manifest_sha256=manifest_hash, n_bootstrap=n_bootstrap)  # fmt: skip
-    path = write_run(out, run, [res])
-    _print_tables([res], out)
-    return path
+    return _finish(out, run, [res])
 
 
 def run_protocol_cli(
@@ -315,9 +320,7 @@ def run_protocol_cli(
         data_manifest_sha256={ds: h for ds, (_, h) in caches.items()},
         n_classes=sum(len(r.result.classes) for r in results), skipped=skipped,
     )  # fmt: skip
-    path = write_run(out, run, results)
-    _print_tables(results, out)
-    return path
+    return _finish(out, run, results)
 
 
 # ----------------------------------------------------------------------------- linear probe
@@ -406,9 +409,7 @@ def run_probe_cli(
     run = _run_info("linear-probe", checkpoint, seed, random_init=random_init,
                     model=model_name, ratios=ratios, data_manifest_sha256=manifest_hash,
                     n_bootstrap=n_bootstrap)  # fmt: skip
-    path = write_run(out, run, results)
-    _print_tables(results, out)
-    return path
+    return _finish(out, run, results)
 
 
 def load_metrics(path: Path) -> dict[str, Any]:
