@@ -41,7 +41,8 @@ class MERLModel(nn.Module):
             self.text = TextEncoder(
                 t["model"], embed_dim=cfg.embed_dim, pooling=t["pooling"],
                 max_length=t["max_length"], pad_to_max=t["pad_to_max"],
-                freeze_layers=t["freeze_layers"], freeze_embeddings=t["freeze_embeddings"],
+                train_backbone=t["train_backbone"], freeze_layers=t["freeze_layers"],
+                freeze_embeddings=t["freeze_embeddings"],
                 load_weights=load_text_weights,
             )  # fmt: skip
         use_fast_dropout(self)  # same dropout, cheaper masks on CPU

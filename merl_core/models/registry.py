@@ -17,8 +17,12 @@ TEXT_DEFAULTS: dict[str, Any] = {
     "pooling": "auto",
     "max_length": 256,
     "pad_to_max": False,
+    # Upstream embeds reports under torch.no_grad (its get_text_emb), so the language model
+    # never trains and only the projection head learns; True fine-tunes it, with the first
+    # freeze_layers layers (and optionally the embeddings) frozen.
+    "train_backbone": False,
     "freeze_layers": 6,
-    "freeze_embeddings": False,  # upstream freezes encoder layers only
+    "freeze_embeddings": False,
 }
 ECG_FAMILIES = ("resnet1d", "vit1d")
 _TOP_KEYS = ("embed_dim", "in_leads", "num_samples", "drop_rate", "temperature")

@@ -5,12 +5,18 @@ attention-masked mean of the last hidden states; :attr:`TextEncoder.pooling` say
 Tokenisation truncates to ``max_length`` and pads dynamically to the longest report in the
 batch; ``pad_to_max=True`` pads to ``max_length`` as upstream does (256), which changes cost
 but not results for an encoder with an attention mask.
+
+By default the language model is fixed, as upstream (which embeds reports under
+``torch.no_grad``): only the projection head trains, and the backbone runs without autograd,
+so a training step pays for its forward pass only. ``train_backbone=True`` fine-tunes it,
+with the first ``freeze_layers`` layers (and optionally the embeddings) frozen.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from contextlib import nullcontext
 from typing import Any
 
 import torch
@@ -31,7 +37,7 @@ def resolve_text_model(name: str | None) -> str:
 
 
 class TextEncoder(nn.Module):
-    """HF encoder + projection Linear(h→256) GELU Linear(256→256), first layers frozen."""
+    """HF encoder + projection Linear(h→256) GELU Linear(256→256); the encoder fixed or tuned."""
 
     def __init__(
         self,
@@ -41,6 +47,7 @@ class TextEncoder(nn.Module):
         pooling: str = "auto",
         max_length: int = 256,
         pad_to_max: bool = False,
+        train_backbone: bool = False,
         freeze_layers: int = 6,
         freeze_embeddings: bool = False,
         load_weights: bool = True,
@@ -68,12 +75,17 @@ class TextEncoder(nn.Module):
         self.proj = nn.Sequential(
             nn.Linear(hidden, embed_dim), nn.GELU(), nn.Linear(embed_dim, embed_dim)
         )
-        self.frozen_layers = self._freeze(freeze_layers)
-        emb = getattr(self.backbone, "embeddings", None)
-        if freeze_embeddings and emb is not None:
-            emb.requires_grad_(False)
-        log.info("text encoder %s: %s pooling, %d layers frozen", self.model_name, pooling,
-                 self.frozen_layers)  # fmt: skip
+        self.train_backbone = train_backbone
+        if train_backbone:
+            self.frozen_layers = self._freeze(freeze_layers)
+            emb = getattr(self.backbone, "embeddings", None)
+            if freeze_embeddings and emb is not None:
+                emb.requires_grad_(False)
+        else:
+            self.backbone.requires_grad_(False)
+            self.frozen_layers = len(_encoder_layers(self.backbone))
+        log.info("text encoder %s: %s pooling, %s", self.model_name, pooling,
+                 f"{self.frozen_layers} layers frozen" if train_backbone else "fixed (no grad)")
 
     def _freeze(self, n: int) -> int:
         layers = _encoder_layers(self.backbone)
@@ -98,7 +110,8 @@ class TextEncoder(nn.Module):
         device = self.proj[0].weight.device
         ids = tokens["input_ids"].to(device)
         mask = tokens["attention_mask"].to(device)
-        out: Any = self.backbone(input_ids=ids, attention_mask=mask)
+        with nullcontext() if self.train_backbone else torch.no_grad():
+            out: Any = self.backbone(input_ids=ids, attention_mask=mask)
         if self.pooling == "pooler":
             pooled = out.pooler_output
         elif self.pooling == "cls":

@@ -88,9 +88,9 @@ def test_text_encoder_pooling_padding_and_freezing(minilm_path: str) -> None:
     model = create_model("vit1d-tiny", depth=1, text_model=minilm_path).eval()
     text = model.text
     assert text.pooling == "pooler"  # all-MiniLM-L6-v2 ships pooler weights
-    assert text.frozen_layers == 6
-    frozen = [n for n, p in text.backbone.named_parameters() if not p.requires_grad]
-    assert frozen and all("encoder.layer." in n for n in frozen)
+    # as upstream (reports embedded under no_grad): the language model is fixed, the head trains
+    assert not any(p.requires_grad for p in text.backbone.parameters())
+    assert all(p.requires_grad for p in text.proj.parameters())
     reports = ["sinus rhythm. normal ecg.", "atrial fibrillation with rapid ventricular response"]
     dyn = text.tokenize(reports)
     assert dyn["input_ids"].shape[1] < 32  # padded to the longest report only
@@ -103,6 +103,27 @@ def test_text_encoder_pooling_padding_and_freezing(minilm_path: str) -> None:
     assert torch.allclose(a, b, atol=1e-4)  # padding changes cost, not the embedding
     long = text.tokenize(["word " * 1000])
     assert long["input_ids"].shape[1] == 256  # truncated
+
+
+def test_fixed_backbone_gets_no_gradient_and_tuning_freezes_first_layers(
+    minilm_path: str,
+) -> None:
+    torch.manual_seed(0)
+    reports = ["sinus rhythm. normal ecg.", "atrial fibrillation"]
+    fixed = create_model("vit1d-tiny", depth=1, text_model=minilm_path).train()
+    fixed.encode_text(reports).square().sum().backward()
+    assert all(p.grad is None for p in fixed.text.backbone.parameters())
+    assert all(p.grad is not None for p in fixed.text.proj.parameters())
+
+    tuned = create_model("vit1d-tiny", depth=1, text_model=minilm_path,
+                         text_train_backbone=True, text_freeze_layers=4).train()  # fmt: skip
+    assert tuned.text.frozen_layers == 4
+    tuned.encode_text(reports).square().sum().backward()
+    named = dict(tuned.text.backbone.named_parameters())
+    frozen = [n for n, p in named.items() if not p.requires_grad]
+    assert frozen and all(n.split(".")[2] in {"0", "1", "2", "3"} for n in frozen)
+    assert named["embeddings.word_embeddings.weight"].grad is not None
+    assert named["encoder.layer.5.output.dense.weight"].grad is not None
 
 
 def test_mean_pooling_and_model_forward_dict(minilm_path: str, two_records) -> None:
