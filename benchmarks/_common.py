@@ -51,6 +51,19 @@ def machine_info() -> dict[str, Any]:
     return info
 
 
+def matmul_gflops(n: int = 2048, repeats: int = 5, dtype: str = "float32") -> float:
+    """Achieved GFLOP/s of an n × n matmul in ``dtype`` (mean of ``repeats`` after a warm-up)."""
+    import torch
+
+    a = torch.randn(n, n).to(getattr(torch, dtype))
+    b = torch.randn(n, n).to(getattr(torch, dtype))
+    a @ b
+    t = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * n**3 * repeats / (time.perf_counter() - t) / 1e9
+
+
 def _importable(name: str) -> bool:
     import importlib.util
 

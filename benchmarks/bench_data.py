@@ -92,7 +92,7 @@ def main() -> None:
         dt = time.perf_counter() - t0
         rows.append({"what": "prepare synthetic (256, 2 workers)", "records": 256,
                      "seconds": dt, "records_per_s": 256 / dt, "ms_per_batch32": "",
-                 "cpu_ms_per_batch32": ""})  # fmt: skip
+                     "cpu_ms_per_batch32": ""})  # fmt: skip
         cache = ECGCache(caches["float32"])
         stems = [str(args.root / f"records500/{int(i) // 1000 * 1000:05d}/{int(i):05d}_hr")
                  for i in cache.ids]  # fmt: skip
@@ -115,11 +115,12 @@ def main() -> None:
              + "; in CPU time: " + ", ".join(f"{k} {v:.1f}×" for k, v in cpu_speedup.items())
              + f". Batch {BATCH}, shuffled, num_workers=0, warm page cache, "
                f"{args.epochs} timed epochs after one warm-up. Load average at the end: "
-               f"{os.getloadavg()[0]:.1f} (this script's own 2 prepare workers count; well above 2 "
-               "means other jobs shared the cores: absolute rates depressed, ratios less so).")  # fmt: skip
+               f"{os.getloadavg()[0]:.1f} (this script's own 2 prepare workers count; well "
+               "above 2 means other jobs shared the cores: absolute rates depressed, ratios "
+               "less so).")  # fmt: skip
     write_results("bench_data", "Data: prepare and batch reads (PTB-XL sample, 500 Hz)", rows,
                   notes=notes, extra={"speedup_per_batch": speedup,
-                                               "cpu_speedup_per_batch": cpu_speedup})  # fmt: skip
+                                      "cpu_speedup_per_batch": cpu_speedup})  # fmt: skip
     if min(speedup.values()) < 10:
         print(f"WARNING: cache speed-up below 10× ({speedup})")
 

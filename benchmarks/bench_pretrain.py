@@ -11,7 +11,7 @@ implementation measured here (4.3 pairs/s ResNet1d-18, 5.4 ViT1d-tiny; fp32, sta
 
 Without ``--cache`` the PTB-XL sample under the data root (``MERL_DATA_ROOT``) is prepared
 once, with its German reports, into ``runs/bench_pretrain/ptbxl-cache``. bf16 rows run only
-where the CPU multiplies bf16 in hardware (oneDNN reports support); elsewhere bf16 matmuls
+where the CPU multiplies bf16 in hardware (the avx512_bf16 / amx_bf16 flag); elsewhere bf16 matmuls
 are emulated hundreds of times slower than fp32 and the notes say they were skipped.
 """
 
@@ -40,37 +40,14 @@ UPSTREAM = {"resnet1d18": 4.3, "vit1d-tiny": 5.4}  # pairs/s, published code, fp
 
 def default_cache() -> Path:
     """Prepare (once) the PTB-XL sample with its reports; reused by later runs."""
-    from merl_core.data.prepare import prepare_source
-    from merl_core.data.ptbxl import ptbxl_source
+    from merl_core.data.datasets import prepare
     from merl_core.paths import shared_data_root
 
     root = shared_data_root() / "ptbxl-sample"
     if not root.exists():
         sys.exit(f"bench_pretrain: {root} not found; pass --cache DIR or set MERL_DATA_ROOT")
-    return prepare_source(ptbxl_source(root), ROOT / "runs" / "bench_pretrain" / "ptbxl-cache",
-                          params={"bench": "pretrain", "root": str(root.resolve())},
-                          progress=False)  # fmt: skip
-
-
-def cpu_has_bf16() -> bool:
-    """True where oneDNN runs bf16 matmuls in hardware (AVX512-BF16 / AMX)."""
-    import torch
-
-    probe = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
-    return bool(probe()) if probe is not None else False
-
-
-def matmul_gflops(dtype_name: str, n: int = 512, repeats: int = 3) -> float:
-    """Achieved GFLOP/s of an n × n matmul in ``dtype_name`` (best of ``repeats``)."""
-    import torch
-
-    a = torch.randn(n, n).to(getattr(torch, {"fp32": "float32", "bf16": "bfloat16"}[dtype_name]))
-    best = float("inf")
-    for _ in range(repeats + 1):
-        t0 = time.perf_counter()
-        a @ a
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n**3 / best / 1e9
+    return prepare("ptbxl", root, ROOT / "runs" / "bench_pretrain" / "ptbxl-cache",
+                   progress=False)  # fmt: skip
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -165,19 +142,21 @@ def main() -> None:
         return
     if args.cache is None:
         args.cache = default_cache()
-    from benchmarks._common import write_results
+    from benchmarks._common import matmul_gflops, write_results
+    from merl_core.pretrain import cpu_has_bf16_units
 
     rows, profiles = [], {}
     precisions = args.precisions.split(",")
     skipped = ""
-    if "bf16" in precisions and not cpu_has_bf16():
+    if "bf16" in precisions and not cpu_has_bf16_units():
         precisions.remove("bf16")
         import torch
 
         torch.set_num_threads(args.threads)
-        skipped = (" bf16 skipped: this CPU has no bf16 matrix instructions (oneDNN reports "
-                   f"none; a 512² matmul ran at {matmul_gflops('bf16', repeats=1):.2g} GFLOP/s "
-                   f"in bf16 against {matmul_gflops('fp32'):.3g} in fp32).")  # fmt: skip
+        bf16 = matmul_gflops(512, repeats=1, dtype="bfloat16")
+        skipped = (" bf16 skipped: this CPU has no bf16 matrix instructions (no avx512_bf16 "
+                   f"or amx_bf16 flag; a 512² matmul ran at {bf16:.2g} GFLOP/s in bf16 against "
+                   f"{matmul_gflops(512, repeats=3):.3g} in fp32).")  # fmt: skip
     grid = itertools.product(args.models.split(","), args.modes.split(","),
                              precisions, args.paddings.split(","))  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:

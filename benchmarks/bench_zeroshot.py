@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import write_results  # noqa: E402
+from _common import matmul_gflops, write_results  # noqa: E402
 
 from merl_core.paths import shared_data_root  # noqa: E402
 
@@ -62,15 +62,6 @@ def _flops(model: torch.nn.Module, x: torch.Tensor) -> float:
     return float(fc.get_total_flops())
 
 
-def _peak_gflops(n: int = 2048, repeats: int = 5) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    t = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * n**3 * repeats / (time.perf_counter() - t) / 1e9
-
-
 def main() -> None:
     """Measure and write ``results/bench_zeroshot.{json,md}``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -83,7 +74,7 @@ def main() -> None:
 
     torch.manual_seed(0)
     x = _real_batch(args.batch)
-    peak = _peak_gflops()
+    peak = matmul_gflops()
     rows = []
     for name in args.models:
         name = _resolve(name)
