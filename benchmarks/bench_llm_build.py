@@ -30,7 +30,7 @@ from _common import write_results  # noqa: E402
 
 from ckepe.build import BuildResult, build_prompt_set  # noqa: E402
 from ckepe.llm import create_proposer  # noqa: E402
-from ckepe.llm_server import local_openai_server  # noqa: E402
+from ckepe.llm.server import local_openai_server  # noqa: E402
 from ckepe.promptfile import write_prompt_set  # noqa: E402
 from ckepe.terminology import load_terminology  # noqa: E402
 

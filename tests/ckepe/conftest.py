@@ -113,7 +113,7 @@ def bundled_knowledge() -> Path:
 @pytest.fixture(scope="session")
 def local_chat():
     """The packaged SmolLM2 chat model, engine loaded once (shared by every proposer)."""
-    from ckepe.llm_chat import create_local_chat_model
+    from ckepe.llm.chat import create_local_chat_model
 
     chat = create_local_chat_model()
     chat.load()

@@ -10,7 +10,7 @@ import pytest
 from ckepe.build import build_prompt_set
 from ckepe.labelsets import COLUMNS, read_labelset_table
 from ckepe.llm import LLMProposer, generator_info
-from ckepe.llm_cache import ResponseCache
+from ckepe.llm.cache import ResponseCache
 from ckepe.promptfile import read_prompt_set, write_prompt_set
 from ckepe.terminology import knowledge_dir, load_terminology
 from ckepe.verify import audit_prompt_set

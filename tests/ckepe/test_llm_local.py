@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ckepe.llm import LLMProposer, create_proposer
-from ckepe.llm_cache import ResponseCache
+from ckepe.llm.cache import ResponseCache
 from ckepe.proposal import ClassContext, Proposal, RawClaim
 
 pytestmark = pytest.mark.llm

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ckepe.llm import LLMEndpointError, create_proposer
-from ckepe.llm_server import free_port, local_openai_server
+from ckepe.llm.server import free_port, local_openai_server
 from tests.ckepe.test_llm_local import CONTEXTS
 
 pytestmark = pytest.mark.llm

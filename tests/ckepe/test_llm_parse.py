@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ckepe.llm import LLMError, resolve_backend
-from ckepe.llm_cache import ResponseCache, cache_key
-from ckepe.llm_openai import redact_url
+from ckepe.llm.cache import ResponseCache, cache_key
+from ckepe.llm.openai_compat import redact_url
 from ckepe.proposal import (
     MAX_CLAIMS_PER_KIND,
     ClassContext,
@@ -144,7 +144,7 @@ def test_redact_url_drops_credentials() -> None:
 def test_engine_choice_falls_back_to_transformers(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    from ckepe import llm_chat
+    from ckepe.llm import chat as llm_chat
 
     real = importlib.util.find_spec
     monkeypatch.delenv("CKEPE_LLM_ENGINE", raising=False)

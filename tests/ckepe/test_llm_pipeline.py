@@ -14,8 +14,8 @@ import pytest
 from ckepe.build import build_class, build_prompt_set
 from ckepe.labelsets import LabelEntry
 from ckepe.llm import LLMProposer
-from ckepe.llm_cache import ResponseCache
-from ckepe.llm_chat import ChatModelBase
+from ckepe.llm.cache import ResponseCache
+from ckepe.llm.chat import ChatModelBase
 from ckepe.terminology import load_terminology
 from ckepe.verify import OtherLabel
 from tests.ckepe.test_llm_build import _write_table

@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from ckepe.llm_chat import LLMError, find_packaged_gguf
+from ckepe.llm.chat import LLMError, find_packaged_gguf
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 :func:`create_proposer` returns the proposer that ``ckepe.build`` hands each
 :class:`~ckepe.proposal.ClassContext`, and the ``generator_info`` block recorded in the
-prompt file. Replies are cached on disk (see :mod:`ckepe.llm_cache`), so a rerun gives the
+prompt file. Replies are cached on disk (see :mod:`ckepe.llm.cache`), so a rerun gives the
 same file without calling the model, and an interrupted build resumes.
 """
 
@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ckepe.llm_cache import ResponseCache
-from ckepe.llm_chat import (
+from ckepe.llm.cache import ResponseCache
+from ckepe.llm.chat import (
     ChatModelBase,
     LLMEndpointError,
     LLMError,
@@ -22,7 +22,7 @@ from ckepe.llm_chat import (
     create_local_chat_model,
     engine_version,
 )
-from ckepe.llm_openai import OpenAIChatModel, create_openai_chat_model, endpoint_configured
+from ckepe.llm.openai_compat import OpenAIChatModel, create_openai_chat_model, endpoint_configured
 from ckepe.proposal import ClassContext, Proposal, propose_with_repair
 
 logger = logging.getLogger(__name__)

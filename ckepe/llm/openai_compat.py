@@ -3,7 +3,7 @@
 The API key comes from the caller or ``OPENAI_API_KEY`` and lives only inside the SDK
 client: it is not a model field, not in :meth:`request_identity`, not in error messages.
 Failures are retried a bounded number of times with exponential backoff, then raised as one
-:class:`~ckepe.llm_chat.LLMEndpointError` line naming the endpoint.
+:class:`~ckepe.llm.chat.LLMEndpointError` line naming the endpoint.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import PrivateAttr
 
-from ckepe.llm_chat import ChatModelBase, LLMEndpointError, LLMError
+from ckepe.llm.chat import ChatModelBase, LLMEndpointError, LLMError
 
 logger = logging.getLogger(__name__)
 
