@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ckepe.fileio import atomic_write_text
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -91,15 +93,6 @@ def markdown_table(rows: list[dict[str, Any]], columns: list[str] | None = None)
     return "\n".join(out) + "\n"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
 def write_results(
     name: str,
     title: str,
@@ -134,7 +127,7 @@ def write_results(
         "measured_at": stamp,
         **(extra or {}),
     }
-    _atomic_write(results_dir / f"{name}.json", json.dumps(payload, indent=2, default=str) + "\n")
-    _atomic_write(results_dir / f"{name}.md", md)
+    atomic_write_text(results_dir / f"{name}.json", json.dumps(payload, indent=2, default=str) + "\n")
+    atomic_write_text(results_dir / f"{name}.md", md)
     print(md)
     return results_dir / f"{name}.md"

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from ckepe.fileio import atomic_write_text
 from _study_setup import PROMPT_ARMS, REPORT_VARIANTS, TASKS, StudyConfig
 
 log = logging.getLogger("study")
@@ -24,18 +26,11 @@ log = logging.getLogger("study")
 ENCODERS = tuple(f"merl-{v}" for v in REPORT_VARIANTS) + ("random-init",)
 
 
-def _atomic_json(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=1, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
 # ----------------------------------------------------------------------------- pretraining
 def pretrain(cfg: StudyConfig, cache: Path, variant: str, seed: int) -> dict[str, Any]:
     """Pretrain one encoder (reused when the run folder already holds its final summary)."""
-    from merl_core.config import PretrainConfig
-    from merl_core.pretrain import train
+    from merl_core.train.config import PretrainConfig
+    from merl_core.train.pretrain import train
 
     out = cfg.out / "pretrain" / f"{variant}-seed{seed}"
     done = out / "study_summary.json"
@@ -66,7 +61,7 @@ def pretrain(cfg: StudyConfig, cache: Path, variant: str, seed: int) -> dict[str
         "final_loss": result["final"].get("loss"), "config_key": key,
         "first_loss": _first_loss(out),
     }  # fmt: skip
-    _atomic_json(done, summary)
+    atomic_write_text(done, json.dumps(summary, indent=1, default=str) + "\n")
     return summary
 
 
@@ -89,7 +84,7 @@ def _first_loss(run: Path) -> float | None:
 # ----------------------------------------------------------------------------- evaluation data
 def task_splits(cfg: StudyConfig, caches: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Per task: train rows (train cache), val and test rows (eval cache), label columns by name."""
-    from merl_core.evalsets import EvalSplit, read_split_file, select_split
+    from merl_core.eval.evalsets import EvalSplit, read_split_file, select_split
 
     out: dict[str, dict[str, Any]] = {}
     for task in TASKS:
@@ -126,7 +121,7 @@ def class_counts(splits: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- one seed
 def _encoders(cfg: StudyConfig, ckpts: dict[str, str], seed: int) -> dict[str, Any]:
-    from merl_core.checkpoint import load_model
+    from merl_core.train.checkpoint import load_model
     from merl_core.models import create_model
 
     models = {f"merl-{v}": load_model(ckpts[v]).eval() for v in REPORT_VARIANTS}
@@ -152,8 +147,8 @@ def _auc_record(res: Any) -> dict[str, Any]:
 
 def _zeroshot_arms(cfg: StudyConfig, model: Any, cache: Any, bank: Any, splits: dict[str, Any],
                    prompts: dict[str, Any], seed: int) -> dict[str, Any]:  # fmt: skip
-    from merl_core.eval_run import zeroshot_on_cache
-    from merl_core.prompts import read_prompts
+    from merl_core.cli.eval_run import zeroshot_on_cache
+    from merl_core.eval.prompts import read_prompts
 
     term = read_prompts(prompts["term"])
     llm = read_prompts(prompts["llm"]) if prompts.get("llm") else None
@@ -179,8 +174,8 @@ def _zeroshot_arms(cfg: StudyConfig, model: Any, cache: Any, bank: Any, splits: 
 
 def _probe_arms(cfg: StudyConfig, banks: dict[str, Any], splits: dict[str, Any],
                 seed: int) -> dict[str, Any]:  # fmt: skip
-    from merl_core.probe import run_probe
-    from merl_core.report import TaskOutput
+    from merl_core.eval.probe import run_probe
+    from merl_core.eval.report import TaskOutput
 
     out: dict[str, Any] = {}
     for task in TASKS:
@@ -204,7 +199,7 @@ def run_seed(cfg: StudyConfig, seed: int, cache_paths: dict[str, Path],
              prompts: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
     """Pretrain both variants and evaluate every arm for one seed (reused when done)."""
     from merl_core.data.cache import ECGCache
-    from merl_core.zeroshot import FeatureBank
+    from merl_core.eval.zeroshot import FeatureBank
 
     path = cfg.out / f"seed{seed}" / "results.json"
     key = {"config": {k: v for k, v in cfg.to_dict().items() if k not in ("seeds", "results_dir")},
@@ -232,7 +227,7 @@ def run_seed(cfg: StudyConfig, seed: int, cache_paths: dict[str, Path],
     result = {"seed": seed, "key": key, "pretrain": pre, "arms": arms,
               "seconds": {"pretrain": round(t_pre, 1),
                           "evaluate": round(time.perf_counter() - t0 - t_pre, 1)}}  # fmt: skip
-    _atomic_json(path, result)
+    atomic_write_text(path, json.dumps(result, indent=1, default=str) + "\n")
     return json.loads(json.dumps(result, default=str))
 
 

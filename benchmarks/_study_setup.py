@@ -98,7 +98,7 @@ def prepare_caches(cfg: StudyConfig) -> dict[str, Path]:
     """``train-de``, ``train-en`` (folds 1–8, one per report variant) and ``eval`` (9–10)."""
     from merl_core.data.prepare import prepare_source
     from merl_core.data.ptbxl import ptbxl_source
-    from merl_core.reports_en import english_reports_for_root
+    from merl_core.data.reports_en import english_reports_for_root
 
     src = ptbxl_source(cfg.ptbxl_root)
     folds = src.info["strat_fold"]

@@ -54,10 +54,10 @@ def worker(args: argparse.Namespace) -> None:
     """Time ``args.steps`` training steps after ``args.warmup``; rank 0 writes JSON."""
     import torch
 
-    from merl_core.config import PretrainConfig
-    from merl_core.distributed import cleanup_distributed, init_distributed
-    from merl_core.loss import MERLLoss
-    from merl_core.pretrain import StepBatches, _build, _meta, _open_cache, _step
+    from merl_core.train.config import PretrainConfig
+    from merl_core.train.distributed import cleanup_distributed, init_distributed
+    from merl_core.train.loss import MERLLoss
+    from merl_core.train.pretrain import StepBatches, _build, _meta, _open_cache, _step
 
     torch.set_num_threads(args.threads)
     dist = init_distributed("cpu")
@@ -143,7 +143,7 @@ def main() -> None:
     if args.cache is None:
         args.cache = default_cache()
     from benchmarks._common import matmul_gflops, write_results
-    from merl_core.pretrain import cpu_has_bf16_units
+    from merl_core.train.pretrain import cpu_has_bf16_units
 
     rows, profiles = [], {}
     precisions = args.precisions.split(",")

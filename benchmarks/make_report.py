@@ -9,6 +9,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from ckepe.fileio import atomic_write_text
+
 HERE = Path(__file__).resolve().parent
 ORDER = ["study", "pretrain", "zeroshot", "data", "prompt_build", "llm_build"]
 
@@ -29,11 +31,7 @@ def main() -> None:
     ]
     text += [p.read_text().strip() + "\n" for p in parts]
     out = HERE.parent / "BENCHMARKS.md"
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".BENCHMARKS.")
-    with os.fdopen(fd, "w") as fh:
-        fh.write("\n".join(text))
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, out)
+    atomic_write_text(out, "\n".join(text))
     print(f"wrote {out} ({len(parts)} sections)")
 
 

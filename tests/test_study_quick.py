@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from merl_core.reports_en import english_report, english_reports_for_root, read_statements
+from merl_core.data.reports_en import english_report, english_reports_for_root, read_statements
 
 REPO = Path(__file__).resolve().parents[1]
 TASKS = ("super", "sub", "form", "rhythm")

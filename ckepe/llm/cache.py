@@ -11,10 +11,11 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from ckepe.fileio import atomic_write_json
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class ResponseCache:
         return text
 
     def put(self, request: dict[str, Any], response: str) -> Path:
-        """Store ``response`` for ``request`` (temp file + os.replace); returns the path."""
+        """Store ``response`` for ``request`` (atomic, durable); returns the path."""
         key = cache_key(request)
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,12 +77,4 @@ class ResponseCache:
             "request": request,
             "response": response,
         }
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(entry, fh, ensure_ascii=False, indent=1)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return atomic_write_json(path, entry, indent=1)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ckepe.fileio import atomic_write_text
 from merl_core.data.leads import LEADS
 from merl_core.data.preprocess import BadRecordError, PreprocessConfig, preprocess
 from merl_core.data.source import RecordRef, Source
@@ -169,13 +170,6 @@ def _read_reasons(path: Path) -> dict[int, dict[str, Any]]:
     return out
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, separators=(",", ":"), ensure_ascii=False)
-    os.replace(tmp, path)
-
-
 def _finalize_signals(partial: Any, good: np.ndarray, build: Path, out: Path) -> None:
     """Move the complete signals into ``out/signals.npy`` (compacting out skipped rows)."""
     from numpy.lib.format import open_memmap
@@ -248,7 +242,8 @@ def prepare_source(
     (out / "manifest.json").unlink(missing_ok=True)
     _finalize_signals(signals, good, build, out)
     del status, hashes
-    _write_json(out / "manifest.json", manifest)
+    atomic_write_text(out / "manifest.json",
+                      json.dumps(manifest, separators=(",", ":"), ensure_ascii=False))
     shutil.rmtree(build, ignore_errors=True)
     logger.info("%s: %d records cached, %d skipped", out, int(good.sum()), len(skipped))
     return out

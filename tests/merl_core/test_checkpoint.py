@@ -9,7 +9,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from merl_core.checkpoint import (
+from merl_core.train.checkpoint import (
     CheckpointError,
     export_ecg_encoder,
     load_model,
@@ -33,7 +33,7 @@ def records(ptbxl_cache: Path) -> torch.Tensor:  # noqa: F811
 @pytest.fixture(scope="module")
 def trained(records: torch.Tensor, tmp_path_factory: pytest.TempPathFactory):
     """A tiny model after one AdamW step, saved with its optimizer state."""
-    from merl_core.loss import MERLLoss
+    from merl_core.train.loss import MERLLoss
 
     torch.manual_seed(1)
     model = create_model("vit1d-tiny", **TINY)

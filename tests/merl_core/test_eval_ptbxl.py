@@ -47,8 +47,8 @@ def _prepare_ptbxl(root: Path, out: Path) -> Path:
 
 def _train_tiny_checkpoint(cache: Path, out: Path) -> Path:
     """A few CMA+UMA steps of a 2-block ViT1d-tiny on the PTB-XL sample's ECG-report pairs."""
-    from merl_core.config import PretrainConfig
-    from merl_core.pretrain import train
+    from merl_core.train.config import PretrainConfig
+    from merl_core.train.pretrain import train
 
     cfg = PretrainConfig(model="vit1d-tiny", model_overrides={"depth": 2}, cache=cache, out=out,
                          max_steps=4, batch_size=16, tensorboard=False, progress=False, seed=0,

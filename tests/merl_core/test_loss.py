@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from merl_core.loss import MERLLoss, clip_loss
+from merl_core.train.loss import MERLLoss, clip_loss
 
 
 def _feats(b: int, d: int, seed: int) -> torch.Tensor:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, precision_recall_curve, roc_auc_score
 
-from merl_core.metrics import (
+from merl_core.eval.metrics import (
     best_f1_threshold,
     bootstrap_weights,
     evaluate,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from merl_core.config import PretrainConfig
-from merl_core.pretrain import _adamw
+from merl_core.train.config import PretrainConfig
+from merl_core.train.pretrain import _adamw
 
 
 def test_fused_adamw_matches_reference_updates() -> None:

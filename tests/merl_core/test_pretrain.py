@@ -11,9 +11,9 @@ from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from merl_core.cli import app
-from merl_core.config import ConfigError, PretrainConfig, load_config
-from merl_core.distributed import DistInfo
-from merl_core.pretrain import StepBatches, lr_at, train
+from merl_core.train.config import ConfigError, PretrainConfig, load_config
+from merl_core.train.distributed import DistInfo
+from merl_core.train.pretrain import StepBatches, lr_at, train
 from tests.merl_core._train_fixtures import TINY, ptbxl_cache  # noqa: F401
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from merl_core.prompts import PromptFileError, read_prompts
+from merl_core.eval.prompts import PromptFileError, read_prompts
 
 
 def _write(tmp_path: Path, obj: object) -> Path:

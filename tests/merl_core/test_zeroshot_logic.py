@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from merl_core.evalsets import EvalSplit, normalize_id, read_split_file, select_split
-from merl_core.metrics import select_thresholds
-from merl_core.prompts import PromptFileError, read_prompts
-from merl_core.zeroshot import FeatureBank, build_classifier, zeroshot_scores, zeroshot_task
+from merl_core.eval.evalsets import EvalSplit, normalize_id, read_split_file, select_split
+from merl_core.eval.metrics import select_thresholds
+from merl_core.eval.prompts import PromptFileError, read_prompts
+from merl_core.eval.zeroshot import FeatureBank, build_classifier, zeroshot_scores, zeroshot_task
 
 VEC = {
     "afib description": [1.0, 0.0, 0.0],

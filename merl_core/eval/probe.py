@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from merl_core.metrics import EvalResult, evaluate, macro_auc, select_thresholds
+from merl_core.eval.metrics import EvalResult, evaluate, macro_auc, select_thresholds
 
 logger = logging.getLogger(__name__)
 

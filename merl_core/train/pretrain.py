@@ -22,10 +22,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from merl_core import checkpoint as ckpt_io
-from merl_core.config import PretrainConfig, dump_config
-from merl_core.distributed import DistInfo, cleanup_distributed, init_distributed
-from merl_core.loss import MERLLoss
+from merl_core.train import checkpoint as ckpt_io
+from merl_core.train.config import PretrainConfig, dump_config
+from merl_core.train.distributed import DistInfo, cleanup_distributed, init_distributed
+from merl_core.train.loss import MERLLoss
 from merl_core.models import create_model
 
 log = logging.getLogger(__name__)

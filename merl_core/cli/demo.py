@@ -72,8 +72,8 @@ def build_synthetic(out: Path, cfg: DemoConfig, seed: int) -> tuple[Path, Path]:
 
 def pretrain_small(train_cache: Path, out: Path, cfg: DemoConfig, seed: int) -> Path:
     """Pretrain the demo model (CMA + UMA, the model helper's trainer); returns the checkpoint."""
-    from merl_core.config import PretrainConfig
-    from merl_core.pretrain import train
+    from merl_core.train.config import PretrainConfig
+    from merl_core.train.pretrain import train
 
     run_dir = out / "pretrain"
     pcfg = PretrainConfig(
@@ -121,10 +121,10 @@ def run_demo(
     """Run the demo end to end; returns the metrics dict (also written to ``out/results``)."""
     from rich.console import Console
 
-    from merl_core.eval_run import load_eval_model, zeroshot_on_cache
-    from merl_core.evalsets import EvalSplit
-    from merl_core.prompts import read_prompts
-    from merl_core.report import rich_table, sha256_file, write_run
+    from merl_core.cli.eval_run import load_eval_model, zeroshot_on_cache
+    from merl_core.eval.evalsets import EvalSplit
+    from merl_core.eval.prompts import read_prompts
+    from merl_core.eval.report import rich_table, sha256_file, write_run
 
     console = Console()
     cfg = QUICK if quick else FULL

@@ -45,9 +45,9 @@ def pretrain(
     ] = None,
 ) -> None:
     """Pretrain MERL (CMA + UMA) on ECG–report pairs; one process or under torchrun."""
-    from merl_core.checkpoint import CheckpointError
-    from merl_core.config import ConfigError, load_config
-    from merl_core.pretrain import PretrainError, train
+    from merl_core.train.checkpoint import CheckpointError
+    from merl_core.train.config import ConfigError, load_config
+    from merl_core.train.pretrain import PretrainError, train
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -78,7 +78,7 @@ def export(
     out: Annotated[Path, typer.Argument(help="Folder for the exported ECG encoder.")],
 ) -> None:
     """Write the ECG encoder of a checkpoint alone (safetensors + config.json)."""
-    from merl_core.checkpoint import CheckpointError, export_ecg_encoder
+    from merl_core.train.checkpoint import CheckpointError, export_ecg_encoder
 
     try:
         path = export_ecg_encoder(checkpoint, out)

@@ -6,7 +6,10 @@ from typing import Annotated
 
 import typer
 
-from merl_core import __version__, cli_data, cli_eval, cli_train
+from merl_core import __version__
+from merl_core.cli import data as cli_data
+from merl_core.cli import eval as cli_eval
+from merl_core.cli import train as cli_train
 
 app = typer.Typer(
     name="merl-core",

@@ -14,7 +14,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from merl_core.distributed import gather_no_grad, gather_with_grad
+from merl_core.train.distributed import gather_no_grad, gather_with_grad
 
 
 def _rank() -> int:

@@ -8,11 +8,8 @@ labels and scores so any metric can be recomputed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from merl_core.metrics import EvalResult
+from ckepe.fileio import atomic_write_bytes, sha256_file
+from merl_core.eval.metrics import EvalResult
+
+__all__ = ["TaskOutput", "rich_table", "sha256_file", "task_markdown", "write_run"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,32 +34,6 @@ class TaskOutput:
     y: np.ndarray
     scores: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file (or of a folder's files, sorted by relative path)."""
-    path = Path(path)
-    h = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for f in files:
-        if path.is_dir():
-            h.update(str(f.relative_to(path)).encode())
-        with open(f, "rb") as fh:
-            while block := fh.read(chunk):
-                h.update(block)
-    return h.hexdigest()
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _fmt(v: float | None, ci: Any = None) -> str:
@@ -153,7 +127,7 @@ def _save_fig(fig: Any, path: Path) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=120)
     plt.close(fig)
-    _atomic_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def write_run(out_dir: str | Path, run_info: dict[str, Any], tasks: list[TaskOutput]) -> Path:
@@ -175,7 +149,7 @@ def write_run(out_dir: str | Path, run_info: dict[str, Any], tasks: list[TaskOut
         safe = t.name.replace("/", "_")
         labels = np.array([c.label for c in t.result.classes])
         buf = _npz_bytes(y=t.y, scores=t.scores, labels=labels)
-        _atomic_bytes(out / f"scores_{safe}.npz", buf)
+        atomic_write_bytes(out / f"scores_{safe}.npz", buf)
         plot_roc(out / f"roc_{safe}.png", t)
         plot_auc_bars(out / f"auc_{safe}.png", t)
     md = [f"# {run_info.get('mode', 'evaluation')} results", ""]
@@ -186,9 +160,9 @@ def write_run(out_dir: str | Path, run_info: dict[str, Any], tasks: list[TaskOut
         md.append(f"- mean macro AUC over tasks: {payload['summary']['mean_macro_auc']:.3f}")
     md.append("")
     md += [task_markdown(t) for t in tasks]
-    _atomic_bytes(out / "metrics.md", "\n".join(md).encode())
+    atomic_write_bytes(out / "metrics.md", "\n".join(md).encode())
     path = out / "metrics.json"
-    _atomic_bytes(path, (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode())
+    atomic_write_bytes(path, (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode())
     logger.info("wrote %s", path)
     return path
 

@@ -160,11 +160,11 @@ def zeroshot_task(
 ) -> Any:
     """Score one task's test (and val) rows and compute its metrics.
 
-    ``test``/``val`` are :class:`merl_core.evalsets.EvalSplit`; F1 thresholds come from val
-    only. Returns a :class:`merl_core.report.TaskOutput`.
+    ``test``/``val`` are :class:`merl_core.eval.evalsets.EvalSplit`; F1 thresholds come from val
+    only. Returns a :class:`merl_core.eval.report.TaskOutput`.
     """
-    from merl_core.metrics import evaluate, select_thresholds
-    from merl_core.report import TaskOutput
+    from merl_core.eval.metrics import evaluate, select_thresholds
+    from merl_core.eval.report import TaskOutput
 
     s_test = zeroshot_scores(bank.get(test.indices), classifier).numpy()
     thresholds = None

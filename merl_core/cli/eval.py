@@ -112,7 +112,7 @@ def zeroshot(
     verbose: VerboseOpt = False,
 ) -> None:
     """Zero-shot classification of one dataset task from a prompt set."""
-    from merl_core import eval_run
+    from merl_core.cli import eval_run
 
     _setup_logging(verbose)
     try:
@@ -148,7 +148,7 @@ def protocol(
     verbose: VerboseOpt = False,
 ) -> None:
     """The published zero-shot protocol: six test sets, 106 classes, in one run."""
-    from merl_core import eval_run
+    from merl_core.cli import eval_run
 
     _setup_logging(verbose)
     try:
@@ -190,7 +190,7 @@ def linear_probe(
     verbose: VerboseOpt = False,
 ) -> None:
     """Linear probe on frozen ECG features with 1 / 10 / 100 % of the training split."""
-    from merl_core import eval_run
+    from merl_core.cli import eval_run
 
     _setup_logging(verbose)
     try:
@@ -217,7 +217,7 @@ def demo(
     verbose: VerboseOpt = False,
 ) -> None:
     """End to end on a fresh machine, offline: synthetic data, pretrain, prompts, zero-shot."""
-    from merl_core import demo as demo_mod
+    from merl_core.cli import demo as demo_mod
 
     _setup_logging(verbose)
     try:

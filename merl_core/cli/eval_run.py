@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from merl_core import __version__
-from merl_core.evalsets import (
+from merl_core.eval.evalsets import (
     PROTOCOL,
     EvalDataError,
     EvalSplit,
@@ -25,8 +25,8 @@ from merl_core.evalsets import (
     sibling_split,
 )
 from merl_core.paths import shared_data_root
-from merl_core.prompts import PromptFileError, PromptTable, read_prompts
-from merl_core.report import TaskOutput, rich_table, sha256_file, write_run
+from merl_core.eval.prompts import PromptFileError, PromptTable, read_prompts
+from merl_core.eval.report import TaskOutput, rich_table, sha256_file, write_run
 
 logger = logging.getLogger(__name__)
 
@@ -70,18 +70,18 @@ def sha256_file_name(path: Path) -> str:
 
 
 def _prepare(dataset: str, root: Path, out: Path) -> None:
-    from merl_core.cli import app
+    from merl_core.data.datasets import DatasetError, prepare
+    from merl_core.data.prepare import NoUsableRecordsError
 
     try:
-        app(["prepare", dataset, "--root", str(root), "--out", str(out)], standalone_mode=False)
-    except SystemExit as exc:
-        if exc.code:
-            raise EvalDataError(f"{root}: merl-core prepare {dataset} failed") from exc
+        prepare(dataset, root, out)
+    except (DatasetError, NoUsableRecordsError, OSError, ValueError) as exc:
+        raise EvalDataError(f"{root}: preparing {dataset} failed ({exc})") from exc
 
 
 def load_eval_model(checkpoint: Path, device: str) -> Any:
     """Load a checkpoint for inference on ``device``."""
-    from merl_core.checkpoint import load_model
+    from merl_core.train.checkpoint import load_model
 
     if not Path(checkpoint).exists():
         raise CheckpointError(f"{checkpoint}: checkpoint not found")
@@ -186,7 +186,7 @@ def zeroshot_on_cache(
     info: dict[str, Any] | None = None,
 ) -> TaskOutput:
     """One zero-shot task on a cache: classifier from prompts, scores, metrics."""
-    from merl_core.zeroshot import FeatureBank, build_classifier, text_encoder_of, zeroshot_task
+    from merl_core.eval.zeroshot import FeatureBank, build_classifier, text_encoder_of, zeroshot_task
 
     task = (info or {}).get("task") or name.rsplit("-", 1)[-1]
     texts = prompts.texts(test.label_names, prompt_mode, task)  # fails early, naming missing
@@ -264,7 +264,7 @@ def run_protocol_cli(
     device: str,
 ) -> Path:
     """``merl-core protocol``: the six published test sets in one run folder."""
-    from merl_core.zeroshot import FeatureBank
+    from merl_core.eval.zeroshot import FeatureBank
 
     sroot = _splits_root(splits_root)
     if not any(roots.values()):
@@ -345,7 +345,7 @@ def parse_ratios(values: list[str]) -> list[float]:
 
 def _probe_model(checkpoint: Path | None, model_name: str | None, random_init: bool,
                  device: str, seed: int) -> Any:  # fmt: skip
-    from merl_core.probe import randomize_weights
+    from merl_core.eval.probe import randomize_weights
 
     if checkpoint is not None:
         model = load_eval_model(checkpoint, device)
@@ -377,8 +377,8 @@ def run_probe_cli(
     device: str,
 ) -> Path:
     """``merl-core linear-probe``: one task, each ratio a result table."""
-    from merl_core.probe import run_probe
-    from merl_core.zeroshot import FeatureBank
+    from merl_core.eval.probe import run_probe
+    from merl_core.eval.zeroshot import FeatureBank
 
     dataset = _dataset_of(dataset, split_file)
     cache, manifest_hash = open_cache(data, dataset, Path(out).parent / ".caches")

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from ckepe.fileio import atomic_write_json, atomic_write_text
 from merl_core.models.merl import MERLModel
 from merl_core.models.registry import ModelConfig
 
@@ -36,10 +37,6 @@ LATEST = "latest"
 
 class CheckpointError(ValueError):
     """A checkpoint folder is missing, incomplete or inconsistent."""
-
-
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
 
 
 def _atomic_dir(final: Path, fill: Any) -> Path:
@@ -112,12 +109,13 @@ def save_checkpoint(
 
     def fill(tmp: Path) -> None:
         save_file(weights, str(tmp / "model.safetensors"))
-        _write_json(tmp / "config.json", doc)
+        atomic_write_json(tmp / "config.json", doc, sort_keys=True)
         if optimizer is not None or trainer_state is not None:
             tensors, rest = _optimizer_split(optimizer) if optimizer else ({}, None)
             tensors.update(rng_tensors or {})
             save_file(tensors, str(tmp / "state.safetensors"))
-            _write_json(tmp / "trainer_state.json", {**(trainer_state or {}), "optimizer": rest})
+            atomic_write_json(tmp / "trainer_state.json",
+                              {**(trainer_state or {}), "optimizer": rest}, sort_keys=True)
 
     return _atomic_dir(Path(path), fill)
 
@@ -187,9 +185,7 @@ def load_training_state(
 def write_latest(run_dir: str | Path, ckpt: Path, keep_last: int = 2) -> None:
     """Point ``run_dir/latest`` at ``ckpt`` atomically and prune older step folders."""
     run_dir = Path(run_dir)
-    tmp = run_dir / f".{LATEST}.tmp-{os.getpid()}"
-    tmp.write_text(ckpt.name + "\n", encoding="utf-8")
-    os.replace(tmp, run_dir / LATEST)
+    atomic_write_text(run_dir / LATEST, ckpt.name + "\n")
     steps = sorted(p for p in run_dir.glob("step_*") if p.is_dir())
     for old in steps[:-keep_last] if keep_last > 0 else []:
         if old.name != ckpt.name:

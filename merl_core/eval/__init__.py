@@ -1,0 +1,1 @@
+"""Evaluation: zero-shot, linear probe, metrics, reports, evaluation sets and prompt tables."""

@@ -1,0 +1,1 @@
+"""Pretraining: config, loss, distributed set-up, checkpoints and the training loop."""
