@@ -43,8 +43,10 @@ EXPECTED_FS: dict[str, float | None] = {
     "synthetic": 500,
 }  # fmt: skip
 # MIMIC-IV-ECG is pretraining data with dead leads in a small share of 800k records: keeping
-# the record with the lead zeroed loses less than skipping it. Evaluation sets skip.
-BAD_LEAD_POLICY: dict[str, str] = {"mimic": "zero"}
+# the record with the lead zeroed loses less than skipping it. Ningbo stores some records with
+# dead chest leads as zeros (JS45542: V1–V6); it is not a protocol evaluation set, so it keeps
+# them the same way. Evaluation sets skip.
+BAD_LEAD_POLICY: dict[str, str] = {"mimic": "zero", "ningbo": "zero"}
 
 
 class BadRecordError(ValueError):

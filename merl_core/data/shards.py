@@ -52,8 +52,11 @@ def build_shard(
     qc: QualityConfig, dtype: str, workers: int, progress: bool,
 ) -> Path:  # fmt: skip
     """Build one shard (resuming it if interrupted); returns its build folder."""
-    from merl_core.data.prepare import build_range
+    from merl_core.data.prepare import _existing_fingerprint, build_range
 
+    if _existing_fingerprint(out) == fp and (out / "signals.npy").exists():
+        logger.info("%s: the merged cache is up to date; shard %d/%d not rebuilt", out, *shard)
+        return out
     n = len(source.records)
     if shard[1] > n:
         raise ShardError(f"--shard {shard[0]}/{shard[1]}: more shards than records ({n})")

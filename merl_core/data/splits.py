@@ -109,8 +109,10 @@ def _check_labels(path: Path, df: pd.DataFrame, ids: pd.Series, expected: list[s
         bad = ~values.isin([0, 1])
         if bad.any():
             r = int(np.flatnonzero(bad.to_numpy())[0])
+            raw = df[col].iloc[r]
+            shown = "an empty cell" if pd.isna(raw) else f"value {str(raw)!r}"
             raise SplitError(f"{path}: column {col!r}, row {r + 2} (record {ids.iloc[r]}): "
-                             f"value {df[col].iloc[r]!r} is not 0 or 1")  # fmt: skip
+                             f"{shown}, not 0 or 1 ({int(bad.sum())} such rows)")  # fmt: skip
     return labels
 
 
