@@ -128,9 +128,11 @@ def damaged_inputs(ptbxl_root: Path, splits_root: Path, tmp: Path) -> list[dict[
     df = pd.read_csv(src).head(50)
     dirty = df.astype({"STD": object})
     dirty.loc[5, "STD"] = 2
-    splits = [("split: a label value 2", dirty, "column 'STD', row 7"),
-              ("split: a label column missing", df.drop(columns=["PAC"]), "missing label column"),
-              ("split: an unknown column", df.assign(XYZ=0), "unknown column(s) 'XYZ'")]
+    splits = [
+        ("split: a label value 2", dirty, "column 'STD', row 7"),
+        ("split: a label column missing", df.drop(columns=["PAC"]), "missing label column"),
+        ("split: an unknown column", df.assign(XYZ=0), "unknown column(s) 'XYZ'"),
+    ]
     for what, frame, needle in splits:
         path = tmp / "icbeb_test.csv"
         frame.to_csv(path, index=False)
@@ -240,22 +242,35 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     caught = sum(r["caught"] for r in damaged)
     same = sum(r["identical bytes"] for r in kills)
-    notes = (f"**Damaged inputs**: {caught} of {len(damaged)} caught with the right reason "
-             "and nothing else skipped.\n\n"
-             f"**prepare SIGKILLed** 3× per trial at random record counts (seed {seed}): "
-             f"{same} of {len(kills)} trials resumed to identical cache bytes.\n\n")
+    notes = (
+        f"**Damaged inputs**: {caught} of {len(damaged)} caught with the right reason "
+        "and nothing else skipped.\n\n"
+        f"**prepare SIGKILLed** 3× per trial at random record counts (seed {seed}): "
+        f"{same} of {len(kills)} trials resumed to identical cache bytes.\n\n"
+    )
     from _common import markdown_table
 
     notes += markdown_table(kills) + "\n"
     if train:
         ok = sum(r["bit-identical weights"] for r in train)
-        notes += (f"**pretrain SIGKILLed** after a checkpoint, resumed with `--resume auto`: "
-                  f"{ok} of {len(train)} trials bit-identical.\n\n" + markdown_table(train))
+        notes += (
+            f"**pretrain SIGKILLed** after a checkpoint, resumed with `--resume auto`: "
+            f"{ok} of {len(train)} trials bit-identical.\n\n" + markdown_table(train)
+        )
     else:
         notes += f"**pretrain SIGKILLed**: {train_note}\n"
-    write_results("bench_faults", "Faults: damaged inputs and kills", damaged,
-                  notes=notes, extra={"seed": seed, "prepare_kills": kills,
-                                      "pretrain_kills": train, "pretrain_note": train_note})
+    write_results(
+        "bench_faults",
+        "Faults: damaged inputs and kills",
+        damaged,
+        notes=notes,
+        extra={
+            "seed": seed,
+            "prepare_kills": kills,
+            "pretrain_kills": train,
+            "pretrain_note": train_note,
+        },
+    )
 
 
 if __name__ == "__main__":

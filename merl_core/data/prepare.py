@@ -23,6 +23,7 @@ import os
 import shutil
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +169,7 @@ def _run_jobs(
     done = 0
     bar = tqdm(total=len(todo), desc=f"prepare {source.dataset}", unit="rec", disable=not progress)
     pool = None
+    results: Iterator[tuple[int, Any, dict[str, Any]]]
     if workers > 1:
         if source.loader == "synthetic":  # build the template bank once; forked workers share it
             from merl_core.data.synthetic import TEMPLATE_SEED, beat_templates
@@ -385,10 +387,9 @@ def _manifest(
     }
     info = {k: ([v[i] for i in rows] if isinstance(v, list) and len(v) == len(good) else v)
             for k, v in source.info.items()}  # fmt: skip
-    zeroed = {source.records[i].id: events[i]["zeroed"] for i in rows
-              if "zeroed" in events.get(int(i), {})}  # fmt: skip
-    resampled = {source.records[i].id: events[i]["resampled_from"] for i in rows
-                 if "resampled_from" in events.get(int(i), {})}  # fmt: skip
+    kept = [(source.records[i].id, events.get(int(i), {})) for i in rows]
+    zeroed = {rid: ev["zeroed"] for rid, ev in kept if "zeroed" in ev}
+    resampled = {rid: ev["resampled_from"] for rid, ev in kept if "resampled_from" in ev}
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "fingerprint": meta["fp"],
         "dataset": source.dataset,

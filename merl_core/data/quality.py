@@ -95,8 +95,11 @@ def quality_for(
     expected = EXPECTED_FS.get(dataset)
     if dataset == "ptbxl" and fs_files:
         expected = fs_files
-    kwargs: dict[str, Any] = {"expected_fs": expected, "resample": resample,
-                              "bad_lead": bad_lead or BAD_LEAD_POLICY.get(dataset, "skip")}
+    kwargs: dict[str, Any] = {
+        "expected_fs": expected,
+        "resample": resample,
+        "bad_lead": bad_lead or BAD_LEAD_POLICY.get(dataset, "skip"),
+    }
     if min_seconds is not None:
         kwargs["min_seconds"] = min_seconds
     return QualityConfig(**kwargs)

@@ -97,11 +97,16 @@ def _find_shards(out: Path, fp: str, n: int) -> list[tuple[Path, dict[str, Any]]
         raise ShardError(f"{out}: no shards of this dataset and these parameters to merge "
                          f"(fingerprint {fp[:12]}); run prepare --shard I/N first")  # fmt: skip
     if len(found) > 1:
-        raise ShardError(f"{out}: shards of several splits ({', '.join(map(str, sorted(found)))}"
-                         " shards) with the same parameters; remove the unwanted ones")
+        raise ShardError(
+            f"{out}: shards of several splits ({', '.join(map(str, sorted(found)))}"
+            " shards) with the same parameters; remove the unwanted ones"
+        )
     total, shards = next(iter(found.items()))
-    todo = [f"{i}/{total}" for i in range(total)
-            if i not in shards or (_read_done(shards[i]) or {}).get("fingerprint") != fp]
+    todo = [
+        f"{i}/{total}"
+        for i in range(total)
+        if i not in shards or (_read_done(shards[i]) or {}).get("fingerprint") != fp
+    ]
     if todo:
         raise ShardError(f"{out}: shard(s) {', '.join(todo)} not done; run prepare --shard "
                          "for each before --merge")  # fmt: skip

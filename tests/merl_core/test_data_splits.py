@@ -26,8 +26,9 @@ def test_every_published_split_reads_with_its_label_set(splits_root: Path) -> No
     for path in files:
         split = read_split(path)
         key = split.task or "default"
-        assert sorted(split.label_names) == sorted(e.label for e in load_labelset(split.dataset,
-                                                                                  key)), path
+        assert sorted(split.label_names) == sorted(
+            e.label for e in load_labelset(split.dataset, key)
+        ), path
     sub = {p: read_split(splits_root / "ptbxl" / "sub_class" / f"ptbxl_sub_class_{p}.csv")
            for p in ("train", "val")}  # fmt: skip
     assert sub["train"].label_names != sub["val"].label_names  # another column order…

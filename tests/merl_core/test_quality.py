@@ -88,9 +88,7 @@ def test_every_damage_has_its_code_and_nothing_else_is_skipped(
     assert "0.20 s" in detail["3"] and "250 Hz" in detail["4"] and "V2" in detail["6"]
 
 
-def test_zero_policy_keeps_the_record_and_records_the_leads(
-    damaged: Path, tmp_path: Path
-) -> None:
+def test_zero_policy_keeps_the_record_and_records_the_leads(damaged: Path, tmp_path: Path) -> None:
     out = prepare("ptbxl", damaged, tmp_path / "z", bad_lead="zero", progress=False)
     cache = ECGCache(out)
     assert cache.ids == ["1", "2", "6", "7", "8", "9"]
