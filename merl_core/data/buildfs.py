@@ -20,13 +20,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from merl_core.errors import MerlCoreError
+
 logger = logging.getLogger(__name__)
 
 SPACE_MARGIN = 64 << 20  # bytes kept free beyond the cache itself
 _BUILD_RE = re.compile(r"^\.build-([0-9a-f]{16})(?:-s(\d+)of(\d+))?$")
 
 
-class PrepareError(RuntimeError):
+class PrepareError(MerlCoreError, RuntimeError):
     """A build that cannot start or finish (the message is one line)."""
 
 

@@ -43,7 +43,7 @@ from merl_core.data.buildfs import (
 from merl_core.data.leads import LEADS
 from merl_core.data.preprocess import PreprocessConfig, preprocess
 from merl_core.data.quality import BadRecordError, QualityConfig, check_record, quality_for
-from merl_core.data.source import RecordRef, Source
+from merl_core.data.source import Loader, RecordRef, Source, load_wfdb
 
 logger = logging.getLogger(__name__)
 
@@ -79,25 +79,15 @@ def fingerprint(
     return _sha(key)
 
 
-def _load(ref: RecordRef, loader: str) -> tuple[np.ndarray, float, str]:
-    if loader == "synthetic":
-        from merl_core.data.synthetic import load_synthetic
-
-        return load_synthetic(ref)
-    from merl_core.data.source import load_wfdb
-
-    return load_wfdb(ref)
-
-
-Job = tuple[int, RecordRef, str, PreprocessConfig, QualityConfig, str]
+Job = tuple[int, RecordRef, Loader, PreprocessConfig, QualityConfig, str]
 
 
 def _work(job: Job) -> tuple[int, Any, dict[str, Any]]:
     """One record → (index, signal or None, note): the note holds its hash, or why it failed,
     and what was done to it (leads zeroed, resampled from)."""
-    i, ref, loader, cfg, qc, dtype = job
+    i, ref, load, cfg, qc, dtype = job
     try:
-        x, fs, digest = _load(ref, loader)
+        x, fs, digest = load(ref)
         checked = check_record(x, fs, qc)
         arr = preprocess(checked.x, fs, cfg)
         note: dict[str, Any] = {"sha256": digest}
@@ -164,17 +154,15 @@ def _run_jobs(
 ) -> None:  # fmt: skip
     """Process records ``lo + todo`` into the build state (local rows ``todo``)."""
     signals, status, hashes = state
-    jobs = ((lo + int(k), source.records[lo + int(k)], source.loader, cfg, qc, dtype)
-            for k in todo)  # fmt: skip
+    load = source.load or load_wfdb
+    jobs = ((lo + int(k), source.records[lo + int(k)], load, cfg, qc, dtype) for k in todo)
     done = 0
     bar = tqdm(total=len(todo), desc=f"prepare {source.dataset}", unit="rec", disable=not progress)
     pool = None
     results: Iterator[tuple[int, Any, dict[str, Any]]]
     if workers > 1:
-        if source.loader == "synthetic":  # build the template bank once; forked workers share it
-            from merl_core.data.synthetic import TEMPLATE_SEED, beat_templates
-
-            beat_templates(TEMPLATE_SEED)
+        if source.warm_up is not None:  # shared state built once; forked workers inherit it
+            source.warm_up()
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         pool = ctx.Pool(workers)
         results = pool.imap_unordered(_work, jobs, chunksize=8)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from merl_core.data.leads import LEADS
+from merl_core.errors import MerlCoreError
 
 # Coded skip reasons: code -> what it means (docs/data-checks.md lists the same table).
 REASONS: dict[str, str] = {
@@ -49,7 +50,7 @@ EXPECTED_FS: dict[str, float | None] = {
 BAD_LEAD_POLICY: dict[str, str] = {"mimic": "zero", "ningbo": "zero"}
 
 
-class BadRecordError(ValueError):
+class BadRecordError(MerlCoreError, ValueError):
     """A record that cannot be used; ``code`` is one of :data:`REASONS`."""
 
     def __init__(self, detail: str, code: str = "error") -> None:
