@@ -9,6 +9,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from merl_core.cli import app
+from merl_core.models import create_model
 from merl_core.train.checkpoint import (
     CheckpointError,
     export_ecg_encoder,
@@ -16,8 +18,6 @@ from merl_core.train.checkpoint import (
     load_training_state,
     save_checkpoint,
 )
-from merl_core.cli import app
-from merl_core.models import create_model
 from tests.merl_core._train_fixtures import TINY, ptbxl_cache  # noqa: F401
 
 REPORTS = ["sinus rhythm. normal ecg.", "atrial fibrillation. left axis deviation."]
