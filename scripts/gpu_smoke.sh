@@ -20,14 +20,13 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 TRANSFORMER
 DRY=0
 [ "${1:-}" = "--cpu-dry-run" ] && DRY=1
 
-NGPU=$("$PY" -c 'import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)' 2>/dev/null || echo none)
-if [ "$NGPU" = none ]; then
+PROBE=$("$PY" -c 'import torch; n = torch.cuda.device_count() if torch.cuda.is_available() else 0; print(n, torch.__version__, "built for CUDA", torch.version.cuda)' 2>/dev/null) || {
     echo "gpu_smoke: cannot import torch with $PY (set PYTHON=... or install the project)" >&2
     exit 2
-fi
+}
+NGPU=${PROBE%% *}
 if [ "$DRY" = 0 ] && [ "$NGPU" = 0 ]; then
-    TV=$("$PY" -c 'import torch; print(torch.__version__, "built for CUDA", torch.version.cuda)')
-    echo "gpu_smoke: no CUDA GPU visible to torch ($TV; CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES-unset})." >&2
+    echo "gpu_smoke: no CUDA GPU visible to torch (torch ${PROBE#* }; CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES-unset})." >&2
     echo "gpu_smoke: run it on a GPU node (e.g. srun --gpus=2 bash scripts/gpu_smoke.sh); --cpu-dry-run tests the script on CPU." >&2
     exit 2
 fi

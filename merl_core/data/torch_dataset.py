@@ -85,6 +85,8 @@ class StepBatches(Dataset):
         if self._cache is None:
             from merl_core.data.cache import ECGCache
 
+            if self.cache_path is None:
+                raise RuntimeError("StepBatches: no cache and no cache folder to open")
             self._cache = ECGCache(self.cache_path)
         return self._cache
 
@@ -141,8 +143,9 @@ class ECGDataset(Dataset):
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the memory map as its file name (spawned DataLoader workers reopen it)."""
         state = self.__dict__.copy()
-        if getattr(self.signals, "filename", None):
-            state["signals"] = ("__memmap__", str(self.signals.filename))
+        name = getattr(self.signals, "filename", None)
+        if name:
+            state["signals"] = ("__memmap__", str(name))
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

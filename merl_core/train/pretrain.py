@@ -348,7 +348,7 @@ class _Logger:
             self.bar = tqdm(total=run.total, initial=run.start, desc="pretrain", unit="step")
 
     def log(self, step: int, rec: dict[str, float]) -> None:
-        if not self.on:
+        if not self.on or self.fh is None:
             return
         if self.bar is not None:
             self.bar.update(1)
@@ -437,7 +437,7 @@ def _loop(run: Run, cache: Any, n: int, loss_fn: MERLLoss, logger: _Logger,
             rec["peak_mem_gib"] = torch.cuda.max_memory_allocated(dist.device) / 2**30
         t0 = now
         logger.log(step, rec)
-        bad += rec["skipped"]
+        bad += int(rec["skipped"])
         if bad > cfg.skip_nonfinite:
             raise NonFiniteLoss(
                 f"non-finite loss at step {step} ({bad} bad step(s), --skip-nonfinite "
