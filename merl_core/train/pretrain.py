@@ -24,6 +24,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from merl_core.data.torch_dataset import StepBatches, epoch_permutation
+from merl_core.errors import MerlCoreError
 from merl_core.models import create_model
 from merl_core.train import checkpoint as ckpt_io
 from merl_core.train import resume as resume_io
@@ -45,7 +46,7 @@ __all__ = ["NonFiniteLoss", "PretrainError", "Run", "StepBatches", "build_run",
            "run_meta", "save_run", "train", "train_step"]  # fmt: skip
 
 
-class PretrainError(RuntimeError):
+class PretrainError(MerlCoreError, RuntimeError):
     """A run that cannot start (no reports, too few records, bad resume point)."""
 
 

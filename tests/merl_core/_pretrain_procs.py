@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-from tests.merl_core._train_fixtures import TINY
+from tests.merl_core.tiny import TINY
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = Path(__file__).with_name("_pretrain_main.py")

@@ -18,13 +18,13 @@ from merl_core.train.checkpoint import (
     load_training_state,
     save_checkpoint,
 )
-from tests.merl_core._train_fixtures import TINY, ptbxl_cache  # noqa: F401
+from tests.merl_core.tiny import TINY
 
 REPORTS = ["sinus rhythm. normal ecg.", "atrial fibrillation. left axis deviation."]
 
 
 @pytest.fixture(scope="module")
-def records(ptbxl_cache: Path) -> torch.Tensor:  # noqa: F811
+def records(ptbxl_cache: Path) -> torch.Tensor:
     from merl_core.data.cache import ECGCache
 
     return torch.from_numpy(ECGCache(ptbxl_cache).batch([3, 4]))

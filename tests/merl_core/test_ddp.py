@@ -11,8 +11,6 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.merl_core._train_fixtures import ptbxl_cache  # noqa: F401
-
 SCRIPT = Path(__file__).with_name("ddp_grad_check.py")
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +28,7 @@ def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
 
 @pytest.mark.slow
 def test_two_process_gather_equals_one_process_doubled_batch(
-    ptbxl_cache: Path,  # noqa: F811
+    ptbxl_cache: Path,
     tmp_path: Path,
 ) -> None:
     single, double = tmp_path / "single.safetensors", tmp_path / "ddp.safetensors"
@@ -66,7 +64,7 @@ def _gpu_backend_constructs_here() -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["gloo", "cpu:gloo,cuda:nccl"])
 def test_pretrain_saves_and_resumes_every_ranks_rng(
-    ptbxl_cache: Path, tmp_path: Path, backend: str,  # noqa: F811
+    ptbxl_cache: Path, tmp_path: Path, backend: str,
 ) -> None:  # fmt: skip
     """The save/resume path under torchrun, with the process group a GPU run uses where this
     machine can create it: the RNG states (CPU tensors) travel through its gloo part."""

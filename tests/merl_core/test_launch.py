@@ -21,7 +21,6 @@ from merl_core.train.distributed import (
     resolve_launch,
 )
 from tests.merl_core import _pretrain_procs as procs
-from tests.merl_core._train_fixtures import ptbxl_cache  # noqa: F401
 
 
 def _srun(rank: int, ntasks: int, local: int, **extra: str) -> dict[str, str]:
@@ -96,7 +95,7 @@ def test_backend_rule_keeps_cpu_tensors_out_of_nccl() -> None:
 
 @pytest.mark.data
 @pytest.mark.slow
-def test_srun_style_launch_trains_two_ranks(ptbxl_cache: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_srun_style_launch_trains_two_ranks(ptbxl_cache: Path, tmp_path: Path) -> None:
     """Two plain python processes with srun's variables only form one 2-rank run."""
     out = tmp_path / "srun"
     job = str(random.randrange(1, 10**6))

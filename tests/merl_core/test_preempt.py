@@ -15,7 +15,6 @@ import pytest
 
 from merl_core.train.preempt import CheckpointClock, StopSignals
 from tests.merl_core import _pretrain_procs as procs
-from tests.merl_core._train_fixtures import ptbxl_cache  # noqa: F401
 
 STEPS = 8
 
@@ -60,7 +59,7 @@ def _signal_all(proc, sig: signal.Signals) -> None:
 
 
 @pytest.fixture(scope="module")
-def reference(ptbxl_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+def reference(ptbxl_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An uninterrupted 2-process run of STEPS steps."""
     out = tmp_path_factory.mktemp("ddp-ref") / "run"
     res = procs.run(procs.torchrun(procs.pretrain_args(ptbxl_cache, out, STEPS)))
@@ -71,7 +70,7 @@ def reference(ptbxl_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 @pytest.mark.data
 @pytest.mark.slow
 def test_sigterm_saves_the_step_reached_and_resume_continues(
-    reference: Path, ptbxl_cache: Path, tmp_path: Path,  # noqa: F811
+    reference: Path, ptbxl_cache: Path, tmp_path: Path,
 ) -> None:  # fmt: skip
     out = tmp_path / "run"
     args = procs.pretrain_args(ptbxl_cache, out, STEPS, "--ckpt-every", "0")
@@ -94,7 +93,7 @@ def test_sigterm_saves_the_step_reached_and_resume_continues(
 @pytest.mark.data
 @pytest.mark.slow
 def test_sigkill_at_random_points_then_resume_gives_identical_weights(
-    reference: Path, ptbxl_cache: Path, tmp_path: Path,  # noqa: F811
+    reference: Path, ptbxl_cache: Path, tmp_path: Path,
 ) -> None:  # fmt: skip
     out = tmp_path / "run"
     rng = random.Random(int.from_bytes(os.urandom(4), "little"))

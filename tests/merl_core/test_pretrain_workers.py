@@ -14,7 +14,7 @@ from merl_core.data.cache import ECGCache
 from merl_core.data.torch_dataset import ReportTokenizer, StepBatches
 from merl_core.models import create_model
 from merl_core.train.distributed import DistInfo
-from tests.merl_core._train_fixtures import TINY, ptbxl_cache  # noqa: F401
+from tests.merl_core.tiny import TINY
 
 LIMIT = 4096  # bytes a worker may receive
 
@@ -29,7 +29,7 @@ def _check_worker(worker_id: int) -> None:
 
 @pytest.mark.data
 @pytest.mark.slow
-def test_spawned_workers_receive_paths_and_names(ptbxl_cache: Path) -> None:  # noqa: F811
+def test_spawned_workers_receive_paths_and_names(ptbxl_cache: Path) -> None:
     cache = ECGCache(ptbxl_cache)
     model = create_model("vit1d-tiny", **TINY)
     src = StepBatches(cache, 24, 3, DistInfo(rank=1, world_size=2), 7, model.tokenize)

@@ -20,7 +20,7 @@ from merl_core.train.distributed import DistInfo
 from merl_core.train.pretrain import NonFiniteLoss, StepBatches, train
 from merl_core.train.resume import ResumeMismatch
 from tests.merl_core import _pretrain_procs as procs
-from tests.merl_core._train_fixtures import TINY, ptbxl_cache  # noqa: F401
+from tests.merl_core.tiny import TINY
 
 pytestmark = pytest.mark.data
 
@@ -34,7 +34,7 @@ def _cfg(cache: Path, out: Path, **kw) -> PretrainConfig:
 
 
 @pytest.fixture(scope="module")
-def reference(ptbxl_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+def reference(ptbxl_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An uninterrupted 6-step run."""
     out = tmp_path_factory.mktemp("ref") / "run"
     assert train(_cfg(ptbxl_cache, out))["steps"] == 6
@@ -50,7 +50,7 @@ def _invoke(*args: str):
     return CliRunner().invoke(app, list(args))
 
 
-def test_finished_run_resumed_is_a_no_op(reference: Path, ptbxl_cache: Path) -> None:  # noqa: F811
+def test_finished_run_resumed_is_a_no_op(reference: Path, ptbxl_cache: Path) -> None:
     before = _snapshot(reference)
     summary = train(_cfg(ptbxl_cache, reference, resume="auto"))
     assert summary["start_step"] == 6 and summary["steps"] == 6
@@ -59,7 +59,7 @@ def test_finished_run_resumed_is_a_no_op(reference: Path, ptbxl_cache: Path) -> 
 
 
 def test_damaged_newest_checkpoint_falls_back_to_the_previous(
-    reference: Path, ptbxl_cache: Path, tmp_path: Path,  # noqa: F811
+    reference: Path, ptbxl_cache: Path, tmp_path: Path,
 ) -> None:  # fmt: skip
     out = tmp_path / "cut"
     assert train(_cfg(ptbxl_cache, out, stop_after=5))["stopped"] is True
@@ -88,7 +88,7 @@ def test_a_flipped_byte_is_caught_by_the_saved_hash(reference: Path, tmp_path: P
 
 
 def test_other_settings_are_refused_unless_forced(
-    reference: Path, ptbxl_cache: Path, tmp_path: Path,  # noqa: F811
+    reference: Path, ptbxl_cache: Path, tmp_path: Path,
 ) -> None:  # fmt: skip
     out = tmp_path / "run"
     shutil.copytree(reference, out)
@@ -110,7 +110,7 @@ def _poison(cache: Path, out: Path, rows: np.ndarray) -> Path:
 
 
 def test_nonfinite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(
-    ptbxl_cache: Path, tmp_path: Path,  # noqa: F811
+    ptbxl_cache: Path, tmp_path: Path,
 ) -> None:  # fmt: skip
     step3 = StepBatches(ptbxl_cache, 24, 4, DistInfo(), 42, None).indices(2)
     bad = _poison(ptbxl_cache, tmp_path / "nan-cache", step3)
@@ -127,7 +127,7 @@ def test_nonfinite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(
 
 
 def test_checkpoint_and_latest_errors_are_one_line(
-    reference: Path, ptbxl_cache: Path, tmp_path: Path,  # noqa: F811
+    reference: Path, ptbxl_cache: Path, tmp_path: Path,
 ) -> None:  # fmt: skip
     out = tmp_path / "run"
     shutil.copytree(reference, out)
