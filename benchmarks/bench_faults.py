@@ -182,8 +182,15 @@ def prepare_kills(ptbxl_root: Path, tmp: Path, trials: int, n: int,
 def _weights(run: Path) -> dict[str, np.ndarray]:
     from safetensors.numpy import load_file
 
-    latest = (run / "latest").read_text().strip() if (run / "latest").is_file() else "latest"
-    return load_file(str(run / latest / "model.safetensors"))
+    from merl_core.train.checkpoint import read_latest
+
+    return load_file(str(read_latest(run) / "model.safetensors"))
+
+
+def _checkpointed(run: Path, step: int) -> bool:
+    from merl_core.train.checkpoint import step_folders
+
+    return any(int(p.name.split("_")[-1]) >= step for p in step_folders(run))
 
 
 def pretrain_kills(tmp: Path, trials: int, rng: random.Random) -> list[dict[str, Any]]:
@@ -191,7 +198,7 @@ def pretrain_kills(tmp: Path, trials: int, rng: random.Random) -> list[dict[str,
     cache = prepare("synthetic", None, tmp / "syn", n=64, seed=0, progress=False)
     steps = 8
     base = [*CLI, "pretrain", "--cache", str(cache), "--model", "resnet1d18", "--max-steps",
-            str(steps), "--batch-size", "8", "--set", "ckpt_every=2"]  # fmt: skip
+            str(steps), "--batch-size", "8", "--ckpt-every", "2"]  # fmt: skip
     t0 = time.perf_counter()
     run_and_kill([*base, "--out", str(tmp / "run-ref")], lambda: False, timeout_s=900)
     ref_s = time.perf_counter() - t0
@@ -201,9 +208,9 @@ def pretrain_kills(tmp: Path, trials: int, rng: random.Random) -> list[dict[str,
         run = tmp / f"run-{t}"
         need = rng.choice([2, 4, 6])
         t0 = time.perf_counter()
-        killed = run_and_kill([*base, "--out", str(run)], lambda r=run, k=need: any(
-            int(p.name.split("_")[-1]) >= k for p in r.glob("step_*") if p.name[-1].isdigit()),
-            timeout_s=900)  # fmt: skip
+        killed = run_and_kill(
+            [*base, "--out", str(run)], lambda r=run, k=need: _checkpointed(r, k), timeout_s=900
+        )
         run_and_kill([*base, "--out", str(run), "--resume", "auto"], lambda: False,
                      timeout_s=900)  # fmt: skip
         got = _weights(run)
