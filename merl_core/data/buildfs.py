@@ -51,12 +51,16 @@ def build_name(fp: str, shard: tuple[int, int] | None = None) -> str:
 
 
 def _try_lock(path: Path) -> int | None:
+    """An open descriptor holding the lock, or None when another process holds it."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
         return None
+    except OSError as exc:  # a file system without flock (some NFS mounts): cannot guard
+        logger.warning("%s: file locks are not supported here (%s); make sure only one "
+                       "prepare writes this folder", path.parent, exc)  # fmt: skip
     return fd
 
 
