@@ -60,7 +60,7 @@ def prepare(
                         "manifest lists them.")] = False,
     bad_lead: Annotated[BadLead | None, typer.Option(help="A NaN, flat or saturated lead: skip "
                         "the record, or zero the lead and record it (default: the dataset's "
-                        "policy; zero for mimic).")] = None,
+                        "policy; zero for mimic and ningbo).")] = None,
     min_seconds: Annotated[float | None, typer.Option(min=0, help="Minimum record duration "
                            "(default 5 s).")] = None,
     shard: Annotated[str | None, typer.Option(help="Build only shard I/N (0 ≤ I < N) of the "
