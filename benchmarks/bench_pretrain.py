@@ -57,7 +57,11 @@ def worker(args: argparse.Namespace) -> None:
     from merl_core.train.config import PretrainConfig
     from merl_core.train.distributed import cleanup_distributed, init_distributed
     from merl_core.train.loss import MERLLoss
-    from merl_core.train.pretrain import StepBatches, _build, _meta, _open_cache, _step
+    from merl_core.train.trainer import StepBatches
+    from merl_core.train.trainer import build_run as _build
+    from merl_core.train.trainer import open_cache as _open_cache
+    from merl_core.train.trainer import run_meta as _meta
+    from merl_core.train.trainer import train_step as _step
 
     torch.set_num_threads(args.threads)
     dist = init_distributed("cpu")

@@ -1,8 +1,9 @@
 """On-disk LLM response cache: one JSON file per request, written atomically.
 
-The key is the sha256 of the backend, the model identity, the messages and the decoding
-parameters. Secrets (API keys) are never part of the key nor of the file: a rerun with
-the same inputs gives the same reply at no cost, and an interrupted build resumes.
+The key is the sha256 of the backend, the model identity, the endpoint (base URL, redacted;
+OpenAI-compatible backends), the messages and the decoding parameters. Secrets (API keys)
+are never part of the key nor of the file: a rerun with the same inputs gives the same reply
+at no cost, and an interrupted build resumes.
 """
 
 from __future__ import annotations

@@ -91,6 +91,11 @@ class OpenAIChatModel(ChatModelBase):
             f"LLM endpoint {self.endpoint} failed after {attempts} attempts: {last}"
         )
 
+    def request_identity(self) -> dict[str, Any]:
+        """Backend, model, decoding and the endpoint (redacted): two servers serving the same
+        model name do not share cached replies."""
+        return {**super().request_identity(), "endpoint": self.endpoint}
+
     def _format_kwargs(self) -> dict[str, Any]:
         return {"response_format": {"type": "json_object"}} if self.json_mode else {}
 
@@ -117,6 +122,23 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "")
 
 
+def missing_settings(base_url: str | None, api_key: str | None) -> str | None:
+    """What is unset for the ``openai`` backend (one line), or None when it can run.
+
+    A custom endpoint (``--base-url`` or ``OPENAI_BASE_URL``) may run without a key (local
+    servers); OpenAI itself needs ``OPENAI_API_KEY``. Checked before any network call.
+    """
+    url = base_url or os.environ.get("OPENAI_BASE_URL")
+    key = api_key or os.environ.get("OPENAI_API_KEY")
+    if not url and not key:
+        return ("--llm openai needs an endpoint: OPENAI_API_KEY and OPENAI_BASE_URL are both "
+                "unset (set OPENAI_API_KEY for api.openai.com, or OPENAI_BASE_URL / --base-url "
+                "for another OpenAI-compatible server)")
+    if not key and redact_url(url or "") == DEFAULT_BASE_URL:
+        return f"--llm openai: OPENAI_API_KEY is unset (needed by {DEFAULT_BASE_URL})"
+    return None
+
+
 def create_openai_chat_model(
     model: str | None = None,
     base_url: str | None = None,
@@ -133,11 +155,17 @@ def create_openai_chat_model(
     Without a model id, a custom endpoint is asked for the models it serves and the first
     is used; OpenAI itself defaults to ``gpt-4o-mini``. Timeout and retries default to
     ``$CKEPE_LLM_TIMEOUT`` (60 s) and ``$CKEPE_LLM_MAX_RETRIES`` (3).
+
+    Raises:
+        LLMError: no endpoint or key configured (names what is unset; no network call made).
     """
     if timeout_s is None:
         timeout_s = float(os.environ.get("CKEPE_LLM_TIMEOUT") or 60.0)
     if max_retries is None:
         max_retries = int(os.environ.get("CKEPE_LLM_MAX_RETRIES") or 3)
+    unset = missing_settings(base_url, api_key)
+    if unset is not None:
+        raise LLMError(unset)
     try:
         import openai
     except ImportError as exc:  # pragma: no cover - openai is a declared dependency

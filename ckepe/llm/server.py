@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -59,18 +60,20 @@ def local_openai_server(
 ) -> Iterator[str]:
     """Run ``python -m llama_cpp.server`` on 127.0.0.1; yields its ``/v1`` base URL.
 
-    The server is always stopped on exit (terminate, then kill after 10 s).
+    The server is always stopped on exit (terminate, then kill after 10 s). ``api_key`` is
+    passed in the server's environment, never on its command line.
     """
     port = port or free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(find_packaged_gguf()),
            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
            "--n_threads", str(n_threads), "--verbose", "False"]
-    if api_key:
-        cmd += ["--api_key", api_key]
+    env = {k: v for k, v in os.environ.items() if k.upper() != "API_KEY"}
+    if api_key:  # through the environment (llama_cpp.server settings read API_KEY), so the
+        env["API_KEY"] = api_key  # key never shows in the process list
     log_path = log_path or Path(tempfile.mkdtemp(prefix="ckepe-server-")) / "server.log"
     url = f"http://127.0.0.1:{port}/v1"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         wait_ready(url, proc, api_key, ready_timeout_s)
         logger.info("llama.cpp server ready at %s (log %s)", url, log_path)

@@ -33,6 +33,11 @@ class Norm(StrEnum):
     none = "none"
 
 
+class BadLead(StrEnum):
+    skip = "skip"
+    zero = "zero"
+
+
 def prepare(
     dataset: Annotated[str, typer.Argument(help="ptbxl, cpsc2018, csn, ningbo, georgia, "
                                            "challenge, mimic or synthetic.")],
@@ -50,35 +55,80 @@ def prepare(
     crop: Annotated[Crop, typer.Option(help="start: first 5000 samples; first2500: "
                     "upstream's CPSC2018 choice (2500 then zeros).")] = Crop.start,
     normalize: Annotated[Norm, typer.Option(help="Per-record normalisation.")] = Norm.minmax,
+    resample: Annotated[bool, typer.Option("--resample", help="Resample records whose rate "
+                        "differs from the dataset's (else skipped as fs_mismatch); the "
+                        "manifest lists them.")] = False,
+    bad_lead: Annotated[BadLead | None, typer.Option(help="A NaN, flat or saturated lead: skip "
+                        "the record, or zero the lead and record it (default: the dataset's "
+                        "policy; zero for mimic and ningbo).")] = None,
+    min_seconds: Annotated[float | None, typer.Option(min=0, help="Minimum record duration "
+                           "(default 5 s).")] = None,
+    shard: Annotated[str | None, typer.Option(help="Build only shard I/N (0 ≤ I < N) of the "
+                     "records, for a cluster; then run once more with --merge.")] = None,
+    merge: Annotated[bool, typer.Option("--merge", help="Merge the finished shards into the "
+                     "cache (same arguments as the shards, without --shard).")] = False,
     n: Annotated[int, typer.Option(min=1, help="synthetic: number of records.")] = 256,
     seed: Annotated[int, typer.Option(help="synthetic: seed.")] = 0,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Preprocess a dataset into a memory-mapped cache (signals.npy + manifest.json)."""
-    from merl_core.data.cache import ECGCache
+    """Preprocess a dataset into a memory-mapped cache (signals.npy + manifest.json).
+
+    Exit 0 done, 1 nothing usable / no space / folder locked / shards not done, 2 bad input.
+    """
+    from merl_core.data.buildfs import PrepareError
     from merl_core.data.challenge import ChallengeError
     from merl_core.data.datasets import DatasetError
     from merl_core.data.datasets import prepare as run_prepare
     from merl_core.data.mimic import MimicError
-    from merl_core.data.prepare import NoUsableRecordsError
     from merl_core.data.preprocess import PreprocessConfig
     from merl_core.data.ptbxl import PTBXLError
+    from merl_core.data.shards import ShardError, parse_shard
     from merl_core.data.splits import SplitError
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     cfg = PreprocessConfig(crop=crop.value, normalize=normalize.value)
     try:
+        shard_ij = parse_shard(shard) if shard is not None else None
+        if shard_ij is not None and merge:
+            raise ShardError("--merge runs after the shards, without --shard")
+    except ShardError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
         path = run_prepare(dataset, root, out, split_file=split_file, labels=labels.value,
                            dtype=dtype.value, workers=workers, cfg=cfg, fs=fs, task=task,
-                           n=n, seed=seed, progress=progress)  # fmt: skip
-    except (DatasetError, PTBXLError, ChallengeError, MimicError, SplitError,
-            NoUsableRecordsError) as exc:  # fmt: skip
+                           n=n, seed=seed, progress=progress, resample=resample,
+                           bad_lead=bad_lead.value if bad_lead else None,
+                           min_seconds=min_seconds, shard=shard_ij, merge=merge)  # fmt: skip
+    except (DatasetError, PTBXLError, ChallengeError, MimicError, SplitError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except PrepareError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    if shard_ij is not None:
+        typer.echo(f"{path}: shard {shard_ij[0]}/{shard_ij[1]} done; when every shard is, run "
+                   "the same command with --merge instead of --shard")  # fmt: skip
+        return
+    _print_summary(path)
+
+
+def _print_summary(path: Path) -> None:
+    """Counts, skip reasons by code, zeroed and resampled records of a cache."""
+    from merl_core.data.cache import ECGCache
+
     cache = ECGCache(path)
     counts = cache.meta.get("counts", {})
     typer.echo(f"{path}: {len(cache)} records cached, {counts.get('skipped', 0)} skipped, "
                f"{counts.get('missing', 0)} missing ({len(cache.label_names)} labels)")  # fmt: skip
+    reasons = cache.meta.get("skip_reasons") or {}
+    if reasons:
+        typer.echo("skipped by reason: " + ", ".join(f"{k} {v}" for k, v in reasons.items()))
+    if counts.get("zeroed"):
+        typer.echo(f"{counts['zeroed']} records kept with bad leads zeroed "
+                   "(manifest: zeroed_leads)")
+    if counts.get("resampled"):
+        typer.echo(f"{counts['resampled']} records resampled (manifest: resampled_from)")
 
 
 def check_splits(
@@ -97,7 +147,7 @@ def check_splits(
             df = compare_labels(read_split(path))
         except SplitError as exc:
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(2) from None
         table = Table(title=f"{path.name}: published vs rebuilt positives")
         for col in ("label", "published", "rebuilt", "published_only", "rebuilt_only"):
             table.add_column(col, justify="left" if col == "label" else "right")

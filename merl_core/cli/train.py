@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 
-def _fail(msg: str, code: int = 2) -> None:
+def _fail(msg: str, code: int = 2) -> NoReturn:
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(code)
 
@@ -38,18 +38,45 @@ def pretrain(
     batch_size: Annotated[int | None, typer.Option(help="Pairs per process per step.")] = None,
     precision: Annotated[str | None, typer.Option(help="auto | fp32 | bf16 | fp16.")] = None,
     compile_: Annotated[bool, typer.Option("--compile", help="torch.compile the model.")] = False,
-    resume: Annotated[str | None, typer.Option(help="Checkpoint or run folder, or 'auto'.")] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            help="Checkpoint or run folder, 'auto' (this --out folder's newest whole "
+            "checkpoint), or 'force' (auto, even with other settings)."
+        ),
+    ] = None,
+    ckpt_every: Annotated[int | None, typer.Option(help="Checkpoint every N steps.")] = None,
+    ckpt_every_minutes: Annotated[
+        float | None, typer.Option(help="Also checkpoint every N minutes (preemption).")
+    ] = None,
+    skip_nonfinite: Annotated[
+        int | None, typer.Option(help="Steps with a NaN/inf loss skipped before stopping.")
+    ] = None,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda.")] = None,
+    num_workers: Annotated[int | None, typer.Option(help="DataLoader worker processes.")] = None,
     stop_after: Annotated[
         int | None,
         typer.Option(help="Fault injection: stop after this step without the final checkpoint."),
     ] = None,
 ) -> None:
-    """Pretrain MERL (CMA + UMA) on ECG–report pairs; one process or under torchrun."""
+    """Pretrain MERL (CMA + UMA) on ECG–report pairs: one process, torchrun or srun.
+
+    SIGTERM or SIGUSR1 saves a checkpoint at the step reached and exits (0); `--resume auto`
+    continues. A NaN/inf loss stops the run (exit 1) keeping the last good checkpoint.
+    """
     from merl_core.train.checkpoint import CheckpointError
     from merl_core.train.config import ConfigError, load_config
-    from merl_core.train.pretrain import PretrainError, train
+    from merl_core.train.distributed import LaunchError, resolve_launch
+    from merl_core.train.pretrain import NonFiniteLoss, PretrainError, train
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        rank = resolve_launch().rank
+    except LaunchError as exc:
+        _fail(str(exc))
+    # Rank 0 alone tells the story; the others speak only of problems.
+    logging.basicConfig(level=logging.INFO if rank == 0 else logging.WARNING,
+                        format=f"%(levelname)s {'' if rank == 0 else f'[rank {rank}] '}"
+                        "%(name)s: %(message)s")  # fmt: skip
     try:
         cfg = load_config(
             config,
@@ -64,13 +91,21 @@ def pretrain(
             compile=compile_ or None,
             resume=resume,
             stop_after=stop_after,
+            ckpt_every=ckpt_every,
+            ckpt_every_minutes=ckpt_every_minutes,
+            skip_nonfinite=skip_nonfinite,
+            device=device,
+            num_workers=num_workers,
         )
         summary = train(cfg)
-    except (ConfigError, PretrainError, CheckpointError, KeyError) as exc:
+    except NonFiniteLoss as exc:
+        _fail(str(exc), 1)
+    except (ConfigError, PretrainError, CheckpointError, LaunchError, KeyError) as exc:
         _fail(str(exc).strip("'\""))
-    except ValueError as exc:  # e.g. the data helper's CacheError
+    except ValueError as exc:  # e.g. the data helper's CacheError, a resume mismatch
         _fail(str(exc))
-    typer.echo(json.dumps(summary))
+    if summary.pop("rank", 0) == 0:
+        typer.echo(json.dumps(summary))
 
 
 def export(

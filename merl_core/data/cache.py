@@ -15,7 +15,8 @@ import numpy as np
 
 from merl_core.data.prepare import FORMAT
 
-_BIG_KEYS = ("ids", "reports", "labels", "tasks", "source_sha256", "skipped", "missing")
+_BIG_KEYS = ("ids", "reports", "labels", "tasks", "source_sha256", "skipped", "missing",
+             "zeroed_leads", "resampled_from")
 
 
 class CacheError(ValueError):
@@ -37,6 +38,8 @@ class ECGCache:
         label_names: label columns. labels: (N, C) float32, NaN = unknown.
         meta: the manifest without the per-record lists (dataset, fs, preprocessing, hashes).
         tasks: other label sets of the same records (PTB-XL: all/super/sub/form/rhythm).
+        skipped: ``{id, code, reason}`` of every skipped record; zeroed_leads: id → {lead:
+            code} of records kept with bad leads zeroed; resampled_from: id → original rate.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -70,6 +73,8 @@ class ECGCache:
             for t, v in (manifest.get("tasks") or {}).items()
         }
         self.skipped: list[dict[str, Any]] = list(manifest.get("skipped") or [])
+        self.zeroed_leads: dict[str, dict[str, str]] = dict(manifest.get("zeroed_leads") or {})
+        self.resampled_from: dict[str, float] = dict(manifest.get("resampled_from") or {})
         self.meta: dict[str, Any] = {k: v for k, v in manifest.items() if k not in _BIG_KEYS}
         self.meta["source_sha256"] = manifest.get("source_sha256", {})
 

@@ -57,10 +57,18 @@ def prepare(
     dataset: str, root: str | Path | None, out: str | Path, *,
     split_file: str | Path | None = None, labels: str = "published", dtype: str = "float32",
     workers: int = 1, cfg: PreprocessConfig | None = None, fs: int = 500, task: str = "all",
-    n: int = 256, seed: int = 0, progress: bool = True,
+    n: int = 256, seed: int = 0, progress: bool = True, resample: bool = False,
+    bad_lead: str | None = None, min_seconds: float | None = None,
+    shard: tuple[int, int] | None = None, merge: bool = False,
 ) -> Path:  # fmt: skip
-    """Build (or reuse) the prepared cache of ``dataset`` in ``out``; returns ``out``."""
+    """Build (or reuse) the prepared cache of ``dataset`` in ``out``; returns ``out``.
+
+    ``resample``: resample records whose rate differs from the dataset's (else skipped as
+    ``fs_mismatch``); ``bad_lead``: ``skip`` or ``zero`` (default: the dataset's policy);
+    ``shard=(I, N)``: build one shard (returns its build folder); ``merge``: merge the shards.
+    """
     from merl_core.data.prepare import prepare_source
+    from merl_core.data.quality import quality_for
 
     src = build_source(dataset, root, split_file=split_file, labels=labels, fs=fs, task=task,
                        n=n, seed=seed)  # fmt: skip
@@ -69,5 +77,11 @@ def prepare(
                               "labels": labels, "fs_files": fs, "task": task}  # fmt: skip
     if dataset == "synthetic":
         params = {"n": n, "seed": seed}
+    qc = quality_for(dataset, fs_files=fs if dataset == "ptbxl" else None, resample=resample,
+                     bad_lead=bad_lead, min_seconds=min_seconds)  # fmt: skip
+    if merge:
+        from merl_core.data.shards import merge_shards
+
+        return merge_shards(src, out, cfg=cfg, dtype=dtype, params=params, quality=qc)
     return prepare_source(src, out, cfg=cfg, dtype=dtype, workers=workers, params=params,
-                          progress=progress)  # fmt: skip
+                          progress=progress, quality=qc, shard=shard)  # fmt: skip

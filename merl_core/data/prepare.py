@@ -2,9 +2,15 @@
 
 Parallel (worker processes), resumable (progress kept in ``.build-<fingerprint>/`` beside
 the output), atomic (``signals.npy`` and ``manifest.json`` are moved into place only when
-complete; the manifest last). The fingerprint covers the dataset, its record ids and labels,
-the preprocessing parameters and the dtype: a cache built with other parameters is detected
-and rebuilt, never reused. Bad records are skipped and listed by id with the reason.
+complete; the manifest last), locked (one writer per folder) and checked for free space
+before any byte is written. The fingerprint covers the dataset, its record ids and labels,
+the preprocessing and quality parameters and the dtype: a cache built with other parameters
+is detected and rebuilt, never reused. Bad records are skipped and listed by id with a coded
+reason (:data:`merl_core.data.quality.REASONS`), written the moment they are found.
+
+A cluster prepares one cache in parallel with ``shard=(I, N)`` (records ``I·n/N`` to
+``(I+1)·n/N``, each shard in its own build folder) and :func:`merge_shards` afterwards: the
+merged cache is byte-for-byte the one an unsharded run writes (see :mod:`merl_core.data.shards`).
 """
 
 from __future__ import annotations
@@ -16,26 +22,39 @@ import multiprocessing as mp
 import os
 import shutil
 import time
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from ckepe.fileio import atomic_write_text
+from ckepe.fileio import atomic_write_json, atomic_write_text
+from merl_core.data.buildfs import (
+    PrepareError,
+    allocated_bytes,
+    build_name,
+    check_free_space,
+    folder_lock,
+    human_bytes,
+    remove_stale_builds,
+)
 from merl_core.data.leads import LEADS
-from merl_core.data.preprocess import BadRecordError, PreprocessConfig, preprocess
-from merl_core.data.source import RecordRef, Source
+from merl_core.data.preprocess import PreprocessConfig, preprocess
+from merl_core.data.quality import BadRecordError, QualityConfig, check_record, quality_for
+from merl_core.data.source import Loader, RecordRef, Source, load_wfdb
 
 logger = logging.getLogger(__name__)
 
 FORMAT = "merl-ecg-cache"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DTYPES = ("float16", "float32")
 _FLUSH_EVERY = 256
+EVENTS = "records.jsonl"  # one line per skipped or altered record, appended as it happens
 
 
-class NoUsableRecordsError(RuntimeError):
+class NoUsableRecordsError(PrepareError):
     """Every record of a dataset was skipped: there is nothing to cache."""
 
 
@@ -43,12 +62,16 @@ def _sha(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def fingerprint(source: Source, cfg: PreprocessConfig, dtype: str, params: dict[str, Any]) -> str:
+def fingerprint(
+    source: Source, cfg: PreprocessConfig, dtype: str, params: dict[str, Any],
+    quality: QualityConfig | None = None,
+) -> str:  # fmt: skip
     """Hash of everything that decides the cache's content."""
     labels = np.ascontiguousarray(source.labels, dtype=np.float32)
     key = {
         "format": [FORMAT, FORMAT_VERSION], "dataset": source.dataset, "dtype": dtype,
         "preprocessing": cfg.to_dict(), "params": params, "loader": source.loader,
+        "quality": (quality or quality_for(source.dataset)).to_dict(),
         "ids": _sha([r.id for r in source.records]),
         "paths": _sha([r.path for r in source.records]),
         "labels": hashlib.sha256(labels.tobytes()).hexdigest(), "label_names": source.label_names,
@@ -56,25 +79,28 @@ def fingerprint(source: Source, cfg: PreprocessConfig, dtype: str, params: dict[
     return _sha(key)
 
 
-def _load(ref: RecordRef, loader: str) -> tuple[np.ndarray, float, str]:
-    if loader == "synthetic":
-        from merl_core.data.synthetic import load_synthetic
-
-        return load_synthetic(ref)
-    from merl_core.data.source import load_wfdb
-
-    return load_wfdb(ref)
+Job = tuple[int, RecordRef, Loader, PreprocessConfig, QualityConfig, str]
 
 
-def _work(job: tuple[int, RecordRef, str, PreprocessConfig, str]) -> tuple[int, Any, str]:
-    i, ref, loader, cfg, dtype = job
+def _work(job: Job) -> tuple[int, Any, dict[str, Any]]:
+    """One record → (index, signal or None, note): the note holds its hash, or why it failed,
+    and what was done to it (leads zeroed, resampled from)."""
+    i, ref, load, cfg, qc, dtype = job
     try:
-        x, fs, digest = _load(ref, loader)
-        return i, preprocess(x, fs, cfg).astype(dtype), digest
+        x, fs, digest = load(ref)
+        checked = check_record(x, fs, qc)
+        arr = preprocess(checked.x, fs, cfg)
+        note: dict[str, Any] = {"sha256": digest}
+        if checked.zeroed:
+            arr[[LEADS.index(name) for name in checked.zeroed]] = 0.0
+            note["zeroed"] = checked.zeroed
+        if checked.resampled_from is not None:
+            note["resampled_from"] = checked.resampled_from
+        return i, arr.astype(dtype), note
     except BadRecordError as exc:
-        return i, None, str(exc)
+        return i, None, {"code": exc.code, "reason": str(exc)}
     except Exception as exc:  # a record must never stop the run
-        return i, None, f"{type(exc).__name__}: {exc}"
+        return i, None, {"code": "error", "reason": f"{type(exc).__name__}: {exc}"}
 
 
 def _jsonable_labels(labels: np.ndarray) -> list[list[float | None]]:
@@ -89,13 +115,17 @@ def _existing_fingerprint(out: Path) -> str | None:
         return None
 
 
+def _state_specs(n: int, cfg: PreprocessConfig, dtype: str) -> dict[str, tuple[str, tuple]]:
+    return {"partial.npy": (dtype, (n, 12, cfg.length)), "status.npy": ("int8", (n,)),
+            "hashes.npy": ("S64", (n,))}  # fmt: skip
+
+
 def _open_state(build: Path, n: int, cfg: PreprocessConfig, dtype: str) -> tuple[Any, Any, Any]:
     """Memmaps of the build: signals, per-record status (0 todo, 1 ok, 2 bad), hashes."""
     from numpy.lib.format import open_memmap
 
     build.mkdir(parents=True, exist_ok=True)
-    specs = {"partial.npy": (dtype, (n, 12, cfg.length)), "status.npy": ("int8", (n,)),
-             "hashes.npy": ("S64", (n,))}  # fmt: skip
+    specs = _state_specs(n, cfg, dtype)
     try:
         arrays = [open_memmap(build / name, mode="r+") for name in specs]
         if all(a.shape == s and a.dtype == np.dtype(d)
@@ -103,56 +133,65 @@ def _open_state(build: Path, n: int, cfg: PreprocessConfig, dtype: str) -> tuple
             return arrays[0], arrays[1], arrays[2]
     except (OSError, ValueError):
         pass
-    (build / "reasons.jsonl").unlink(missing_ok=True)
+    (build / EVENTS).unlink(missing_ok=True)
     arrays = [open_memmap(build / name, mode="w+", dtype=d, shape=s)
               for name, (d, s) in specs.items()]  # fmt: skip
     return arrays[0], arrays[1], arrays[2]
 
 
+def _check_build_space(build: Path, n: int, cfg: PreprocessConfig, dtype: str) -> None:
+    row = 12 * cfg.length * np.dtype(dtype).itemsize
+    have = allocated_bytes(build / "partial.npy")
+    need = max(0, n * row - have)
+    build.parent.mkdir(parents=True, exist_ok=True)
+    check_free_space(build.parent, need, f"the cache ({n} records × 12 × {cfg.length} × "
+                     f"{np.dtype(dtype).itemsize} B = {human_bytes(n * row)})")  # fmt: skip
+
+
 def _run_jobs(
-    source: Source, todo: np.ndarray, cfg: PreprocessConfig, dtype: str, workers: int,
-    state: tuple[Any, Any, Any], reasons_path: Path, progress: bool,
+    source: Source, lo: int, todo: np.ndarray, cfg: PreprocessConfig, qc: QualityConfig,
+    dtype: str, workers: int, state: tuple[Any, Any, Any], events: Path, progress: bool,
 ) -> None:  # fmt: skip
+    """Process records ``lo + todo`` into the build state (local rows ``todo``)."""
     signals, status, hashes = state
-    jobs = ((int(i), source.records[i], source.loader, cfg, dtype) for i in todo)
-    pending: list[int] = []
-
-    def flush() -> None:
-        signals.flush()
-        hashes.flush()
-        status.flush()
-        pending.clear()
-
+    load = source.load or load_wfdb
+    jobs = ((lo + int(k), source.records[lo + int(k)], load, cfg, qc, dtype) for k in todo)
+    done = 0
     bar = tqdm(total=len(todo), desc=f"prepare {source.dataset}", unit="rec", disable=not progress)
     pool = None
+    results: Iterator[tuple[int, Any, dict[str, Any]]]
     if workers > 1:
-        if source.loader == "synthetic":  # build the template bank once; forked workers share it
-            from merl_core.data.synthetic import TEMPLATE_SEED, beat_templates
-
-            beat_templates(TEMPLATE_SEED)
+        if source.warm_up is not None:  # shared state built once; forked workers inherit it
+            source.warm_up()
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         pool = ctx.Pool(workers)
         results = pool.imap_unordered(_work, jobs, chunksize=8)
     else:
         results = map(_work, jobs)
     try:
-        with open(reasons_path, "a", encoding="utf-8") as rfh:
-            for i, arr, info in results:
+        with open(events, "a", encoding="utf-8") as efh:
+            for i, arr, note in results:
+                k = i - lo
+                rid = source.records[i].id
+                if arr is None or len(note) > 1:  # skipped, or altered: say so before the status
+                    efh.write(json.dumps({"i": i, "id": rid, **note}) + "\n")
+                    efh.flush()
                 if arr is None:
-                    rec = {"i": i, "id": source.records[i].id, "reason": info}
-                    rfh.write(json.dumps(rec) + "\n")
-                    logger.warning("skipped %s: %s", source.records[i].id, info)
-                    status[i] = 2
+                    logger.warning("skipped %s [%s]: %s", rid, note["code"], note["reason"])
+                    status[k] = 2
                 else:
-                    signals[i] = arr
-                    hashes[i] = info[:64].encode()
-                    status[i] = 1
-                pending.append(i)
-                if len(pending) >= _FLUSH_EVERY:
-                    rfh.flush()
-                    flush()
+                    signals[k] = arr
+                    hashes[k] = note["sha256"][:64].encode()
+                    status[k] = 1
+                done += 1
+                if done % _FLUSH_EVERY == 0:
+                    os.fsync(efh.fileno())
+                    for a in (signals, hashes, status):
+                        a.flush()
                 bar.update(1)
-        flush()
+            os.fsync(efh.fileno())
+        for a in (signals, hashes, status):
+            a.flush()
     finally:
         bar.close()
         if pool is not None:
@@ -160,99 +199,172 @@ def _run_jobs(
             pool.join()
 
 
-def _read_reasons(path: Path) -> dict[int, dict[str, Any]]:
+def read_events(path: Path) -> dict[int, dict[str, Any]]:
+    """The last event of every record index in a build's ``records.jsonl``."""
     out: dict[int, dict[str, Any]] = {}
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
+            try:
                 rec = json.loads(line)
-                out[int(rec["i"])] = {"id": rec["id"], "reason": rec["reason"]}
+            except ValueError:  # a line cut by a kill: that record is redone
+                continue
+            out[int(rec.pop("i"))] = rec
     return out
 
 
-def _finalize_signals(partial: Any, good: np.ndarray, build: Path, out: Path) -> None:
-    """Move the complete signals into ``out/signals.npy`` (compacting out skipped rows)."""
+def build_range(
+    source: Source, build: Path, lo: int, hi: int, cfg: PreprocessConfig, qc: QualityConfig,
+    dtype: str, workers: int, progress: bool,
+) -> tuple[Any, Any, Any]:  # fmt: skip
+    """Build (or resume) records ``lo:hi`` of ``source`` in ``build``; returns its state."""
+    _check_build_space(build, hi - lo, cfg, dtype)
+    state = _open_state(build, hi - lo, cfg, dtype)
+    todo = np.flatnonzero(np.asarray(state[1]) == 0)
+    if len(todo) < hi - lo:
+        logger.info("%s: resuming, %d of %d records already done",
+                    build, hi - lo - len(todo), hi - lo)  # fmt: skip
+    _run_jobs(source, lo, todo, cfg, qc, dtype, max(1, workers), state, build / EVENTS, progress)
+    return state
+
+
+def _compact(parts: list[tuple[Any, np.ndarray]], dtype: Any, shape: tuple[int, ...],
+             dest: Path) -> None:  # fmt: skip
+    """Write the good rows of every (signals, good) part, in order, into a new ``dest``."""
     from numpy.lib.format import open_memmap
 
-    src = build / "partial.npy"
-    if good.all():
-        del partial
-        os.replace(src, out / "signals.npy")
-        return
-    final = open_memmap(build / "final.npy", mode="w+", dtype=partial.dtype,
-                        shape=(int(good.sum()), *partial.shape[1:]))  # fmt: skip
-    rows = np.flatnonzero(good)
-    for s in range(0, len(rows), 1024):
-        chunk = rows[s : s + 1024]
-        final[s : s + len(chunk)] = partial[chunk]
+    total = sum(int(g.sum()) for _, g in parts)
+    final = open_memmap(dest, mode="w+", dtype=dtype, shape=(total, *shape))
+    at = 0
+    for partial, good in parts:
+        rows = np.flatnonzero(good)
+        for s in range(0, len(rows), 1024):
+            chunk = rows[s : s + 1024]
+            final[at : at + len(chunk)] = partial[chunk]
+            at += len(chunk)
     final.flush()
-    del final, partial
-    os.replace(build / "final.npy", out / "signals.npy")
+    del final
+
+
+def write_cache(
+    source: Source, out: Path, build: Path, parts: list[tuple[Any, np.ndarray]],
+    hashes: np.ndarray, events: dict[int, dict[str, Any]], meta: dict[str, Any],
+    move: Path | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Move the signals into ``out/signals.npy`` and write the manifest (last); returns it.
+
+    ``parts``: the (signals, good) of each build in record order; ``move``: a build's
+    ``partial.npy`` to rename into place instead of copying (one part, nothing skipped).
+    """
+    good = np.concatenate([g for _, g in parts])
+    skipped = [{"id": source.records[i].id, **{k: v for k, v in events.get(int(i), {
+        "code": "error", "reason": "unknown (no event recorded)"}).items()
+        if k in ("code", "reason")}} for i in np.flatnonzero(~good)]  # fmt: skip
+    if not good.any():
+        first = skipped[0]
+        raise NoUsableRecordsError(
+            f"{source.dataset}: all {len(source.records)} records were skipped "
+            f"(first: {first['id']}: [{first['code']}] {first['reason']})"
+        )
+    manifest = _manifest(source, meta, good, hashes, skipped, events)
+    (out / "manifest.json").unlink(missing_ok=True)
+    if move is not None:
+        os.replace(move, out / "signals.npy")
+    else:
+        row = 12 * meta["cfg"].length * np.dtype(meta["dtype"]).itemsize
+        check_free_space(out, int(good.sum()) * row, "the compacted cache")
+        _compact(parts, parts[0][0].dtype, parts[0][0].shape[1:], build / "final.npy")
+        os.replace(build / "final.npy", out / "signals.npy")
+    atomic_write_text(out / "manifest.json",
+                      json.dumps(manifest, separators=(",", ":"), ensure_ascii=False))
+    return manifest
+
+
+def _resolve(source: Source, cfg: PreprocessConfig | None, dtype: str,
+             quality: QualityConfig | None) -> tuple[PreprocessConfig, QualityConfig]:  # fmt: skip
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, not {dtype!r}")
+    if not source.records:
+        raise NoUsableRecordsError(f"{source.dataset}: no records found")
+    return cfg or PreprocessConfig(), quality or quality_for(source.dataset)
 
 
 def prepare_source(
     source: Source, out: str | Path, *, cfg: PreprocessConfig | None = None,
     dtype: str = "float32", workers: int = 1, params: dict[str, Any] | None = None,
-    progress: bool = True,
+    progress: bool = True, quality: QualityConfig | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> Path:  # fmt: skip
     """Preprocess every record of ``source`` into a cache folder ``out``; returns ``out``.
 
     An existing cache with the same fingerprint is reused; one with another fingerprint is
-    rebuilt. An interrupted build resumes where it stopped.
+    rebuilt. An interrupted build resumes where it stopped. With ``shard=(I, N)`` only the
+    I-th of N contiguous blocks of records is built (returns its build folder); merge the
+    shards with :func:`merl_core.data.shards.merge_shards`.
 
     Raises:
         NoUsableRecordsError: every record was skipped.
+        PrepareLockedError: another run is writing ``out`` (or this shard of it).
+        InsufficientSpaceError: the cache would not fit on the disk.
     """
-    cfg = cfg or PreprocessConfig()
+    cfg, qc = _resolve(source, cfg, dtype, quality)
     params = dict(params or {})
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {DTYPES}, not {dtype!r}")
     out = Path(out)
-    fp = fingerprint(source, cfg, dtype, params)
+    fp = fingerprint(source, cfg, dtype, params, qc)
+    if shard is not None:
+        from merl_core.data.shards import build_shard
+
+        return build_shard(source, out, fp, shard, cfg, qc, dtype, workers, progress)
     old = _existing_fingerprint(out)
     if old == fp and (out / "signals.npy").exists():
         logger.info("%s: cache is up to date (fingerprint %s), reused", out, fp[:12])
         return out
-    if old is not None:
-        logger.warning("%s: cache was built with other parameters (%s ≠ %s): rebuilding",
-                       out, old[:12], fp[:12])  # fmt: skip
-    if not source.records:
-        raise NoUsableRecordsError(f"{source.dataset}: no records found")
-    out.mkdir(parents=True, exist_ok=True)
-    build = out / f".build-{fp[:16]}"
-    t0 = time.perf_counter()
-    state = _open_state(build, len(source.records), cfg, dtype)
-    todo = np.flatnonzero(np.asarray(state[1]) == 0)
-    if len(todo) < len(source.records):
-        logger.info("%s: resuming, %d of %d records already done",
-                    out, len(source.records) - len(todo), len(source.records))  # fmt: skip
-    _run_jobs(source, todo, cfg, dtype, max(1, workers), state, build / "reasons.jsonl", progress)
-    signals, status, hashes = state
-    good = np.asarray(status) == 1
-    reasons = _read_reasons(build / "reasons.jsonl")
-    skipped = [reasons.get(int(i), {"id": source.records[i].id, "reason": "unknown"})
-               for i in np.flatnonzero(~good)]  # fmt: skip
-    if not good.any():
-        raise NoUsableRecordsError(
-            f"{source.dataset}: all {len(source.records)} records were skipped "
-            f"(first: {skipped[0]['id']}: {skipped[0]['reason']})"
-        )
-    manifest = _manifest(source, cfg, dtype, params, fp, good, hashes, skipped)
-    manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
-    (out / "manifest.json").unlink(missing_ok=True)
-    _finalize_signals(signals, good, build, out)
-    del status, hashes
-    atomic_write_text(out / "manifest.json",
-                      json.dumps(manifest, separators=(",", ":"), ensure_ascii=False))
-    shutil.rmtree(build, ignore_errors=True)
-    logger.info("%s: %d records cached, %d skipped", out, int(good.sum()), len(skipped))
+    with folder_lock(out) as held:
+        remove_stale_builds(out, fp, held)
+        if old is not None and old != fp:
+            logger.warning("%s: cache was built with other parameters (%s ≠ %s): rebuilding",
+                           out, old[:12], fp[:12])  # fmt: skip
+        build = out / build_name(fp)
+        t0 = time.perf_counter()
+        partial, status, hashes = build_range(source, build, 0, len(source.records), cfg, qc,
+                                              dtype, workers, progress)  # fmt: skip
+        good = np.asarray(status) == 1
+        events = read_events(build / EVENTS)
+        meta = {"cfg": cfg, "qc": qc, "dtype": dtype, "params": params, "fp": fp}
+        del status
+        move = build / "partial.npy" if good.all() else None
+        if move is not None:
+            del partial
+            partial = np.zeros((len(good), 0), dtype=np.float32)  # placeholder: file is moved
+        manifest = write_cache(source, out, build, [(partial, good)], np.asarray(hashes),
+                               events, meta, move)  # fmt: skip
+        del partial, hashes
+        write_build_info(out, time.perf_counter() - t0, None)
+        shutil.rmtree(build, ignore_errors=True)
+    _log_counts(out, manifest)
     return out
 
 
+def write_build_info(out: Path, seconds: float, shards: int | None) -> None:
+    """``build.json``: when and how fast the cache was built (kept out of the manifest, which
+    depends on the inputs only, so a resumed or merged build gives identical bytes)."""
+    atomic_write_json(out / "build.json", {
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "build_seconds": round(seconds, 3), "shards": shards,
+    })  # fmt: skip
+
+
+def _log_counts(out: Path, manifest: dict[str, Any]) -> None:
+    c = manifest["counts"]
+    reasons = ", ".join(f"{k} {v}" for k, v in manifest["skip_reasons"].items())
+    logger.info("%s: %d records cached, %d skipped%s", out, c["cached"], c["skipped"],
+                f" ({reasons})" if reasons else "")  # fmt: skip
+
+
 def _manifest(
-    source: Source, cfg: PreprocessConfig, dtype: str, params: dict[str, Any], fp: str,
-    good: np.ndarray, hashes: Any, skipped: list[dict[str, Any]],
+    source: Source, meta: dict[str, Any], good: np.ndarray, hashes: Any,
+    skipped: list[dict[str, Any]], events: dict[int, dict[str, Any]],
 ) -> dict[str, Any]:  # fmt: skip
+    cfg, qc = meta["cfg"], meta["qc"]
     rows = np.flatnonzero(good)
     recs = [source.records[i] for i in rows]
     digests = [bytes(hashes[i]).decode() for i in rows]
@@ -263,11 +375,15 @@ def _manifest(
     }
     info = {k: ([v[i] for i in rows] if isinstance(v, list) and len(v) == len(good) else v)
             for k, v in source.info.items()}  # fmt: skip
+    kept = [(source.records[i].id, events.get(int(i), {})) for i in rows]
+    zeroed = {rid: ev["zeroed"] for rid, ev in kept if "zeroed" in ev}
+    resampled = {rid: ev["resampled_from"] for rid, ev in kept if "resampled_from" in ev}
     return {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "fingerprint": fp,
-        "dataset": source.dataset, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "n": len(rows), "shape": [len(rows), 12, cfg.length], "dtype": dtype, "fs": cfg.fs,
-        "lead_order": list(LEADS), "preprocessing": cfg.to_dict(), "params": params,
+        "format": FORMAT, "format_version": FORMAT_VERSION, "fingerprint": meta["fp"],
+        "dataset": source.dataset,
+        "n": len(rows), "shape": [len(rows), 12, cfg.length], "dtype": meta["dtype"],
+        "fs": cfg.fs, "lead_order": list(LEADS), "preprocessing": cfg.to_dict(),
+        "quality": qc.to_dict(), "params": meta["params"],
         "info": info, "ids": [r.id for r in recs],
         "reports": [r.report or "" for r in recs] if has_reports else None,
         "label_names": list(source.label_names),
@@ -275,6 +391,9 @@ def _manifest(
         "source_sha256": dict(zip([r.id for r in recs], digests, strict=True)),
         "source_hash": hashlib.sha256("".join(digests).encode()).hexdigest(),
         "counts": {"records": len(source.records), "cached": len(rows), "skipped": len(skipped),
-                   "missing": len(source.missing)},
+                   "missing": len(source.missing), "zeroed": len(zeroed),
+                   "resampled": len(resampled)},
+        "skip_reasons": dict(sorted(Counter(s["code"] for s in skipped).items())),
         "skipped": skipped, "missing": source.missing,
+        "zeroed_leads": zeroed, "resampled_from": resampled,
     }  # fmt: skip

@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 from scipy.signal import resample_poly
 
+from merl_core.data.quality import BadRecordError
+
+__all__ = ["CROPS", "NORMS", "BadRecordError", "PreprocessConfig", "crop_pad", "fill_nan",
+           "normalize", "preprocess", "resample"]
+
 CROPS = ("start", "first2500")
 NORMS = ("minmax", "zscore", "none")
-
-
-class BadRecordError(ValueError):
-    """A record that cannot be used (unreadable, wrong leads, all zero or NaN, ...)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def fill_nan(x: np.ndarray, max_fraction: float = 0.5) -> np.ndarray:
     if not bad.any():
         return x
     if bad.mean() > max_fraction:
-        raise BadRecordError(f"{bad.mean():.0%} of samples are NaN/inf")
+        raise BadRecordError(f"{bad.mean():.0%} of samples are NaN/inf", "lead_nan")
     x = x.copy()
     idx = np.arange(x.shape[1])
     for lead in np.flatnonzero(bad.any(axis=1)):
@@ -105,12 +106,14 @@ def preprocess(x: np.ndarray, fs: float, cfg: PreprocessConfig) -> np.ndarray:
         BadRecordError: wrong lead count, empty, too many NaN, or constant (all zero).
     """
     if x.ndim != 2 or x.shape[0] != 12:
-        raise BadRecordError(f"expected 12 leads, got shape {x.shape}")
+        raise BadRecordError(f"expected 12 leads, got shape {x.shape}", "bad_leads")
     if x.shape[1] == 0:
-        raise BadRecordError("record has no samples")
+        raise BadRecordError("record has no samples", "too_short")
     x = fill_nan(np.asarray(x, dtype=np.float64), cfg.max_nan_fraction)
     if float(np.ptp(x)) == 0.0:
-        raise BadRecordError("record is constant (all zero)")
+        raise BadRecordError("record is constant (all zero)", "constant")
+    if not np.isfinite(fs) or fs <= 0:
+        raise BadRecordError(f"sampling rate {fs!r} Hz", "bad_fs")
     x = resample(x, fs, cfg.fs)
     keep = min(cfg.length, 2500) if cfg.crop == "first2500" else cfg.length
     x = normalize(x[:, :keep], cfg.normalize)  # statistics of the signal, not of the padding

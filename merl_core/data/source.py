@@ -8,6 +8,7 @@ picklable, so ``prepare`` runs it in worker processes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from merl_core.data.leads import LeadError, to_canonical
-from merl_core.data.preprocess import BadRecordError
+from merl_core.data.quality import BadRecordError
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,10 @@ class RecordRef:
     report: str | None = None
 
 
+Loader = Callable[[RecordRef], tuple[np.ndarray, float, str]]
+"""Reads one record: ((12, samples), fs, a hash or parameter string); picklable."""
+
+
 @dataclass
 class Source:
     """The records of one dataset with labels aligned to them."""
@@ -35,7 +40,9 @@ class Source:
     records: list[RecordRef]
     label_names: list[str]
     labels: np.ndarray  # (N, C) float32, NaN = unknown
-    loader: str = "wfdb"  # "wfdb" or "synthetic"
+    loader: str = "wfdb"  # the loader's name, recorded in the cache fingerprint
+    load: Loader | None = None  # reads one record; None = :func:`load_wfdb`
+    warm_up: Callable[[], object] | None = None  # run once before forking workers
     info: dict[str, Any] = field(default_factory=dict)
     missing: list[dict[str, str]] = field(default_factory=list)
     extra_tasks: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)
@@ -77,7 +84,7 @@ def _check_sizes(header: Any, folder: Path) -> None:
     for name, sigs in per_file.items():
         path = folder / name
         if not path.exists():
-            raise BadRecordError(f"missing file ({path})")
+            raise BadRecordError(f"missing file ({path})", "missing_file")
         width = _BYTES.get(str(header.fmt[sigs[0]]))
         if width is None:
             continue
@@ -85,7 +92,7 @@ def _check_sizes(header: Any, folder: Path) -> None:
         need = int(offset + header.sig_len * len(sigs) * width)
         have = path.stat().st_size
         if have < need:
-            raise BadRecordError(f"truncated data file {name}: {have} of {need} bytes")
+            raise BadRecordError(f"truncated data file {name}: {have} of {need} bytes", "truncated")
 
 
 def read_wfdb(stem: str) -> tuple[np.ndarray, float]:
@@ -97,27 +104,31 @@ def read_wfdb(stem: str) -> tuple[np.ndarray, float]:
     import wfdb
 
     if not Path(stem + ".hea").exists():
-        raise BadRecordError(f"{stem}.hea: file not found")
+        raise BadRecordError(f"{stem}.hea: file not found", "missing_file")
     try:
         header = wfdb.rdheader(stem)
+        fs = header.fs
+        if not isinstance(fs, int | float) or not np.isfinite(fs) or fs <= 0:
+            raise BadRecordError(f"sampling rate {fs!r} Hz in the header", "bad_fs")
         _check_sizes(header, Path(stem).parent)
         rec = wfdb.rdrecord(stem, physical=True)
     except BadRecordError:
         raise
     except FileNotFoundError as exc:
-        raise BadRecordError(f"missing file ({exc.filename or exc})") from exc
+        raise BadRecordError(f"missing file ({exc.filename or exc})", "missing_file") from exc
     except Exception as exc:  # wfdb raises many types for a broken header or data file
-        raise BadRecordError(f"unreadable WFDB record ({type(exc).__name__}: {exc})") from exc
+        raise BadRecordError(f"unreadable WFDB record ({type(exc).__name__}: {exc})",
+                             "unreadable") from exc
     if rec.p_signal is None or rec.n_sig != 12:
-        raise BadRecordError(f"expected 12 leads, header declares {rec.n_sig}")
+        raise BadRecordError(f"expected 12 leads, header declares {rec.n_sig}", "bad_leads")
     if header.sig_len and rec.p_signal.shape[0] < header.sig_len:
         raise BadRecordError(
-            f"truncated data: {rec.p_signal.shape[0]} of {header.sig_len} samples"
+            f"truncated data: {rec.p_signal.shape[0]} of {header.sig_len} samples", "truncated"
         )
     try:
         x = to_canonical(rec.p_signal, rec.sig_name)
     except LeadError as exc:
-        raise BadRecordError(str(exc)) from exc
+        raise BadRecordError(str(exc), "bad_leads") from exc
     return x, float(rec.fs)
 
 
@@ -127,5 +138,5 @@ def load_wfdb(ref: RecordRef) -> tuple[np.ndarray, float, str]:
     try:
         digest = source_hash(ref.path)
     except OSError as exc:
-        raise BadRecordError(f"cannot hash files ({exc})") from exc
+        raise BadRecordError(f"cannot hash files ({exc})", "unreadable") from exc
     return x, fs, digest

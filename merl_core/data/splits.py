@@ -1,5 +1,10 @@
 """The MERL paper's split files: rows (record ids) and 0/1 label columns, read by name.
 
+Every label column is checked against the label set of the file's dataset and task
+(``knowledge/labelsets/*.tsv`` through ``ckepe.labelsets``): a missing column, an unknown
+column or a value other than 0/1 is a :class:`SplitError` naming the file, the column and
+the row, never a class silently dropped.
+
 ``apply_split`` restricts a :class:`Source` to a split file's rows (in the file's order;
 rows whose record is absent are reported in ``missing`` and skipped) and takes the label
 columns by **name** (the PTB-XL sub-class train file orders them differently from val/test).
@@ -26,7 +31,7 @@ logger = logging.getLogger(__name__)
 META_COLUMNS = frozenset({
     "ecg_id", "patient_id", "strat_fold", "filename_lr", "filename_hr", "filename", "ecg_path",
     "validation", "age", "sex", "scp_codes", "diagnose", "super_class", "sub_class", "form",
-    "rhythm", "all", "report", "Unnamed: 0",
+    "rhythm", "all", "report", "Unnamed: 0", "Unnamed: 0.1",
 })  # fmt: skip
 LABEL_MODES = ("published", "rebuilt")
 
@@ -45,6 +50,7 @@ class SplitFile:
     label_names: list[str]
     labels: np.ndarray
     diagnose: list[str] | None = None
+    task: str | None = None
 
 
 def record_id(value: object) -> str:
@@ -55,8 +61,64 @@ def record_id(value: object) -> str:
     return str(int(float(s))) if re.fullmatch(r"\d+(\.0)?", s) else s
 
 
+PTBXL_TASK_COLUMNS = {"super_class": "super", "sub_class": "sub", "form": "form",
+                      "rhythm": "rhythm"}  # fmt: skip
+
+
+def _ptbxl_task(path: Path, columns: list[str]) -> str:
+    """The PTB-XL task of a split file: its task column, else its file name."""
+    tasks = [PTBXL_TASK_COLUMNS[c] for c in columns if c in PTBXL_TASK_COLUMNS]
+    if len(tasks) == 1:
+        return tasks[0]
+    m = re.search(r"ptbxl_(super_class|sub_class|form|rhythm)_", path.name)
+    if m:
+        return PTBXL_TASK_COLUMNS[m.group(1)]
+    raise SplitError(f"{path}: cannot tell its PTB-XL task (no super_class, sub_class, form "
+                     "or rhythm column, and the file name does not say)")
+
+
+def expected_labels(dataset: str, task: str | None) -> list[str]:
+    """The label columns a split file of ``dataset`` (and PTB-XL ``task``) must have."""
+    from ckepe.labelsets import LabelSetError, load_labelset
+
+    try:
+        return [e.label for e in load_labelset(dataset, task or "default")]
+    except LabelSetError as exc:
+        raise SplitError(str(exc)) from exc
+
+
+def _check_labels(path: Path, df: pd.DataFrame, ids: pd.Series, expected: list[str],
+                  what: str) -> list[str]:  # fmt: skip
+    """The label columns of ``df`` in file order, checked against ``expected``.
+
+    Raises:
+        SplitError: a missing column, an unknown column or a non-binary value, naming the
+            file, the column and (for values) the row and record.
+    """
+    labels = [c for c in df.columns if c not in META_COLUMNS]
+    unknown = [c for c in labels if c not in expected]
+    if unknown:
+        raise SplitError(f"{path}: unknown column(s) {', '.join(map(repr, unknown))} (not a "
+                         f"label of {what}; expected {len(expected)} labels)")  # fmt: skip
+    missing = [c for c in expected if c not in labels]
+    if missing:
+        raise SplitError(f"{path}: missing label column(s) {', '.join(map(repr, missing))} "
+                         f"of {what}")  # fmt: skip
+    for col in labels:
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = ~values.isin([0, 1])
+        if bad.any():
+            r = int(np.flatnonzero(bad.to_numpy())[0])
+            raw = df[col].iloc[r]
+            shown = "an empty cell" if pd.isna(raw) else f"value {str(raw)!r}"
+            raise SplitError(f"{path}: column {col!r}, row {r + 2} (record {ids.iloc[r]}): "
+                             f"{shown}, not 0 or 1 ({int(bad.sum())} such rows)")  # fmt: skip
+    return labels
+
+
 def read_split(path: str | Path) -> SplitFile:
-    """Read a split file; label columns are the 0/1 columns that are not metadata."""
+    """Read a split file, its label columns checked by name against the dataset's label set
+    (``knowledge/labelsets``); columns are kept in the file's order."""
     path = Path(path)
     try:
         df = pd.read_csv(path)
@@ -64,22 +126,22 @@ def read_split(path: str | Path) -> SplitFile:
         raise SplitError(f"{path}: split file not found") from exc
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise SplitError(f"{path}: unreadable CSV ({exc})") from exc
+    task = None
     if "ecg_id" in df.columns and "filename_hr" in df.columns:
         dataset, ids = "ptbxl", df["ecg_id"]
+        task = _ptbxl_task(path, list(df.columns))
     elif "ecg_path" in df.columns:
         dataset, ids = "csn", df["ecg_path"]
     elif "filename" in df.columns:
         dataset, ids = "cpsc2018", df["filename"]
     else:
         raise SplitError(f"{path}: no record id column (ecg_id, ecg_path or filename)")
-    names = [c for c in df.columns if c not in META_COLUMNS
-             and df[c].notna().any() and df[c].dropna().isin([0, 1]).all()]  # fmt: skip
-    if not names:
-        raise SplitError(f"{path}: no 0/1 label columns")
+    what = f"{dataset} task {task}" if task else dataset
+    names = _check_labels(path, df, ids, expected_labels(dataset, task), what)
     diag = [str(d) if isinstance(d, str) else "" for d in df["diagnose"]] \
         if "diagnose" in df.columns else None  # fmt: skip
     labels = df[names].to_numpy(dtype=np.float32)
-    return SplitFile(str(path), dataset, [record_id(v) for v in ids], names, labels, diag)
+    return SplitFile(str(path), dataset, [record_id(v) for v in ids], names, labels, diag, task)
 
 
 def rebuild_from_diagnose(diagnose: list[str], names: list[str]) -> np.ndarray:

@@ -1,12 +1,117 @@
-"""The torch ``Dataset`` over a prepared cache (kept apart so readers never import torch)."""
+"""The torch ``Dataset``s over a prepared cache (kept apart so readers never import torch).
+
+Both pickle small: a DataLoader worker started by spawn or forkserver (Python 3.14's default
+on Linux) receives the cache's path and the tokenizer's name, and reopens the memory map and
+the tokenizer itself, never a copy of a 100–200 GB array or of the model.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
+
+
+def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The record order of one epoch (the same on every rank)."""
+    g = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    return torch.randperm(n, generator=g).numpy()
+
+
+class ReportTokenizer:
+    """A text encoder's tokenisation as a picklable value: the tokenizer's path and options,
+    loaded on first use in each process."""
+
+    def __init__(self, path: str, max_length: int = 256, pad_to_max: bool = False) -> None:
+        self.path, self.max_length, self.pad_to_max = str(path), max_length, pad_to_max
+        self._tok: Any = None
+
+    @classmethod
+    def for_model(cls, model: Any) -> ReportTokenizer:
+        """The tokenizer of a :class:`~merl_core.models.merl.MERLModel`'s text encoder."""
+        from merl_core.models.text import resolve_text_model
+
+        text = model.text
+        if text is None:
+            raise RuntimeError("this model has no text encoder (an exported ECG encoder)")
+        return cls(resolve_text_model(text.model_name), text.max_length, text.pad_to_max)
+
+    def __call__(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        if self._tok is None:
+            from transformers import AutoTokenizer
+
+            self._tok = AutoTokenizer.from_pretrained(self.path)
+        enc = self._tok(
+            list(texts), truncation=True, max_length=self.max_length,
+            padding="max_length" if self.pad_to_max else "longest", return_tensors="pt",
+        )  # fmt: skip
+        return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_tok": None}
+
+
+def _picklable_tokenizer(tokenize: Any) -> Any:
+    """A model's bound ``tokenize`` becomes a :class:`ReportTokenizer` (no model in workers)."""
+    owner = getattr(tokenize, "__self__", None)
+    if owner is not None and getattr(owner, "text", None) is not None:
+        return ReportTokenizer.for_model(owner)
+    return tokenize
+
+
+class StepBatches(Dataset):
+    """Item ``s`` = this rank's batch of global step ``s`` (ECG array + tokenised reports).
+
+    The pairs of global step ``s`` are ``perm_epoch[pos·B·W : (pos+1)·B·W]`` and rank ``r``
+    takes its ``B``-slice, so W processes with B pairs see the pairs of one process with W·B.
+    ``cache`` is an ``ECGCache`` (or its folder); pickled, it is its folder alone.
+    """
+
+    def __init__(self, cache: Any, n: int, batch: int, dist: Any, seed: int,
+                 tokenize: Any) -> None:  # fmt: skip
+        self._cache = None if isinstance(cache, (str, Path)) else cache
+        self.cache_path = str(cache) if isinstance(cache, (str, Path)) else getattr(
+            cache, "path", None)  # fmt: skip
+        self.n, self.batch, self.rank, self.world = n, batch, dist.rank, dist.world_size
+        self.seed, self.tokenize = seed, _picklable_tokenizer(tokenize)
+        self.steps_per_epoch = n // (batch * dist.world_size)
+
+    @property
+    def cache(self) -> Any:
+        """The cache, opened on first use in this process."""
+        if self._cache is None:
+            from merl_core.data.cache import ECGCache
+
+            if self.cache_path is None:
+                raise RuntimeError("StepBatches: no cache and no cache folder to open")
+            self._cache = ECGCache(self.cache_path)
+        return self._cache
+
+    def __len__(self) -> int:  # steps are addressed directly; length is nominal
+        return 2**62
+
+    def indices(self, step: int) -> np.ndarray:
+        """Cache rows of this rank's batch at global ``step``."""
+        epoch, pos = divmod(step, self.steps_per_epoch)
+        perm = epoch_permutation(self.n, self.seed, epoch)
+        start = (pos * self.world + self.rank) * self.batch
+        return perm[start : start + self.batch]
+
+    def __getitem__(self, step: int) -> dict[str, Any]:
+        idx = self.indices(step)
+        reports = [self.cache.reports[i] for i in idx]
+        return {"ecg": torch.from_numpy(self.cache.batch(idx)), "tokens": self.tokenize(reports),
+                "step": step}  # fmt: skip
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The cache's folder, not the cache (a worker reopens the memory map)."""
+        state = self.__dict__.copy()
+        if self.cache_path is not None:
+            state["_cache"] = None
+        return state
 
 
 class ECGDataset(Dataset):
@@ -38,8 +143,9 @@ class ECGDataset(Dataset):
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the memory map as its file name (spawned DataLoader workers reopen it)."""
         state = self.__dict__.copy()
-        if getattr(self.signals, "filename", None):
-            state["signals"] = ("__memmap__", str(self.signals.filename))
+        name = getattr(self.signals, "filename", None)
+        if name:
+            state["signals"] = ("__memmap__", str(name))
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

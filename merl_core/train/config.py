@@ -42,11 +42,22 @@ class PretrainConfig(BaseModel):
     threads: int | None = Field(None, ge=1, description="torch CPU threads per process")
     gather: Literal["grad", "nograd"] = "grad"
     ckpt_every: int = Field(0, ge=0, description="checkpoint every N steps (0 = end only)")
+    ckpt_every_minutes: float = Field(
+        0.0, ge=0, description="also checkpoint every N minutes of wall-clock time (0 = off)"
+    )
+    skip_nonfinite: int = Field(
+        0, ge=0, description="steps with a NaN/inf loss skipped before the run stops"
+    )
+    sync_bn: bool = Field(False, description="SyncBatchNorm across GPUs (CUDA, >1 process)")
+    tf32: bool = Field(True, description="TF32 matmuls and convolutions on Ampere+ GPUs")
+    cudnn_benchmark: bool = Field(True, description="cuDNN autotuning (fixed input shapes)")
     keep_last: int = Field(2, ge=1)
     log_every: int = Field(1, ge=1)
     tensorboard: bool = True
     progress: bool = True
-    resume: str | None = Field(None, description="checkpoint/run folder, or 'auto'")
+    resume: str | None = Field(
+        None, description="checkpoint/run folder, 'auto', or 'force' (auto, other settings allowed)"
+    )
     stop_after: int | None = Field(
         None, ge=1, description="fault injection: stop after this step without a final save"
     )
@@ -70,7 +81,16 @@ def load_config(
     Raises:
         ConfigError: unreadable YAML, a malformed override or an invalid value.
     """
+    import difflib
+
     data: dict[str, Any] = {}
+    fields = set(PretrainConfig.model_fields)
+    for item in overrides or []:
+        key = item.split("=", 1)[0].strip().split(".")[0]
+        if "=" in item and key not in fields:
+            near = difflib.get_close_matches(key, sorted(fields), n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            raise ConfigError(f"--set {item}: unknown setting {key!r}{hint}")
     if path is not None:
         try:
             loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
@@ -84,16 +104,26 @@ def load_config(
             raise ConfigError(f"--set {item!r}: expected key=value")
         key, raw = item.split("=", 1)
         _set_dotted(data, key.strip(), yaml.safe_load(raw) if raw else None)
-    data.update({k: v for k, v in options.items() if v is not None})
+    flags = {k: v for k, v in options.items() if v is not None}
+    data.update(flags)
+    set_keys = {i.split("=", 1)[0].strip().split(".")[0] for i in overrides or [] if "=" in i}
     try:
         return PretrainConfig(**data)
     except ValidationError as exc:
-        where = f"{path}: " if path else ""
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
+        top = str(first["loc"][0]) if first["loc"] else ""
+        if top in flags:
+            where = f"--{top.replace('_', '-')}: "
+        elif top in set_keys:
+            where = f"--set {top}: "
+        else:
+            where = f"{path}: " if path else ""
         raise ConfigError(f"{where}invalid config: {loc}: {first['msg']}") from exc
 
 
 def dump_config(cfg: PretrainConfig, path: str | Path) -> None:
     """Write the resolved config as YAML (for the run folder)."""
-    Path(path).write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+    from ckepe.fileio import atomic_write_text
+
+    atomic_write_text(path, yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))

@@ -33,11 +33,15 @@ def clip_loss(
         gather: ``grad`` (exact) or ``nograd`` (the published trainer's gather, for comparison).
     """
     fn = gather_with_grad if gather == "grad" else gather_no_grad
-    all_a, all_b = fn(a), fn(b)
-    labels = torch.arange(a.shape[0], device=a.device) + a.shape[0] * _rank()
-    logits_a = logit_scale * a @ all_b.T
-    logits_b = logit_scale * b @ all_a.T
-    return F.cross_entropy(logits_a.float(), labels) + F.cross_entropy(logits_b.float(), labels)
+    # The logits in fp32 outside autocast: at a scale of 1/0.07, bf16 features would quantise
+    # them by ~0.06, as large as many of the differences the loss is made of.
+    with torch.autocast(a.device.type, enabled=False):
+        a, b = a.float(), b.float()
+        all_a, all_b = fn(a), fn(b)
+        labels = torch.arange(a.shape[0], device=a.device) + a.shape[0] * _rank()
+        logits_a = logit_scale * a @ all_b.T
+        logits_b = logit_scale * b @ all_a.T
+        return F.cross_entropy(logits_a, labels) + F.cross_entropy(logits_b, labels)
 
 
 class MERLLoss(nn.Module):

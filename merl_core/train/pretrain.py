@@ -1,9 +1,11 @@
-"""The pretraining loop: one process or torchrun, exact DDP loss, checkpoints, exact resume.
+"""The pretraining loop: one process, torchrun or srun; exact DDP loss, checkpoints, exact resume.
 
-Data order is a function of (seed, epoch, step) only: the pairs of global step ``s`` are
-``perm_epoch[pos·B·W : (pos+1)·B·W]`` and rank ``r`` takes its ``B``-slice, so W processes with
-B pairs see the same pairs as one process with W·B, and a resumed run continues exactly.
-Incomplete last batches are dropped (the all-gather needs equal batch sizes).
+Data order is a function of (seed, epoch, step) only (:class:`StepBatches`), so W processes
+with B pairs see the same pairs as one process with W·B, and a resumed run continues exactly.
+Incomplete last batches are dropped (the all-gather needs equal batch sizes). A run saves
+every ``ckpt_every`` steps, every ``ckpt_every_minutes``, on SIGTERM/SIGUSR1 (then exits
+cleanly) and at the end; a NaN/inf loss skips its step and stops the run once more than
+``skip_nonfinite`` steps were bad, keeping the last good checkpoint.
 """
 
 from __future__ import annotations
@@ -14,57 +16,42 @@ import math
 import os
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
-from merl_core.train import checkpoint as ckpt_io
-from merl_core.train.config import PretrainConfig, dump_config
-from merl_core.train.distributed import DistInfo, cleanup_distributed, init_distributed
-from merl_core.train.loss import MERLLoss
+from merl_core.data.torch_dataset import StepBatches, epoch_permutation
+from merl_core.errors import MerlCoreError
 from merl_core.models import create_model
+from merl_core.train import checkpoint as ckpt_io
+from merl_core.train import resume as resume_io
+from merl_core.train.config import PretrainConfig, dump_config
+from merl_core.train.distributed import (
+    DistInfo,
+    all_gather_tensor,
+    any_rank,
+    cleanup_distributed,
+    init_distributed,
+)
+from merl_core.train.loss import MERLLoss
+from merl_core.train.preempt import CheckpointClock, StopSignals, ignore_stop_signals
 
 log = logging.getLogger(__name__)
 
+__all__ = ["NonFiniteLoss", "PretrainError", "Run", "StepBatches", "build_run",
+           "create_optimizer", "epoch_permutation", "lr_at", "open_cache", "resolve_precision",
+           "run_meta", "save_run", "train", "train_step"]  # fmt: skip
 
-class PretrainError(RuntimeError):
+
+class PretrainError(MerlCoreError, RuntimeError):
     """A run that cannot start (no reports, too few records, bad resume point)."""
 
 
-def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
-    """The record order of one epoch (the same on every rank)."""
-    g = torch.Generator().manual_seed(seed * 100_003 + epoch)
-    return torch.randperm(n, generator=g).numpy()
-
-
-class StepBatches(Dataset):
-    """Item ``s`` = this rank's batch of global step ``s`` (ECG array + tokenised reports)."""
-
-    def __init__(self, cache: Any, n: int, batch: int, dist: DistInfo, seed: int,
-                 tokenize: Any) -> None:  # fmt: skip
-        self.cache, self.n, self.batch, self.dist = cache, n, batch, dist
-        self.seed, self.tokenize = seed, tokenize
-        self.steps_per_epoch = n // (batch * dist.world_size)
-
-    def __len__(self) -> int:  # steps are addressed directly; length is nominal
-        return 2**62
-
-    def indices(self, step: int) -> np.ndarray:
-        """Cache rows of this rank's batch at global ``step``."""
-        epoch, pos = divmod(step, self.steps_per_epoch)
-        perm = epoch_permutation(self.n, self.seed, epoch)
-        start = (pos * self.dist.world_size + self.dist.rank) * self.batch
-        return perm[start : start + self.batch]
-
-    def __getitem__(self, step: int) -> dict[str, Any]:
-        idx = self.indices(step)
-        reports = [self.cache.reports[i] for i in idx]
-        return {"ecg": torch.from_numpy(self.cache.batch(idx)), "tokens": self.tokenize(reports),
-                "step": step}  # fmt: skip
+class NonFiniteLoss(PretrainError):
+    """More steps with a NaN/inf loss than ``skip_nonfinite`` allows; the run stopped."""
 
 
 def lr_at(cfg: PretrainConfig, step: int, total: int) -> float:
@@ -87,21 +74,55 @@ def cpu_has_bf16_units() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def cuda_bf16_native() -> bool:
+    """True where the current GPU computes bf16 in hardware (Ampere+), not emulated."""
+    try:
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+    except TypeError:  # torch < 2.4 has no including_emulation
+        return torch.cuda.get_device_capability()[0] >= 8
+
+
 def resolve_precision(precision: str, device: str) -> torch.dtype | None:
-    """Autocast dtype for ``precision`` on ``device`` (None = fp32)."""
+    """Autocast dtype for ``precision`` on ``device`` (None = fp32).
+
+    ``auto``: bf16 where the hardware has it natively, else fp16 with a GradScaler on CUDA
+    (the published trainer's choice) and fp32 on CPUs without bf16 units.
+    """
     if precision == "fp32":
         return None
+    cuda = device.startswith("cuda")
     if precision == "auto":
-        if device.startswith("cuda"):
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        if cuda:
+            return torch.bfloat16 if cuda_bf16_native() else torch.float16
         return torch.bfloat16 if cpu_has_bf16_units() else None
-    if precision == "fp16" and not device.startswith("cuda"):
+    if precision == "fp16" and not cuda:
         raise PretrainError("fp16 autocast needs CUDA; use bf16 on CPU")
+    if precision == "bf16" and cuda and not cuda_bf16_native():
+        log.warning("bf16 is emulated on this GPU (slow); precision auto would use fp16")
     return torch.bfloat16 if precision == "bf16" else torch.float16
 
 
+def configure_numerics(cfg: PretrainConfig, device: str, amp: torch.dtype | None) -> dict:
+    """Set TF32 and cuDNN autotuning as configured; return what a checkpoint records."""
+    rec: dict[str, Any] = {"precision": cfg.precision,
+                           "autocast": str(amp).replace("torch.", "") if amp else "fp32",
+                           "grad_scaler": amp == torch.float16, "loss_logits": "fp32",
+                           "broadcast_buffers": True, "sync_bn": cfg.sync_bn,
+                           "torch": torch.__version__}  # fmt: skip
+    if device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = cfg.tf32
+        torch.backends.cudnn.allow_tf32 = cfg.tf32
+        torch.backends.cudnn.benchmark = cfg.cudnn_benchmark
+        rec.update(tf32=cfg.tf32, cudnn_benchmark=cfg.cudnn_benchmark,
+                   cuda=torch.version.cuda, gpu=torch.cuda.get_device_name(device),
+                   capability=list(torch.cuda.get_device_capability(device)))  # fmt: skip
+    return rec
+
+
 @dataclass
-class _Run:
+class Run:
+    """A built run: model, its DDP wrapper, optimiser, scaler, autocast dtype, step range."""
+
     cfg: PretrainConfig
     dist: DistInfo
     model: Any
@@ -112,9 +133,13 @@ class _Run:
     total: int
     start: int
     meta: dict[str, Any]
+    settings: dict[str, Any] = field(default_factory=dict)
+    numerics: dict[str, Any] = field(default_factory=dict)
+    resumed_from: Path | None = None
 
 
-def _open_cache(cfg: PretrainConfig) -> tuple[Any, int]:
+def open_cache(cfg: PretrainConfig) -> tuple[Any, int]:
+    """The cache of ``cfg.cache`` and how many of its records to train on."""
     from merl_core.data.cache import ECGCache
 
     if cfg.cache is None:
@@ -126,7 +151,8 @@ def _open_cache(cfg: PretrainConfig) -> tuple[Any, int]:
     return cache, n
 
 
-def _meta(cfg: PretrainConfig, cache: Any, n: int) -> dict[str, Any]:
+def run_meta(cfg: PretrainConfig, cache: Any, n: int) -> dict[str, Any]:
+    """What a checkpoint records about its data: leads, fs, preprocessing, labels, cache."""
     from merl_core.data.leads import LEADS
 
     m = cache.meta
@@ -143,40 +169,32 @@ def _seed_rank(seed: int, rank: int) -> None:
 
 
 def _rng_tensors(dist: DistInfo) -> dict[str, torch.Tensor]:
-    """Every rank's torch RNG state (gathered to all ranks as uint8 tensors)."""
+    """Every rank's torch RNG states, gathered through the backend's collective device (a CPU
+    tensor never enters an NCCL-only collective)."""
     states = {"cpu": torch.get_rng_state()}
     if dist.device.startswith("cuda"):
-        states["cuda"] = torch.cuda.get_rng_state()
-    if dist.world_size == 1:
-        return {f"rng/{k}/0": v for k, v in states.items()}
-    import torch.distributed as tdist
-
+        states["cuda"] = torch.cuda.get_rng_state(dist.device)
     out: dict[str, torch.Tensor] = {}
     for k, v in states.items():
-        parts = [torch.empty_like(v) for _ in range(dist.world_size)]
-        tdist.all_gather(parts, v)
-        out.update({f"rng/{k}/{r}": p for r, p in enumerate(parts)})
+        parts = all_gather_tensor(v, dist)
+        out.update({f"rng/{k}/{r}": p.cpu() for r, p in enumerate(parts)})
     return out
 
 
-def _restore_rng(rng: dict[str, torch.Tensor], dist: DistInfo) -> None:
+def _restore_rng(rng: dict[str, torch.Tensor], dist: DistInfo, force: bool) -> None:
     key = f"rng/cpu/{dist.rank}"
     if key not in rng:
-        raise PretrainError(f"checkpoint has no RNG state for rank {dist.rank} (other world size?)")
+        if not force:
+            raise PretrainError(f"checkpoint has no RNG state for rank {dist.rank} "
+                                "(other world size?)")  # fmt: skip
+        log.warning("no RNG state for rank %d in the checkpoint: fresh dropout stream", dist.rank)
+        return
     torch.set_rng_state(rng[key])
     if dist.device.startswith("cuda") and f"rng/cuda/{dist.rank}" in rng:
-        torch.cuda.set_rng_state(rng[f"rng/cuda/{dist.rank}"])
+        torch.cuda.set_rng_state(rng[f"rng/cuda/{dist.rank}"], dist.device)
 
 
-def _resume_point(cfg: PretrainConfig) -> Path | None:
-    if not cfg.resume:
-        return None
-    if cfg.resume == "auto":
-        return ckpt_io.resolve_checkpoint(cfg.out) if (cfg.out / ckpt_io.LATEST).exists() else None
-    return ckpt_io.resolve_checkpoint(cfg.resume)
-
-
-def _adamw(params: list[torch.nn.Parameter], cfg: PretrainConfig) -> torch.optim.AdamW:
+def create_optimizer(params: list[torch.nn.Parameter], cfg: PretrainConfig) -> torch.optim.AdamW:
     """AdamW with the fused kernel (one pass over all parameters instead of a loop over
     tensors, which cost up to ~0.9 s a step on 2 CPU cores); the same update rule, so only
     float rounding differs."""
@@ -187,12 +205,20 @@ def _adamw(params: list[torch.nn.Parameter], cfg: PretrainConfig) -> torch.optim
         return torch.optim.AdamW(params, **kwargs)
 
 
-def _build(cfg: PretrainConfig, dist: DistInfo, n: int, meta: dict[str, Any]) -> _Run:
+def _sync_bn(model: Any, cfg: PretrainConfig, dist: DistInfo) -> Any:
+    if not cfg.sync_bn or dist.world_size == 1:
+        return model
+    if not dist.device.startswith("cuda"):
+        raise PretrainError("sync_bn needs CUDA (SyncBatchNorm has no CPU kernel)")
+    return torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+
+
+def build_run(cfg: PretrainConfig, dist: DistInfo, n: int, meta: dict[str, Any]) -> Run:
+    """Model, optimiser, scaler and step range (resumed if ``cfg.resume`` says so)."""
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
-    model = create_model(cfg.model, **cfg.model_overrides).to(dist.device)
+    model = _sync_bn(create_model(cfg.model, **cfg.model_overrides), cfg, dist).to(dist.device)
     model.meta = meta
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = _adamw(params, cfg)
+    optimizer = create_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
     steps_per_epoch = n // (cfg.batch_size * dist.world_size)
     if steps_per_epoch == 0:
         raise PretrainError(f"{n} records < one global batch ({cfg.batch_size} × "
@@ -200,41 +226,56 @@ def _build(cfg: PretrainConfig, dist: DistInfo, n: int, meta: dict[str, Any]) ->
     total = min(cfg.max_steps or 10**18, cfg.epochs * steps_per_epoch)
     amp = resolve_precision(cfg.precision, dist.device)
     scaler = torch.amp.GradScaler("cuda") if amp == torch.float16 else None
+    settings = resume_io.run_settings(cfg, dist.world_size, model.config.to_dict(),
+                                      meta["train_data"])  # fmt: skip
     _seed_rank(cfg.seed, dist.rank)
-    start = 0
-    point = _resume_point(cfg)
+    start, point = 0, resume_io.resume_point(cfg.resume, cfg.out)
     if point is not None:
-        start = _load_resume(point, model, optimizer, scaler, dist)
+        start = _load_resume(point, model, optimizer, scaler, dist, settings,
+                             cfg.resume == resume_io.FORCE)  # fmt: skip
     ddp: Any = model
     if dist.world_size > 1:
         from torch.nn.parallel import DistributedDataParallel
 
-        ids = [dist.local_rank] if dist.device.startswith("cuda") else None
-        ddp = DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
+        ids = [dist.device] if dist.device.startswith("cuda") else None
+        # broadcast_buffers (the default, as published): rank 0's BatchNorm statistics every
+        # forward, so the saved ones are the ones every rank used.
+        ddp = DistributedDataParallel(model, device_ids=ids)
     if cfg.compile:
         ddp = torch.compile(ddp)
-    return _Run(cfg, dist, model, ddp, optimizer, scaler, amp, total, start, meta)
+    numerics = configure_numerics(cfg, dist.device, amp)
+    numerics["backend"] = dist.backend
+    return Run(cfg, dist, model, ddp, optimizer, scaler, amp, total, start, meta, settings,
+               numerics, point)  # fmt: skip
 
 
-def _load_resume(point: Path, model: Any, optimizer: Any, scaler: Any, dist: DistInfo) -> int:
-    from safetensors.torch import load_file
-
-    model.load_state_dict(load_file(str(point / "model.safetensors"), device=dist.device))
-    state, rng = ckpt_io.load_training_state(point, optimizer)
+def _load_resume(point: Path, model: Any, optimizer: Any, scaler: Any, dist: DistInfo,
+                 settings: dict[str, Any], force: bool) -> int:  # fmt: skip
+    state = json.loads((point / "trainer_state.json").read_text(encoding="utf-8"))  # verified
+    doc = ckpt_io.read_config(point)
+    resume_io.check_resume(point, resume_io.saved_settings(state, doc), settings, force)
+    weights = ckpt_io.load_weights(point, dist.device)
+    try:
+        model.load_state_dict(weights)
+        state, rng = ckpt_io.load_training_state(point, optimizer)
+    except RuntimeError as exc:
+        raise ckpt_io.CheckpointError(f"{point}: does not fit this model "
+                                      f"({str(exc).splitlines()[0]})") from exc  # fmt: skip
     if scaler is not None and state.get("scaler"):
         scaler.load_state_dict(state["scaler"])
-    _restore_rng(rng, dist)
+    _restore_rng(rng, dist, force)
     log.info("resumed from %s at step %d", point, state["step"])
     return int(state["step"])
 
 
-def _save(run: _Run, step: int) -> Path | None:
+def save_run(run: Run, step: int) -> Path | None:
     """Checkpoint after ``step`` steps (all ranks join the RNG gather; rank 0 writes)."""
     rng = _rng_tensors(run.dist)
     if not run.dist.is_main:
         return None
     state = {"step": step, "total_steps": run.total, "world_size": run.dist.world_size,
-             "config": run.cfg.model_dump(mode="json"),
+             "config": run.cfg.model_dump(mode="json"), "settings": run.settings,
+             "numerics": run.numerics,
              "scaler": run.scaler.state_dict() if run.scaler else None}  # fmt: skip
     path = ckpt_io.save_checkpoint(
         run.cfg.out / f"step_{step:07d}", run.model, meta=run.meta, optimizer=run.optimizer,
@@ -244,7 +285,11 @@ def _save(run: _Run, step: int) -> Path | None:
     return path
 
 
-def _step(run: _Run, batch: dict[str, Any], loss_fn: MERLLoss, lr: float) -> dict[str, float]:
+def train_step(run: Run, batch: dict[str, Any], loss_fn: MERLLoss, lr: float) -> dict[str, float]:
+    """One optimiser step on ``batch`` at learning rate ``lr``; returns its losses.
+
+    A NaN/inf loss or gradient on any rank skips the update on every rank (``skipped`` = 1).
+    """
     for group in run.optimizer.param_groups:
         group["lr"] = lr
     dev = run.dist.device
@@ -261,45 +306,57 @@ def _step(run: _Run, batch: dict[str, Any], loss_fn: MERLLoss, lr: float) -> dic
     params = [p for p in run.model.parameters() if p.requires_grad]
     clip = run.cfg.grad_clip or float("inf")
     gnorm = torch.nn.utils.clip_grad_norm_(params, clip)
+    # Under a GradScaler inf gradients are routine (it skips those steps itself).
+    local_bad = not math.isfinite(loss.item()) or (
+        run.scaler is None and not math.isfinite(float(gnorm)))  # fmt: skip
+    (bad,) = any_rank([local_bad], run.dist)
     if run.scaler:
         run.scaler.step(run.optimizer)
         run.scaler.update()
-    else:
+    elif not bad:
         run.optimizer.step()
     run.optimizer.zero_grad(set_to_none=True)
     return {"loss": loss.item(), "cma": losses["cma"].item(), "uma": losses["uma"].item(),
-            "grad_norm": float(gnorm), "lr": lr}  # fmt: skip
+            "grad_norm": float(gnorm), "lr": lr, "skipped": int(bad)}  # fmt: skip
+
+
+def _finite(rec: dict[str, float]) -> dict[str, float | None]:
+    return {k: (v if not isinstance(v, float) or math.isfinite(v) else None)
+            for k, v in rec.items()}  # fmt: skip
 
 
 class _Logger:
     """Rank-0 metrics: JSON lines, TensorBoard, a tqdm bar."""
 
-    def __init__(self, run: _Run) -> None:
+    def __init__(self, run: Run) -> None:
         self.on = run.dist.is_main
         self.every = run.cfg.log_every
         self.fh = self.tb = self.bar = None
         if not self.on:
             return
         run.cfg.out.mkdir(parents=True, exist_ok=True)
+        resume_io.truncate_metrics(run.cfg.out / "metrics.jsonl", run.start)
         self.fh = open(run.cfg.out / "metrics.jsonl", "a", encoding="utf-8")  # noqa: SIM115
         if run.cfg.tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
-            self.tb = SummaryWriter(str(run.cfg.out / "tensorboard"))
+            # purge_step drops events after the resumed step, as metrics.jsonl does.
+            self.tb = SummaryWriter(str(run.cfg.out / "tensorboard"),
+                                    purge_step=run.start + 1 if run.start else None)  # fmt: skip
         if run.cfg.progress:
             from tqdm import tqdm
 
             self.bar = tqdm(total=run.total, initial=run.start, desc="pretrain", unit="step")
 
     def log(self, step: int, rec: dict[str, float]) -> None:
-        if not self.on:
+        if not self.on or self.fh is None:
             return
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix(loss=f"{rec['loss']:.3f}", pairs_s=f"{rec['pairs_per_s']:.1f}")
-        if step % self.every and step != 1:
+        if step % self.every and step != 1 and not rec.get("skipped"):
             return
-        self.fh.write(json.dumps({"step": step, **rec}) + "\n")
+        self.fh.write(json.dumps({"step": step, **_finite(rec)}) + "\n")
         self.fh.flush()
         if self.tb is not None:
             for k, v in rec.items():
@@ -311,10 +368,12 @@ class _Logger:
                 h.close()
 
 
-def _loader(run: _Run, cache: Any, n: int) -> DataLoader:
+def _loader(run: Run, cache: Any, n: int) -> DataLoader:
     src = StepBatches(cache, n, run.cfg.batch_size, run.dist, run.cfg.seed, run.model.tokenize)
+    workers = run.cfg.num_workers
     return DataLoader(src, batch_size=None, sampler=range(run.start, run.total),
-                      num_workers=run.cfg.num_workers,
+                      num_workers=workers, worker_init_fn=ignore_stop_signals if workers else None,
+                      persistent_workers=False,
                       # Its own generator, so the loader never draws from the global RNG
                       # (dropout's): a resumed run then continues the exact random stream.
                       generator=torch.Generator().manual_seed(run.cfg.seed),
@@ -333,36 +392,77 @@ def train(cfg: PretrainConfig) -> dict[str, Any]:
         cleanup_distributed()
 
 
+def _summary(run: Run, rec: dict[str, float], ckpt: Path | None, stopped: Any) -> dict[str, Any]:
+    return {"steps": run.total, "start_step": run.start, "stopped": stopped,
+            "final": _finite(rec), "checkpoint": str(ckpt) if ckpt else None,
+            "rank": run.dist.rank}  # fmt: skip
+
+
 def _train(cfg: PretrainConfig, dist: DistInfo) -> dict[str, Any]:
-    cache, n = _open_cache(cfg)
-    run = _build(cfg, dist, n, _meta(cfg, cache, n))
+    cache, n = open_cache(cfg)
+    run = build_run(cfg, dist, n, run_meta(cfg, cache, n))
+    if run.start >= run.total:  # a finished run: nothing to do, nothing rewritten
+        log.info("%s: already at step %d of %d; nothing to do", run.resumed_from, run.start,
+                 run.total)  # fmt: skip
+        return _summary(run, {}, run.resumed_from, False)
     if dist.is_main:
         cfg.out.mkdir(parents=True, exist_ok=True)
+        ckpt_io.clean_stale(cfg.out)
         dump_config(cfg, cfg.out / "pretrain_config.yaml")
+        log.info("numerics: %s", run.numerics)
     loss_fn, logger = MERLLoss(cfg.gather), _Logger(run)
-    global_batch = cfg.batch_size * dist.world_size
     run.ddp.train()
-    rec: dict[str, float] = {}
-    last_ckpt, stopped = None, False
     try:
-        t0 = time.perf_counter()
-        for batch in _loader(run, cache, n):
-            step = int(batch["step"]) + 1  # steps done after this one
-            rec = _step(run, batch, loss_fn, lr_at(cfg, step - 1, run.total))
-            now = time.perf_counter()
-            rec["pairs_per_s"] = global_batch / max(now - t0, 1e-9)
-            rec["epoch"] = (step - 1) // (n // global_batch)
-            t0 = now
-            logger.log(step, rec)
-            if cfg.ckpt_every and step % cfg.ckpt_every == 0 and step < run.total:
-                last_ckpt = _save(run, step) or last_ckpt
-            if cfg.stop_after and step >= cfg.stop_after and step < run.total:
-                stopped = True
-                log.warning("stopping after step %d (--stop-after); no final checkpoint", step)
-                break
-        if not stopped:
-            last_ckpt = _save(run, run.total) or last_ckpt
+        with StopSignals() as stop:
+            rec, last_ckpt, stopped = _loop(run, cache, n, loss_fn, logger, stop)
     finally:
         logger.close()
-    return {"steps": run.total, "start_step": run.start, "stopped": stopped,
-            "final": rec, "checkpoint": str(last_ckpt) if last_ckpt else None}  # fmt: skip
+    return _summary(run, rec, last_ckpt, stopped)
+
+
+def _loop(run: Run, cache: Any, n: int, loss_fn: MERLLoss, logger: _Logger,
+          stop: StopSignals) -> tuple[dict[str, float], Path | None, Any]:  # fmt: skip
+    cfg, dist = run.cfg, run.dist
+    global_batch = cfg.batch_size * dist.world_size
+    clock = CheckpointClock(cfg.ckpt_every_minutes)
+    rec: dict[str, float] = {}
+    last_ckpt, bad = run.resumed_from, 0
+    t0 = time.perf_counter()
+    for batch in _loader(run, cache, n):
+        step = int(batch["step"]) + 1  # steps done after this one
+        rec = train_step(run, batch, loss_fn, lr_at(cfg, step - 1, run.total))
+        now = time.perf_counter()
+        rec["pairs_per_s"] = global_batch / max(now - t0, 1e-9)
+        rec["epoch"] = (step - 1) // (n // global_batch)
+        if dist.device.startswith("cuda"):
+            rec["peak_mem_gib"] = torch.cuda.max_memory_allocated(dist.device) / 2**30
+        t0 = now
+        logger.log(step, rec)
+        bad += int(rec["skipped"])
+        if bad > cfg.skip_nonfinite:
+            raise NonFiniteLoss(
+                f"non-finite loss at step {step} ({bad} bad step(s), --skip-nonfinite "
+                f"{cfg.skip_nonfinite}); stopped without saving, the last good checkpoint "
+                f"({last_ckpt or 'none'}) is kept"
+            )
+        signalled, due = any_rank([stop.received is not None, clock.due()], dist)
+        if step >= run.total:
+            break
+        if signalled or due or (cfg.ckpt_every and step % cfg.ckpt_every == 0):
+            last_ckpt = save_run(run, step) or last_ckpt
+            clock.reset()
+        if signalled:
+            stopped = stop.received.name if stop.received else "signal (another rank)"
+            log.warning("%s at step %d: checkpoint saved, exiting; continue with --resume auto",
+                        stopped, step)  # fmt: skip
+            return rec, last_ckpt, stopped
+        if cfg.stop_after and step >= cfg.stop_after:
+            log.warning("stopping after step %d (--stop-after); no final checkpoint", step)
+            return rec, last_ckpt, True
+    last_ckpt = save_run(run, run.total) or last_ckpt
+    return rec, last_ckpt, False
+
+
+# The names before the public trainer API (kept for callers not yet moved).
+_Run, _adamw, _build, _meta, _open_cache, _save, _step = (
+    Run, create_optimizer, build_run, run_meta, open_cache, save_run, train_step)  # fmt: skip

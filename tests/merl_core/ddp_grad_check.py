@@ -14,9 +14,9 @@ import torch.distributed as dist
 from safetensors.torch import save_file
 
 from merl_core.data.cache import ECGCache
+from merl_core.models import create_model
 from merl_core.train.distributed import cleanup_distributed, init_distributed
 from merl_core.train.loss import MERLLoss
-from merl_core.models import create_model
 
 TINY = {"width": 64, "depth": 1, "heads": 1, "mlp_dim": 128}
 
@@ -26,19 +26,25 @@ def main() -> None:
     ap.add_argument("--cache", required=True)
     ap.add_argument("--global-batch", type=int, default=8)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = ap.parse_args()
     torch.set_num_threads(1)
-    info = init_distributed("cpu")
+    # TF32 off: a 1e-3 comparison of gradients needs true fp32 matmuls on Ampere+ GPUs.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    info = init_distributed(args.device)
     torch.manual_seed(0)
-    model = create_model("vit1d-tiny", **TINY).eval()  # eval: no dropout, BN running stats
+    model = create_model("vit1d-tiny", **TINY).eval().to(info.device)  # eval: no dropout
     ddp = model
     if info.world_size > 1:
-        ddp = torch.nn.parallel.DistributedDataParallel(model)
+        ids = [info.device] if info.device.startswith("cuda") else None
+        ddp = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
     cache = ECGCache(args.cache)
     b = args.global_batch // info.world_size
     rows = list(range(info.rank * b, (info.rank + 1) * b))
-    ecg = torch.from_numpy(cache.batch(rows))
-    tokens = model.tokenize([cache.reports[i] for i in rows])
+    ecg = torch.from_numpy(cache.batch(rows)).to(info.device)
+    tokens = {k: v.to(info.device) for k, v in
+              model.tokenize([cache.reports[i] for i in rows]).items()}  # fmt: skip
     result: dict[str, torch.Tensor] = {}
     for mode in ("grad", "nograd"):
         model.zero_grad(set_to_none=True)
@@ -48,10 +54,10 @@ def main() -> None:
         if info.world_size > 1:
             dist.all_reduce(total)
             total /= info.world_size
-        result[f"{mode}/loss"] = total.reshape(1)
+        result[f"{mode}/loss"] = total.reshape(1).cpu()
         for name, p in model.named_parameters():
             if p.grad is not None:
-                result[f"{mode}/{name}"] = p.grad.detach().clone().contiguous()
+                result[f"{mode}/{name}"] = p.grad.detach().cpu().contiguous()
     if info.rank == 0:
         save_file(result, args.out)
     cleanup_distributed()

@@ -103,10 +103,13 @@ def test_bad_records_are_reported_and_skipped(ptbxl_root: Path, tmp_path: Path) 
     cache = ECGCache(tmp_path / "c")
     assert cache.ids == ["1", "7", "8"]
     reasons = {s["id"]: s["reason"] for s in cache.skipped}
-    assert set(reasons) == {"2", "3", "4", "5", "6"}
+    codes = {s["id"]: s["code"] for s in cache.skipped}
+    assert codes == {"2": "truncated", "3": "unreadable", "4": "missing_file", "5": "bad_leads",
+                     "6": "lead_flat"}  # fmt: skip
     assert reasons["2"].startswith("truncated data file 00002_hr.dat")
-    assert "12 leads" in reasons["5"] and "constant" in reasons["6"]
-    assert "missing" in reasons["4"] or "not found" in reasons["4"] or "No such" in reasons["4"]
+    assert "12 leads" in reasons["5"] and reasons["6"].startswith("all 12 leads flat")
+    assert cache.meta["skip_reasons"] == dict.fromkeys(sorted(codes.values()), 1)
+    assert "skipped by reason: bad_leads 1, lead_flat 1, missing_file 1" in res.output
     # nothing usable: non-zero exit, one-line error
     for i in (1, 7, 8):
         Path(str(stem(root, i)) + ".dat").unlink()
@@ -152,5 +155,9 @@ def test_resume_after_interruption(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_manifest_is_json_with_hashes(tmp_path: Path) -> None:
     out = prepare("synthetic", None, tmp_path / "s", n=4, seed=0, progress=False)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["counts"] == {"records": 4, "cached": 4, "skipped": 0, "missing": 0}
+    assert manifest["counts"] == {"records": 4, "cached": 4, "skipped": 0, "missing": 0,
+                                  "zeroed": 0, "resampled": 0}
+    assert manifest["skip_reasons"] == {} and manifest["quality"]["expected_fs"] == 500
+    assert "created_at" not in manifest  # timings live in build.json: same inputs, same bytes
+    assert json.loads((out / "build.json").read_text())["build_seconds"] >= 0
     assert len(manifest["source_hash"]) == 64 and manifest["dtype"] == "float32"

@@ -11,8 +11,6 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.merl_core._train_fixtures import ptbxl_cache  # noqa: F401
-
 SCRIPT = Path(__file__).with_name("ddp_grad_check.py")
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +28,7 @@ def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
 
 @pytest.mark.slow
 def test_two_process_gather_equals_one_process_doubled_batch(
-    ptbxl_cache: Path,  # noqa: F811
+    ptbxl_cache: Path,
     tmp_path: Path,
 ) -> None:
     single, double = tmp_path / "single.safetensors", tmp_path / "ddp.safetensors"
@@ -52,24 +50,44 @@ def test_two_process_gather_equals_one_process_doubled_batch(
     assert _rel(two[ecg_key], one[ecg_key]) > 0.2
 
 
-@pytest.mark.slow
-def test_pretrain_cli_runs_unchanged_under_torchrun(ptbxl_cache: Path, tmp_path: Path) -> None:  # noqa: F811
-    import json
-    import shutil
+def _gpu_backend_constructs_here() -> bool:
+    """Whether a ``cpu:gloo,cuda:nccl`` group can be created on this machine (a CUDA build
+    of torch creates NCCL communicators lazily, so even without a GPU)."""
+    code = ("import os, torch.distributed as d; os.environ.update(MASTER_ADDR='127.0.0.1', "
+            "MASTER_PORT='29517'); d.init_process_group('cpu:gloo,cuda:nccl', rank=0, "
+            "world_size=1); d.destroy_process_group()")  # fmt: skip
+    return subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          timeout=120).returncode == 0  # fmt: skip
 
+
+@pytest.mark.data
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["gloo", "cpu:gloo,cuda:nccl"])
+def test_pretrain_saves_and_resumes_every_ranks_rng(
+    ptbxl_cache: Path, tmp_path: Path, backend: str,
+) -> None:  # fmt: skip
+    """The save/resume path under torchrun, with the process group a GPU run uses where this
+    machine can create it: the RNG states (CPU tensors) travel through its gloo part."""
+    import json
+
+    from tests.merl_core import _pretrain_procs as procs
+
+    if backend != "gloo" and not _gpu_backend_constructs_here():
+        pytest.skip("this torch build cannot create a cpu:gloo,cuda:nccl group")
     out = tmp_path / "run"
-    tiny = {"width": 64, "depth": 1, "heads": 1, "mlp_dim": 128, "text_freeze_embeddings": True}
-    _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-          "--no-python", shutil.which("merl-core") or "merl-core", "pretrain",
-          "--cache", str(ptbxl_cache), "--out", str(out), "--max-steps", "2",
-          "--batch-size", "2", "--set", "model=vit1d-tiny", "--set",
-          f"model_overrides={json.dumps(tiny)}", "--set", "limit=16", "--set", "threads=1",
-          "--set", "progress=false"])  # fmt: skip
-    ckpt = out / (out / "latest").read_text().strip()
+    env = {"MERL_DIST_BACKEND": backend}
+    args = procs.pretrain_args(ptbxl_cache, out, 4, "--device", "cpu", limit=16)
+    res = procs.run(procs.torchrun([*args, "--stop-after", "3"]), **env)
+    assert res.returncode == 0, res.stderr[-3000:]
+    ckpt = procs.latest(out)
     state = json.loads((ckpt / "trainer_state.json").read_text())
     assert state["step"] == 2 and state["world_size"] == 2
+    assert state["numerics"]["backend"] == backend
     rng = load_file(str(ckpt / "state.safetensors"))
     assert {"rng/cpu/0", "rng/cpu/1"} <= rng.keys()
     assert not torch.equal(rng["rng/cpu/0"], rng["rng/cpu/1"])  # each rank its own dropout
-    lines = (out / "metrics.jsonl").read_text().splitlines()
-    assert len(lines) == 2  # rank 0 alone writes metrics
+    res = procs.run(procs.torchrun([*args, "--resume", "auto"]), **env)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert procs.summary(res.stdout)["start_step"] == 2
+    steps = [json.loads(x)["step"] for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]  # rank 0 alone writes metrics; step 3 cut back and redone
