@@ -75,6 +75,8 @@ assert state["step"] == step and state["world_size"] == world, (state["step"], s
 keys = load_file(str(ckpt / "state.safetensors")).keys()
 for r in range(world):
     assert f"rng/cpu/{r}" in keys, f"no CPU RNG state of rank {r}"
+    if (state.get("numerics") or {}).get("gpu"):
+        assert f"rng/cuda/{r}" in keys, f"no CUDA RNG state of rank {r}"
 recs = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
 assert [r["step"] for r in recs] == list(range(1, step + 1)), "metrics steps"
 assert all(r["loss"] is not None and math.isfinite(r["loss"]) for r in recs), "non-finite loss"

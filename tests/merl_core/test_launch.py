@@ -106,6 +106,7 @@ def test_srun_style_launch_trains_two_ranks(ptbxl_cache: Path, tmp_path: Path) -
     for p, (_, err) in zip(ps, results, strict=True):
         assert p.returncode == 0, err[-3000:]
     assert '{"steps"' in results[0][0] and '{"steps"' not in results[1][0]  # rank 0 reports
+    assert "INFO" in results[0][1] and "INFO" not in results[1][1]  # and logs progress
     ckpt = procs.latest(out)
     state = json.loads((ckpt / "trainer_state.json").read_text())
     assert state["step"] == 2 and state["world_size"] == 2

@@ -58,6 +58,24 @@ def _signal_all(proc, sig: signal.Signals) -> None:
             pass
 
 
+@pytest.mark.data
+def test_wall_clock_checkpoints(ptbxl_cache: Path, tmp_path: Path) -> None:
+    from merl_core.train.config import PretrainConfig
+    from merl_core.train.pretrain import train
+    from tests.merl_core.tiny import TINY
+
+    out = tmp_path / "run"
+    cfg = PretrainConfig(model="vit1d-tiny", model_overrides=TINY, cache=ptbxl_cache, out=out,
+                         limit=16, batch_size=4, max_steps=3, ckpt_every=0, threads=2,
+                         ckpt_every_minutes=1e-9, progress=False, tensorboard=False,
+                         precision="fp32")  # fmt: skip
+    train(cfg)
+    assert [p.name for p in sorted(out.glob("step_*"))] == ["step_0000002", "step_0000003"]
+    without = tmp_path / "end-only"
+    train(cfg.model_copy(update={"out": without, "ckpt_every_minutes": 0}))
+    assert [p.name for p in without.glob("step_*")] == ["step_0000003"]
+
+
 @pytest.fixture(scope="module")
 def reference(ptbxl_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An uninterrupted 2-process run of STEPS steps."""
@@ -99,7 +117,7 @@ def test_sigkill_at_random_points_then_resume_gives_identical_weights(
     rng = random.Random(int.from_bytes(os.urandom(4), "little"))
     args = procs.pretrain_args(ptbxl_cache, out, STEPS, "--resume", "auto")
     done = 0
-    for _ in range(2):
+    for _ in range(3):
         began = time.time()
         proc = procs.start(procs.torchrun(args))
         target = rng.randint(min(done + 1, STEPS - 1), STEPS - 1)
