@@ -245,7 +245,9 @@ def linear_probe(
     data: DataOpt,
     checkpoint: Annotated[
         Path | None,
-        typer.Option(help="Checkpoint folder (whole model or ECG encoder) or its model.safetensors."),
+        typer.Option(
+            help="Checkpoint folder (whole model or ECG encoder) or its model.safetensors."
+        ),
     ] = None,
     model: Annotated[
         str | None, typer.Option(help="Architecture for --random-init without a checkpoint.")
@@ -292,7 +294,9 @@ def linear_probe(
 
 
 def compare_prompts(
-    prompts: Annotated[Path, typer.Option(help="A structured CKEPE prompt set (ckepe build-prompts).")],
+    prompts: Annotated[
+        Path, typer.Option(help="A structured CKEPE prompt set (ckepe build-prompts).")
+    ],
     checkpoint: Annotated[
         Path, typer.Option(help="Checkpoint folder (e.g. imported published weights).")
     ],
@@ -353,7 +357,9 @@ def import_upstream(
     out: Annotated[Path, typer.Option("--out", help="Checkpoint folder to write.")],
     arch: Annotated[
         str | None,
-        typer.Option(help="resnet1d18/34/50/101, vit1d-tiny/small/middle/base (default: from keys)."),
+        typer.Option(
+            help="resnet1d18/34/50/101, vit1d-tiny/small/middle/base (default: from keys)."
+        ),
     ] = None,
     text_encoder: Annotated[
         str,
@@ -366,7 +372,8 @@ def import_upstream(
     verbose: VerboseOpt = False,
 ) -> None:
     """Import published MERL weights (read with torch.load(weights_only=True)) as a checkpoint."""
-    from merl_core.upstream import UpstreamImportError, import_upstream as do_import
+    from merl_core.upstream import UpstreamImportError
+    from merl_core.upstream import import_upstream as do_import
 
     _setup_logging(verbose)
     try:

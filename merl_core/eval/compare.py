@@ -95,7 +95,8 @@ def task_sentence(task: str, n_records: int, aucs: dict[str, float | None],
     if main is not None and main.ci is not None:
         lo, hi = main.ci
         verdict = (
-            f"the CI excludes 0: CKEPE descriptions are {'better' if main.difference > 0 else 'worse'}"
+            "the CI excludes 0: CKEPE descriptions are "
+            + ("better" if main.difference > 0 else "worse")
             if main.excludes_zero
             else "the CI includes 0: no difference is shown on these records"
         )
@@ -117,8 +118,11 @@ def compare_task(
         sets[k] = {"macro_auc": r.macro_auc, "macro_auc_ci": r.macro_auc_ci}
     pairs = [(a, b) for a, b in PAIRS if a in scores and b in scores]
     pairs += [(MAIN, k) for k in scores if k not in BUILTIN_SETS]
-    diffs = [paired_auc_difference(y, scores[a], scores[b], names=(a, b),
-                                   n_bootstrap=n_bootstrap, seed=seed) for a, b in pairs]  # fmt: skip
+    diffs = [
+        paired_auc_difference(y, scores[a], scores[b], names=(a, b), n_bootstrap=n_bootstrap,
+                              seed=seed)
+        for a, b in pairs
+    ]  # fmt: skip
     main = next((d for d in diffs if (d.a, d.b) == (MAIN, "class-names")), None)
     sentence = task_sentence(name, len(y), {k: v["macro_auc"] for k, v in sets.items()}, main)
     return {"n_records": int(len(y)), "sets": sets,
@@ -174,7 +178,8 @@ def _plot(path: Path, doc: dict[str, Any]) -> None:
             lo, hi = d["ci"] if d["ci"] else (d["difference"], d["difference"])
             color = "tab:green" if d["excludes_zero"] and d["difference"] > 0 else (
                 "tab:red" if d["excludes_zero"] else "tab:gray")  # fmt: skip
-            ax.errorbar([d["difference"]], [i], xerr=[[d["difference"] - lo], [hi - d["difference"]]],
+            err = [[d["difference"] - lo], [hi - d["difference"]]]
+            ax.errorbar([d["difference"]], [i], xerr=err,
                         fmt="o", color=color, capsize=3)  # fmt: skip
         ax.axvline(0, color="k", lw=0.8, ls="--")
         ax.set_yticks(range(len(diffs)), [f"{d['a']} − {d['b']}" for d in diffs], fontsize=7)
@@ -215,8 +220,12 @@ def run_compare(
     from merl_core.eval.checks import NOT_A_BENCHMARK, check_prompt_dataset
     from merl_core.eval.leads import with_leads
     from merl_core.eval.prompts import read_prompts
-    from merl_core.eval.zeroshot import FeatureBank, build_classifier, text_encoder_of
-    from merl_core.eval.zeroshot import zeroshot_scores
+    from merl_core.eval.zeroshot import (
+        FeatureBank,
+        build_classifier,
+        text_encoder_of,
+        zeroshot_scores,
+    )
 
     table = read_prompts(prompts)
     check_prompt_dataset(Path(prompts), table.dataset, dataset)
@@ -262,5 +271,6 @@ def run_compare(
                       prompt_set_version=table.version, data=str(data),
                       data_manifest_sha256=manifest_hash, n_bootstrap=n_bootstrap,
                       extra_prompts=[str(p) for p in extra_prompts], benchmark=not no_split,
-                      notes=[NOT_A_BENCHMARK] if no_split else [], **R._lead_info(leads))  # fmt: skip
+                      notes=[NOT_A_BENCHMARK] if no_split else [],
+                      **R._lead_info(leads))  # fmt: skip
     return write_compare(Path(out), {"run": run, "tasks": results})

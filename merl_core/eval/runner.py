@@ -223,7 +223,12 @@ def zeroshot_on_cache(
     info: dict[str, Any] | None = None,
 ) -> TaskOutput:
     """One zero-shot task on a cache: classifier from prompts, scores, metrics."""
-    from merl_core.eval.zeroshot import FeatureBank, build_classifier, text_encoder_of, zeroshot_task
+    from merl_core.eval.zeroshot import (
+        FeatureBank,
+        build_classifier,
+        text_encoder_of,
+        zeroshot_task,
+    )
 
     task = (info or {}).get("task") or name.rsplit("-", 1)[-1]
     texts = prompts.texts(test.label_names, prompt_mode, task)  # fails early, naming missing
@@ -314,7 +319,7 @@ def run_zeroshot_cli(
 
 
 def _protocol_plan(prompts_dir: Path, roots: dict[str, Path | None], sroot: Path,
-                   skipped: dict[str, str]) -> list[tuple[str, str, dict, PromptTable]]:  # fmt: skip
+                   skipped: dict[str, str]) -> list[tuple[str, str, dict, Any]]:  # fmt: skip
     plan = []
     for dataset, task, stem in PROTOCOL:
         if roots.get(dataset) is None:
@@ -523,7 +528,8 @@ def run_probe_cli(
         res, s_test, fit = run_probe(feats, labels, names, ratio=r, seed=seed,
                                      n_bootstrap=n_bootstrap, epochs=epochs)  # fmt: skip
         info = {"dataset": dataset, "task": task, "probe": fit, "features": feature_kind,
-                **_lead_info(leads), **{f"{p}_split": s.info for p, s in parts.items()}}  # fmt: skip
+                **_lead_info(leads),
+                **{f"{p}_split": s.info for p, s in parts.items()}}  # fmt: skip
         results.append(TaskOutput(f"{name}-{r * 100:g}pct", res, labels["test"],
                                   s_test, info, ids=test_ids))  # fmt: skip
     run = _run_info("linear-probe", checkpoint, seed, random_init=random_init,

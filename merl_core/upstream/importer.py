@@ -122,7 +122,7 @@ def read_published(path: str | Path) -> dict[str, torch.Tensor]:
             raise UpstreamImportError(
                 f"{path}: entry {key!r} is a {type(value).__name__}, not a tensor"
             )
-        state[key[len("module."):] if str(key).startswith("module.") else str(key)] = value
+        state[key[len("module.") :] if str(key).startswith("module.") else str(key)] = value
     return state
 
 
@@ -138,7 +138,13 @@ def infer_arch(state: Mapping[str, torch.Tensor]) -> str:
     if "ecg_encoder.conv1.weight" in state:
         block = "bottleneck" if any(".conv3." in k for k in state) else "basic"
         depth = tuple(
-            len({m.group(1) for k in state if (m := re.match(rf"ecg_encoder\.layer{i}\.(\d+)\.", k))})
+            len(
+                {
+                    m.group(1)
+                    for k in state
+                    if (m := re.match(rf"ecg_encoder\.layer{i}\.(\d+)\.", k))
+                }
+            )
             for i in range(1, 5)
         )
         name = _RESNET_DEPTHS.get((block, depth))
@@ -224,7 +230,9 @@ def import_config(
 ) -> ModelConfig:
     """This project's config of the published ``arch`` (``text_encoder=None``: ECG only)."""
     if arch not in ARCHS:
-        raise UpstreamImportError(f"--arch {arch}: not a published architecture ({', '.join(ARCHS)})")
+        raise UpstreamImportError(
+            f"--arch {arch}: not a published architecture ({', '.join(ARCHS)})"
+        )
     cfg = get_model_config(arch)
     if cfg.ecg["family"] == "resnet1d":
         cfg.ecg["pool_query"] = "cls"

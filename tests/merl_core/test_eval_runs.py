@@ -60,7 +60,9 @@ def _zs(work: dict, out: Path, *extra: str, split: bool = True):
     args = ["zeroshot", "--prompts", str(work["prompts"]), "--checkpoint", str(work["ckpt"]),
             "--data", str(work["cache"]), "--task", "super", "--out", str(out),
             "--bootstrap", "100"]  # fmt: skip
-    return runner.invoke(app, args + (["--split-file", str(work["split"])] if split else []) + list(extra))
+    return runner.invoke(
+        app, args + (["--split-file", str(work["split"])] if split else []) + list(extra)
+    )
 
 
 # ----------------------------------------------------------------------------- lead subsets
@@ -92,7 +94,10 @@ def test_lead_sweep_records_subsets_zeroes_leads_and_matches_plain(work: dict) -
     assert rows["I,II"]["leads"] == ["I", "II"] and rows["limb6"]["n_leads"] == 6
     for label, folder in (("limb6", "leads-limb6"), ("I,II", "leads-I_II")):
         m = json.loads((sweep / folder / "metrics.json").read_text())
-        assert m["run"]["lead_subset"] == label and m["tasks"]["ptbxl-super"]["leads"] == rows[label]["leads"]
+        assert (
+            m["run"]["lead_subset"] == label
+            and m["tasks"]["ptbxl-super"]["leads"] == rows[label]["leads"]
+        )
         assert len(m["run"]["absent_leads_zeroed"]) == 12 - len(rows[label]["leads"])
     base = json.loads((plain / "metrics.json").read_text())["tasks"]["ptbxl-super"]
     assert rows["all12"]["macro_auc"] == pytest.approx(base["macro_auc"], abs=1e-12)
