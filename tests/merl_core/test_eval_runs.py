@@ -111,7 +111,8 @@ def test_lead_sweep_records_subsets_zeroes_leads_and_matches_plain(work: dict) -
     # what the encoder sees: leads III..V6 are zero, I and II untouched
     model = load_model(work["ckpt"]).eval()
     seen: list[torch.Tensor] = []
-    hook = model.ecg.register_forward_pre_hook(lambda _m, args: seen.append(args[0].clone()))
+    first = model.ecg.patch if hasattr(model.ecg, "patch") else model.ecg.stem  # its input layer
+    hook = first.register_forward_pre_hook(lambda _m, args: seen.append(args[0].clone()))
     sig = ECGCache(work["cache"]).signals
     encode_ecgs(with_leads(model, ("I", "II")), sig, indices=[0, 1, 2], progress=False)
     hook.remove()
