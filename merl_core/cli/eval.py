@@ -44,7 +44,7 @@ class Dataset(StrEnum):
 class LabelSource(StrEnum):
     """Where evaluation labels come from when a split file is given."""
 
-    split = "split"
+    split = "split"  # type: ignore[assignment]  # a member named like str.split
     cache = "cache"
 
 
@@ -328,7 +328,6 @@ def compare_prompts(
     """
     import json
 
-    from merl_core.eval import runner
     from merl_core.eval.compare import run_compare
     from merl_core.eval.leads import parse_leads
 
@@ -342,7 +341,7 @@ def compare_prompts(
             n_bootstrap=bootstrap, seed=seed, batch_size=batch_size, device=device,
             leads=parse_leads(leads) if leads else None, no_split=no_split,
         )  # fmt: skip
-    except (*runner.USER_ERRORS, ValueError) as exc:
+    except ValueError as exc:  # every runner.USER_ERRORS is a ValueError
         _fail(str(exc))
     doc = json.loads(path.read_text(encoding="utf-8"))
     for line in doc["run"].get("notes") or []:

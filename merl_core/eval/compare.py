@@ -112,10 +112,10 @@ def compare_task(
     from merl_core.eval.metrics import evaluate
 
     labels = [str(j) for j in range(y.shape[1])]
-    sets = {}
-    for k, s in scores.items():
-        r = evaluate(y, s, labels, n_bootstrap=n_bootstrap, seed=seed)
-        sets[k] = {"macro_auc": r.macro_auc, "macro_auc_ci": r.macro_auc_ci}
+    results = {k: evaluate(y, s, labels, n_bootstrap=n_bootstrap, seed=seed)
+               for k, s in scores.items()}  # fmt: skip
+    sets = {k: {"macro_auc": r.macro_auc, "macro_auc_ci": r.macro_auc_ci}
+            for k, r in results.items()}  # fmt: skip
     pairs = [(a, b) for a, b in PAIRS if a in scores and b in scores]
     pairs += [(MAIN, k) for k in scores if k not in BUILTIN_SETS]
     diffs = [
@@ -124,7 +124,8 @@ def compare_task(
         for a, b in pairs
     ]  # fmt: skip
     main = next((d for d in diffs if (d.a, d.b) == (MAIN, "class-names")), None)
-    sentence = task_sentence(name, len(y), {k: v["macro_auc"] for k, v in sets.items()}, main)
+    aucs = {k: r.macro_auc for k, r in results.items()}
+    sentence = task_sentence(name, len(y), aucs, main)
     return {"n_records": int(len(y)), "sets": sets,
             "differences": [d.to_dict() for d in diffs], "sentence": sentence}  # fmt: skip
 
@@ -194,7 +195,7 @@ def _plot(path: Path, doc: dict[str, Any]) -> None:
 def npz_bytes(**arrays: np.ndarray) -> bytes:
     """A compressed ``.npz`` in memory (written atomically by the caller)."""
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
+    np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]  # numpy stub: **kwds
     return buf.getvalue()
 
 
@@ -255,7 +256,7 @@ def run_compare(
     for task, test in plan:
         name = f"{dataset}-{task}"
         sets = prompt_sets(table, test.label_names, task, vocab, seed, extra)
-        feats = bank.get(test.indices)
+        feats = bank.get(list(test.indices))
         scores = {k: zeroshot_scores(feats, build_classifier(encode, v, batch_size=batch_size))
                   .numpy() for k, v in sets.items()}  # fmt: skip
         results[name] = compare_task(name, test.labels, scores, n_bootstrap=n_bootstrap,

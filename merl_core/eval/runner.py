@@ -518,7 +518,7 @@ def run_probe_cli(
     view, feature_kind = probe_view(model)
     bank = FeatureBank(with_leads(view, leads), cache.signals, batch_size=batch_size,
                        device=device, normalize=False)  # fmt: skip
-    feats = {p: bank.get(s.indices) for p, s in parts.items()}
+    feats = {p: bank.get(list(s.indices)) for p, s in parts.items()}
     labels = {p: s.labels for p, s in parts.items()}
     name = f"{dataset}-{task}"
     overlap, notes = _overlap_note(model, cache, name, parts["test"].indices)

@@ -44,9 +44,10 @@ ARCHS = ("resnet1d18", "resnet1d34", "resnet1d50", "resnet1d101",
 _IGNORED = re.compile(
     r"^(ecg_encoder\.linear\.(weight|bias)|lm_model\.embeddings\.(position_ids|token_type_ids))$"
 )
-_RESNET_DEPTHS = {("basic", (2, 2, 2, 2)): "resnet1d18", ("basic", (3, 4, 6, 3)): "resnet1d34",
-                  ("bottleneck", (3, 4, 6, 3)): "resnet1d50",
-                  ("bottleneck", (3, 4, 23, 3)): "resnet1d101"}  # fmt: skip
+_RESNET_DEPTHS: dict[tuple[str, tuple[int, ...]], str] = {
+    ("basic", (2, 2, 2, 2)): "resnet1d18", ("basic", (3, 4, 6, 3)): "resnet1d34",
+    ("bottleneck", (3, 4, 6, 3)): "resnet1d50", ("bottleneck", (3, 4, 23, 3)): "resnet1d101",
+}  # fmt: skip
 _VIT_WIDTHS = {192: "vit1d-tiny", 384: "vit1d-small", 512: "vit1d-middle", 768: "vit1d-base"}
 _RENAMES: tuple[tuple[str, str], ...] = (
     # ResNet1d backbone
