@@ -133,9 +133,16 @@ def build_prompts(
                         ] = False,
     terminology: TerminologyOpt = None,
     out: Annotated[Path | None, typer.Option(
-        help="Output file; default prompts/<dataset>.json.")] = None,
+        help="Output file; default prompts/<dataset>.json (never overwritten without --force).")
+    ] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite an existing default output file.")] = False,
 ) -> None:
     """Build a verified prompt set (retrieve → propose → ground → compose) for a dataset."""
+    target = out or Path("prompts") / f"{dataset.value}.json"
+    if out is None and target.exists() and not force:
+        _fail(f"{target}: exists (a committed or earlier prompt set); name the output with "
+              "--out, or pass --force to overwrite it")
     term = _terminology(terminology)
     proposer, gen = None, {"llm_backend": "none", "seed": seed}
     if llm != LLMChoice.none:
@@ -149,6 +156,7 @@ def build_prompts(
         except (RuntimeError, ValueError, OSError) as exc:
             _fail(f"cannot start the {llm.value} LLM backend: {exc}")
     task_value = task.value if task else None
+    _announce(dataset.value, task_value, gen, target)
     try:
         result = build_prompt_set(term, dataset.value, task_value, proposer, gen, progress=True)
     except LabelSetError as exc:
@@ -157,7 +165,6 @@ def build_prompts(
         if not getattr(exc, "abort_build", False):
             raise
         _fail(str(exc), 1)
-    target = out or Path("prompts") / f"{dataset.value}.json"
     try:
         write_prompt_set(result.prompt_set, target)
     except (PromptFileError, OSError) as exc:
@@ -170,6 +177,30 @@ def build_prompts(
                       "yes" if s.fallback else "", str(s.words))
     Console().print(table)
     typer.echo(f"prompt_set_version {result.prompt_set.prompt_set_version}")
+
+
+# Seconds per class measured for the packaged SmolLM2-135M on 2 CPU cores (BENCHMARKS.md,
+# bench_llm_build): an order of magnitude for the up-front estimate, not a promise.
+LOCAL_SECONDS_PER_CLASS = 14.0
+
+
+def _announce(dataset: str, task: str | None, gen: dict[str, object], target: Path) -> None:
+    """Say before any long work which LLM runs, roughly how long it takes and where it writes."""
+    from ckepe.build import merge_entries
+
+    n = len(merge_entries(_labels(dataset, task)))
+    backend = str(gen.get("llm_backend") or "none")
+    model = gen.get("model") or "-"
+    if backend == "none":
+        eta = "about a second (terminology only)"
+    elif backend == "local":
+        minutes = n * LOCAL_SECONDS_PER_CLASS / 60
+        eta = f"up to ~{minutes:.0f} min on 2 CPU cores (~{LOCAL_SECONDS_PER_CLASS:.0f} s per " \
+              "class; cached replies are free)"
+    else:
+        eta = "depends on the endpoint (cached replies are free)"
+    err_console.print(f"build-prompts: {n} classes of {dataset}, LLM {backend} ({model}), "
+                      f"{eta}; writing {target}", highlight=False, soft_wrap=True)
 
 
 # -- audit ------------------------------------------------------------------------------------
