@@ -28,7 +28,7 @@ concept id or kind differs from the re-derived one), ``stale_version``, ``missin
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -117,13 +117,16 @@ def class_specs(dataset: str, rows: Sequence[LabelEntry]) -> list[ClassSpec]:
     return list(specs.values())
 
 
-def split_pieces(text: str) -> list[tuple[str, str]]:
+def split_pieces(text: str, is_term: Callable[[str], bool] | None = None
+                 ) -> list[tuple[str, str]]:
     """Split a description into (piece, kind); no piece is assumed to be the name.
 
     Pieces are separated by ``;``, sentence ends and commas, except commas inside lead lists
     ("Q waves in II, III and aVF") and wave lists ("inverted P, QRS and T waves"). A section
     may start with ``subtypes:``, ``ecg features:`` or ``synonyms:``; any other ``head:`` is
     split off as its own piece. Lead-in words ("characterized by", "with") are dropped.
+    ``is_term`` keeps two comma-separated pieces together when they form one known term
+    ("abnormal QRS duration, amplitude or morphology").
     """
     out: list[tuple[str, str]] = []
     text = " ".join(text.replace("\n", " ; ").split()).strip()
@@ -143,6 +146,8 @@ def split_pieces(text: str) -> list[tuple[str, str]]:
         for part in (p.strip(" .") for p in section.split(",")):
             if merged and part and _LEAD_START.match(part) and (
                     _LEAD_START.match(merged[-1].split()[-1]) or len(merged[-1].split()[-1]) == 1):
+                merged[-1] = f"{merged[-1]}, {part}"
+            elif merged and part and is_term and is_term(f"{merged[-1]}, {part}"):
                 merged[-1] = f"{merged[-1]}, {part}"
             elif part:
                 merged.append(part)
@@ -201,11 +206,22 @@ class ClassAuditor:
             rels.append("name")
         if cid in self.desc:
             rels.append("subtype")
-        if cid in self.feat:
+        if cid in self.feat or self._feature_by_definition(cid):
             rels.append("feature")
         if cid in self.anc and cid not in self.other_of:
             rels.append("broader")
         return rels
+
+    def _feature_by_definition(self, cid: str) -> bool:
+        """A finding named by its own concept ("right axis deviation", "short PR interval")
+        states a feature of the class when one of its own features.tsv links is the class's
+        and none excludes one; not when it is another label of the task (leakage)."""
+        if cid in self.other_of or cid in self.cids:
+            return False
+        own = [f.concept_id for f in self.kb.term.features(cid, include_descendants=False)]
+        if not any(f in self.feat for f in own):
+            return False
+        return not any(self.kb.table.excludes(f, a) for f in own for a in self.feat.own)
 
     @staticmethod
     def _fits(kind: str, rels: list[str]) -> str | None:
@@ -247,15 +263,14 @@ class ClassAuditor:
                                      g.how)
         if numeric is not None:
             return numeric
-        if cands:
+        if cands and g.how != "partial":  # a less specific phrase is no evidence of error
             return self._wrong(text, kind, cands[0], g.how)
         leak = self.verifier.leaked_label(text, [])
         if leak:
             return self._finding(text, kind, CONTRADICTED, "other_label", leak.concept_ids[0],
                                  f"names another label of this task: {leak.label} "
                                  f"({leak.name})", "words")
-        if g.head and self.kb.term.get(g.head) and kind != "feature" and \
-                self.kb.term.get(g.head).semantic_tag == "disorder":  # type: ignore[union-attr]
+        if g.head and g.head not in self.kb.feature_ids and kind != "feature":
             return self._unknown_name(text, kind, g)
         return self._by_similarity(text, kind, g)
 
@@ -272,6 +287,9 @@ class ClassAuditor:
             lo, hi = c.bounds()
             agree = [fid for fid, cc in same if cc.agrees(c) or (
                 c.op == EQ and cc.bounds()[0] <= lo and hi <= cc.bounds()[1])]
+            if not agree and any(cc.agrees(c) for fid in self.feat.excluded
+                                 for cc in self.kb.grounder.criteria_of(fid)):
+                return None  # a competitor's criterion: the relation check says so
             if not agree:
                 fid, cc = same[0]
                 return self._finding(text, kind, CONTRADICTED, "numeric_mismatch", fid,
@@ -294,7 +312,7 @@ class ClassAuditor:
             return self._finding(text, kind, CONTRADICTED, "competitor_feature", cid,
                                  f"characterises the competing label {who.label if who else rival}"
                                  f" ({self.kb.term.name(rival)}), not this class", how)
-        for fid in self.feat.allowed:
+        for fid in self.feat.own:  # a group's subtypes may exclude each other; its own may not
             ex = self.kb.table.excludes(cid, fid)
             if ex:
                 return self._finding(text, kind, CONTRADICTED, "excludes_class_feature", cid,
@@ -366,7 +384,7 @@ class ClassAuditor:
         if not description.strip():
             out.append(self._finding("", "", STRUCTURAL, "empty", reason="empty description"))
         seen: dict[str, Finding] = {}
-        for text, kind in split_pieces(description):
+        for text, kind in split_pieces(description, lambda t: bool(self.kb.term.find(t))):
             f = self.judge(text, kind)
             out.append(self._against(f, seen))
         for text, kind, recorded in phrases:

@@ -148,6 +148,7 @@ _BARE_RE = re.compile(rf"{_NUM}\s*{_UNIT}")
 def _prepare(text: str) -> str:
     text = text.lower().replace("−", "-").replace("–", "-").replace("≥", ">=").replace("≤", "<=")
     text = re.sub(r"(\d),(\d{3})\b", r"\1\2", text)
+    text = re.sub(r"\bcorrected qt(?: interval)?\b", "qtc", text)
     return re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)
 
 

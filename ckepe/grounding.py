@@ -38,12 +38,14 @@ LEAD_GROUPS = {
 }
 STOP = frozenset("""a an the of in on at with and or to is are be by for as from into its their
 this these there each both any also may can which that typically typical usually often seen
-commonly frequently generally characteristic classic classical finding ecg ekg
+commonly frequently generally characteristic classic classical finding ecg ekg each every
+all discernible identifiable distinct visible obvious clear apparent f
 electrocardiographic electrocardiogram pattern segment interval complex lead leads evidence
 presence sign signs than more less least most greater equal over under above below exceeding
 longer shorter higher lower up between about around approximately per minute min bpm beat
 beats ms msec millisecond milliseconds sec second seconds mv millivolt millivolts mm degree
-degrees s value values duration_of""".split())
+degrees value values""".split())
+_UNIT_AFTER_NUMBER = frozenset({"s", "sec", "mv", "mm", "ms"})
 WORD_FORMS = {
     "broad": "wide", "widened": "wide", "widening": "wide", "width": "duration",
     "prolonged": "prolong", "prolongation": "prolong", "lengthened": "prolong",
@@ -57,7 +59,8 @@ WORD_FORMS = {
     "slurring": "slurred", "slur": "slurred", "pathologic": "pathological", "peaking": "peaked",
     "irregularly": "irregular", "regularly": "regular", "dilatation": "enlargement",
     "dilation": "enlargement", "dilated": "enlargement", "enlarged": "enlargement",
-    "contraction": "complex", "tachycardic": "tachycardia", "bradycardic": "bradycardia",
+    "contraction": "complex", "preceding": "before", "preceded": "before", "prior": "before",
+    "not": "absent", "tachycardic": "tachycardia", "bradycardic": "bradycardia",
     "precordial": "chest", "atrioventricular": "av", "hr": "heart rate", "rr": "rr",
     "repolarisation": "repolarization", "depolarisation": "depolarization",
 }
@@ -98,6 +101,7 @@ def canonical_words(text: str) -> frozenset[str]:
     """The bag of canonical content words of a phrase (see the module docstring)."""
     t = unicodedata.normalize("NFKC", text).lower()
     t = re.sub(r"\(([^()]*)\)", r" \1 ", t)
+    t = re.sub(r"\bsaw[- ]tooth\b", "sawtooth", t)
     t = t.replace("r-r", "rr").replace("r r interval", "rr interval").replace("p-p", "pp")
     t = t.replace("′", "'").replace("’", "'").replace("st-t", "st t")
     t = re.sub(r"\brsr'|\brsr prime\b|\brsr\b", " rsr ", t)
@@ -105,8 +109,12 @@ def canonical_words(text: str) -> frozenset[str]:
     t = _expand_leads(t)
     norm = normalize_term(t)
     out = set()
+    prev_number = False
     for tok in norm.split():
-        if tok in STOP or re.fullmatch(r"[<>=+\-.\d]+|\d+(?:\.\d+)?[a-z]*", tok):
+        number = bool(re.fullmatch(r"[<>=+\-.\d]+|\d+(?:\.\d+)?[a-z]*", tok))
+        skip = tok in STOP or number or (prev_number and tok in _UNIT_AFTER_NUMBER)
+        prev_number = number
+        if skip:
             continue
         for w in WORD_FORMS.get(tok, tok).split():
             if w not in STOP:
@@ -134,6 +142,10 @@ class Grounder:
                     if cid not in ids:
                         ids.append(cid)
         self._crit: dict[str, list[Criterion]] = {}
+        self._vocab: dict[str, frozenset[str]] = {}
+        for tb, cid, _t in self._bags:
+            self._vocab[cid] = self._vocab.get(cid, frozenset()) | tb
+        self._alts = {t: _alternatives(t) for _tb, _cid, t in self._bags}
 
     def criteria_of(self, cid: str) -> list[Criterion]:
         """The numeric criteria stated in a concept's fully specified name."""
@@ -155,16 +167,20 @@ class Grounder:
         partial: dict[str, float] = {}
         qualified: dict[str, float] = {}
         head: tuple[int, str, tuple[str, ...]] | None = None
-        for tb, cid, _t in self._bags:
-            if bag < tb and len(bag) >= 2 and 2 * len(bag) >= len(tb):
+        norm = normalize_term(text)
+        for tb, cid, t in self._bags:
+            if bag < tb and (tb - bag) <= self._alts[t]:  # one of "notched or slurred"
+                qualified[cid] = max(qualified.get(cid, 0.0), len(bag) / len(tb))
+            elif bag < tb and len(bag) >= 2 and 2 * len(bag) >= len(tb):
                 partial[cid] = max(partial.get(cid, 0.0), len(bag) / len(tb))
             elif tb < bag:
                 extra = bag - tb
-                if all(w in LEADS for w in extra):
+                if all(w in LEADS or w in self._vocab[cid] for w in extra):
                     qualified[cid] = max(qualified.get(cid, 0.0), len(tb) / len(bag))
-                elif len(tb) >= 2 and (head is None or len(tb) > head[0]):
+                elif len(tb) >= 2 and (head is None or len(tb) > head[0]) and \
+                        norm.endswith(normalize_term(t)):  # "<qualifiers> <a name>"
                     head = (len(tb), cid, tuple(sorted(extra)))
-        for how, pool in (("partial", partial), ("qualified", qualified)):
+        for how, pool in (("qualified", qualified), ("partial", partial)):
             if pool:
                 ids = sorted(pool, key=lambda c: -pool[c])
                 return Grounding(ids, how, pool[ids[0]], crit)
@@ -178,6 +194,17 @@ class Grounder:
         if self.similarity is None:
             return []
         return self.similarity.nearest(text, k)  # type: ignore[attr-defined]
+
+
+def _alternatives(term: str) -> frozenset[str]:
+    """Words a phrase may leave out of a term: one side of each "A or B"."""
+    toks = normalize_term(term).split()
+    out: set[str] = set()
+    for i, tok in enumerate(toks):
+        if tok == "or" and 0 < i < len(toks) - 1:
+            for w in (toks[i - 1], toks[i + 1]):
+                out |= canonical_words(w)
+    return frozenset(out)
 
 
 def polarity_clash(a: Iterable[str], b: Iterable[str]) -> tuple[str, str] | None:
