@@ -39,8 +39,13 @@ logger = logging.getLogger(__name__)
 
 PROTOCOL = "protocol"
 PROTOCOL_SETS: tuple[tuple[str, str], ...] = (
-    ("ptbxl", "super"), ("ptbxl", "sub"), ("ptbxl", "form"), ("ptbxl", "rhythm"),
-    ("cpsc2018", "default"), ("csn", "default"))
+    ("ptbxl", "super"),
+    ("ptbxl", "sub"),
+    ("ptbxl", "form"),
+    ("ptbxl", "rhythm"),
+    ("cpsc2018", "default"),
+    ("csn", "default"),
+)
 REAL_DATASETS = ("ptbxl", "cpsc2018", "csn")
 
 
@@ -63,8 +68,10 @@ class AuditReport:
     @property
     def problems(self) -> list[Finding]:
         """Everything except verified phrases, most severe first."""
-        return sorted((f for f in self.findings if f.verdict != VERIFIED),
-                      key=lambda f: (SEVERITY[f.verdict], f.dataset, f.label))
+        return sorted(
+            (f for f in self.findings if f.verdict != VERIFIED),
+            key=lambda f: (SEVERITY[f.verdict], f.dataset, f.label),
+        )
 
     def counts(self) -> dict[str, int]:
         """Number of findings per verdict."""
@@ -81,18 +88,34 @@ class AuditReport:
         rows: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
         for f in self.findings:
             rows[(f.dataset, f.label)][f.verdict] += 1
-        out = [{"dataset": d, "label": lab, **{v: c.get(v, 0) for v in SEVERITY}}
-               for (d, lab), c in rows.items()]
-        return sorted(out, key=lambda r: (-r[STRUCTURAL], -r["contradicted"],
-                                          -r[UNVERIFIABLE], r["dataset"], r["label"]))
+        out = [
+            {"dataset": d, "label": lab, **{v: c.get(v, 0) for v in SEVERITY}}
+            for (d, lab), c in rows.items()
+        ]
+        return sorted(
+            out,
+            key=lambda r: (
+                -r[STRUCTURAL],
+                -r["contradicted"],
+                -r[UNVERIFIABLE],
+                r["dataset"],
+                r["label"],
+            ),
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "mode": self.mode, "datasets": self.datasets,
-                "classes": self.classes, "seconds": round(self.seconds, 3), "notes": self.notes,
-                "counts": self.counts(),
-                "codes": dict(Counter(f.code for f in self.problems)),
-                "findings": [f.as_dict() for f in self.problems],
-                "verified": [f.as_dict() for f in self.findings if f.verdict == VERIFIED]}
+        return {
+            "file": self.file,
+            "mode": self.mode,
+            "datasets": self.datasets,
+            "classes": self.classes,
+            "seconds": round(self.seconds, 3),
+            "notes": self.notes,
+            "counts": self.counts(),
+            "codes": dict(Counter(f.code for f in self.problems)),
+            "findings": [f.as_dict() for f in self.problems],
+            "verified": [f.as_dict() for f in self.findings if f.verdict == VERIFIED],
+        }
 
 
 # -- scope ----------------------------------------------------------------------------------
@@ -110,8 +133,12 @@ def _labels_of(dataset: str) -> set[str]:
 
 def _guess_from_name(path: Path) -> str | None:
     stem = path.stem.lower()
-    for name, keys in (("ptbxl", ("ptbxl", "ptb")), ("cpsc2018", ("cpsc", "icbeb")),
-                       ("csn", ("csn", "chapman")), ("synthetic", ("synthetic",))):
+    for name, keys in (
+        ("ptbxl", ("ptbxl", "ptb")),
+        ("cpsc2018", ("cpsc", "icbeb")),
+        ("csn", ("csn", "chapman")),
+        ("synthetic", ("synthetic",)),
+    ):
         if any(k in stem for k in keys):
             return name
     return None
@@ -132,8 +159,10 @@ def choose_dataset(path: Path, keys: Sequence[str]) -> str:
         return fits[0]
     if not fits and {d for d in REAL_DATASETS if known & sets[d]}:
         return PROTOCOL
-    raise AuditInputError(f"{path}: cannot tell which dataset this prompt file is for; pass "
-                          "--dataset (ptbxl, cpsc2018, csn, synthetic or protocol)")
+    raise AuditInputError(
+        f"{path}: cannot tell which dataset this prompt file is for; pass "
+        "--dataset (ptbxl, cpsc2018, csn, synthetic or protocol)"
+    )
 
 
 def _specs(dataset: str, task: str | None) -> list[ClassSpec]:
@@ -145,12 +174,22 @@ def _specs(dataset: str, task: str | None) -> list[ClassSpec]:
 
 
 # -- audit ----------------------------------------------------------------------------------
-def audit_flat(kb: Knowledge, data: dict[str, Any], dataset: str, task: str | None = None,
-               partial: bool = False, path: str = "") -> AuditReport:
+def audit_flat(
+    kb: Knowledge,
+    data: dict[str, Any],
+    dataset: str,
+    task: str | None = None,
+    partial: bool = False,
+    path: str = "",
+) -> AuditReport:
     """Audit a flat ``{label: text}`` mapping; every key resolved in every scoped label set."""
     specs = _specs(dataset, task)
-    report = AuditReport(path, "flat" if dataset != PROTOCOL else PROTOCOL,
-                         sorted({s.dataset for s in specs}) or [dataset], classes=len(data))
+    report = AuditReport(
+        path,
+        "flat" if dataset != PROTOCOL else PROTOCOL,
+        sorted({s.dataset for s in specs}) or [dataset],
+        classes=len(data),
+    )
     extra = _specs("ptbxl", "all") if dataset == PROTOCOL else []
     used: set[int] = set()
     for key, value in data.items():
@@ -158,16 +197,25 @@ def audit_flat(kb: Knowledge, data: dict[str, Any], dataset: str, task: str | No
         mine = _resolve(key, list(data), specs)
         outside = [] if mine else _resolve(key, [], extra)
         if outside:  # a PTB-XL statement outside the six test sets: audited, not a finding
-            report.notes.append(f"{key}: not a label of the six test sets; audited as the "
-                                "PTB-XL statement")
+            report.notes.append(
+                f"{key}: not a label of the six test sets; audited as the PTB-XL statement"
+            )
             report.findings += ClassAuditor(kb, extra[outside[0]]).audit_entry(text)
             continue
         if not mine:
             code = "unknown_key" if dataset == PROTOCOL else "unknown_label"
             where = "any label set" if dataset == PROTOCOL else f"the {dataset} label set"
-            report.findings.append(Finding(dataset, key, key, STRUCTURAL, code,
-                                           reason=f"{key!r} is not a label of {where}",
-                                           where="label"))
+            report.findings.append(
+                Finding(
+                    dataset,
+                    key,
+                    key,
+                    STRUCTURAL,
+                    code,
+                    reason=f"{key!r} is not a label of {where}",
+                    where="label",
+                )
+            )
             continue
         for i in mine:
             used.add(i)
@@ -183,38 +231,78 @@ def _resolve(key: str, keys: Sequence[str], specs: Sequence[ClassSpec]) -> list[
     idx = [i for i, s in enumerate(specs) if s.label == label]
     if scope:
         return [i for i in idx if set(scope.split("+")) & set(specs[i].tasks)]
-    claimed = {i for k in keys if ":" in k and k != key for i in _resolve(k, (), specs)
-               if k.rpartition(":")[2] == label}
+    claimed = {
+        i
+        for k in keys
+        if ":" in k and k != key
+        for i in _resolve(k, (), specs)
+        if k.rpartition(":")[2] == label
+    }
     return [i for i in idx if i not in claimed]
 
 
-def audit_prompt_set(kb: Knowledge, ps: PromptSet, task: str | None = None,
-                     partial: bool = False, path: str = "") -> AuditReport:
-    """Audit a structured prompt set against the label set (the trust boundary)."""
-    if ps.dataset not in (*REAL_DATASETS, "synthetic"):
-        raise AuditInputError(f"{path}: dataset {ps.dataset!r} is not one of the label sets; "
-                              "pass --dataset")
+def audit_prompt_set(
+    kb: Knowledge,
+    ps: PromptSet,
+    task: str | None = None,
+    partial: bool = False,
+    path: str = "",
+    rows: Sequence[LabelEntry] | None = None,
+) -> AuditReport:
+    """Audit a structured prompt set against the label set (the trust boundary); ``rows``
+    replaces the bundled label set (a subset built from its own table)."""
+    if ps.dataset not in (*REAL_DATASETS, "synthetic") and rows is None:
+        raise AuditInputError(
+            f"{path}: dataset {ps.dataset!r} is not one of the label sets; pass --dataset"
+        )
     tasks = tuple(ps.tasks) or None
-    specs = _specs(ps.dataset, task) if task or not tasks else [
-        s for s in _specs(ps.dataset, None) + _specs(ps.dataset, "all")
-        if set(s.tasks) & set(tasks)]
+    specs = (
+        class_specs(ps.dataset, rows)
+        if rows is not None
+        else _specs(ps.dataset, task)
+        if task or not tasks
+        else [
+            s
+            for s in _specs(ps.dataset, None) + _specs(ps.dataset, "all")
+            if set(s.tasks) & set(tasks)
+        ]
+    )
     specs = list({(s.label, s.concept_ids, s.tasks): s for s in specs}.values())
     report = AuditReport(path, "structured", [ps.dataset], classes=len(ps.classes))
     recomputed = prompt_file_version(ps)
     if ps.prompt_set_version != recomputed:
-        report.findings.append(Finding(ps.dataset, "", "", STRUCTURAL, "stale_version",
-                                       reason=f"prompt_set_version {ps.prompt_set_version!r} "
-                                       f"is not the content hash {recomputed!r}",
-                                       where="prompt_set_version"))
+        report.findings.append(
+            Finding(
+                ps.dataset,
+                "",
+                "",
+                STRUCTURAL,
+                "stale_version",
+                reason=f"prompt_set_version {ps.prompt_set_version!r} "
+                f"is not the content hash {recomputed!r}",
+                where="prompt_set_version",
+            )
+        )
     used: set[int] = set()
     for c in ps.classes:
-        mine = [i for i, s in enumerate(specs) if s.label == c.label
-                and (not c.tasks or set(c.tasks) & set(s.tasks))]
+        mine = [
+            i
+            for i, s in enumerate(specs)
+            if s.label == c.label and (not c.tasks or set(c.tasks) & set(s.tasks))
+        ]
         if not mine:
-            report.findings.append(Finding(ps.dataset, c.label, c.label, STRUCTURAL,
-                                           "unknown_label", reason=f"{c.label!r} is not a "
-                                           f"label of {ps.dataset} {'/'.join(c.tasks)}".rstrip(),
-                                           where="label"))
+            report.findings.append(
+                Finding(
+                    ps.dataset,
+                    c.label,
+                    c.label,
+                    STRUCTURAL,
+                    "unknown_label",
+                    reason=f"{c.label!r} is not a "
+                    f"label of {ps.dataset} {'/'.join(c.tasks)}".rstrip(),
+                    where="label",
+                )
+            )
             continue
         spec = specs[mine[0]]
         used.update(mine)
@@ -230,36 +318,75 @@ def _boundary(kb: Knowledge, spec: ClassSpec, ids: Sequence[str], name: str) -> 
     out = []
     if ids and set(ids) != set(spec.concept_ids):
         names = ", ".join(f"{i} ({kb.term.name(i) or 'unknown'})" for i in ids)
-        out.append(Finding(spec.dataset, spec.label, ", ".join(ids), STRUCTURAL,
-                           "concept_mismatch", ids[0], kb.term.name(ids[0]),
-                           f"the file says {names}; the label set says "
-                           f"{', '.join(spec.concept_ids)}", where="concept_ids",
-                           task="+".join(spec.tasks)))
+        out.append(
+            Finding(
+                spec.dataset,
+                spec.label,
+                ", ".join(ids),
+                STRUCTURAL,
+                "concept_mismatch",
+                ids[0],
+                kb.term.name(ids[0]),
+                f"the file says {names}; the label set says {', '.join(spec.concept_ids)}",
+                where="concept_ids",
+                task="+".join(spec.tasks),
+            )
+        )
     own = {normalize_term(spec.name), normalize_term(spec.label)}
     for c in spec.concept_ids:
         own |= {normalize_term(t) for t in (kb.term.fsn(c), *kb.term.synonyms(c)) if t}
     if name and normalize_term(name) not in own:
-        out.append(Finding(spec.dataset, spec.label, name, STRUCTURAL, "concept_mismatch",
-                           reason=f"the file names the class {name!r}; the label set's name "
-                           f"is {spec.name!r}", where="name", task="+".join(spec.tasks)))
+        out.append(
+            Finding(
+                spec.dataset,
+                spec.label,
+                name,
+                STRUCTURAL,
+                "concept_mismatch",
+                reason=f"the file names the class {name!r}; the label set's name is {spec.name!r}",
+                where="name",
+                task="+".join(spec.tasks),
+            )
+        )
     return out
 
 
-def _coverage(report: AuditReport, specs: Sequence[ClassSpec], used: set[int], partial: bool,
-              entries: Sequence[Any] | dict[str, Any]) -> None:
+def _coverage(
+    report: AuditReport,
+    specs: Sequence[ClassSpec],
+    used: set[int],
+    partial: bool,
+    entries: Sequence[Any] | dict[str, Any],
+) -> None:
     if not entries:
-        report.findings.append(Finding(report.datasets[0] if report.datasets else "", "", "",
-                                       STRUCTURAL, "empty_file", reason="the file has no "
-                                       "classes", where="file"))
+        report.findings.append(
+            Finding(
+                report.datasets[0] if report.datasets else "",
+                "",
+                "",
+                STRUCTURAL,
+                "empty_file",
+                reason="the file has no classes",
+                where="file",
+            )
+        )
         return
     if partial:
         return
     for i, s in enumerate(specs):
         if i not in used:
-            report.findings.append(Finding(s.dataset, s.label, "", STRUCTURAL, "missing_class",
-                                           reason=f"no prompt for {s.label} ({s.name}) of "
-                                           f"{s.dataset} {'+'.join(s.tasks)}", where="file",
-                                           task="+".join(s.tasks)))
+            report.findings.append(
+                Finding(
+                    s.dataset,
+                    s.label,
+                    "",
+                    STRUCTURAL,
+                    "missing_class",
+                    reason=f"no prompt for {s.label} ({s.name}) of {s.dataset} {'+'.join(s.tasks)}",
+                    where="file",
+                    task="+".join(s.tasks),
+                )
+            )
 
 
 def read_for_audit(path: Path) -> tuple[str, Any]:
@@ -271,8 +398,7 @@ def read_for_audit(path: Path) -> tuple[str, Any]:
     if isinstance(data, dict) and (not data or is_flat(data)):
         return "flat", data
     if not isinstance(data, dict):
-        raise AuditInputError(f"{path}: not a prompt file (top level is "
-                              f"{type(data).__name__})")
+        raise AuditInputError(f"{path}: not a prompt file (top level is {type(data).__name__})")
     try:
         return "structured", PromptSet.model_validate(data)
     except ValidationError as exc:
@@ -281,21 +407,26 @@ def read_for_audit(path: Path) -> tuple[str, Any]:
         raise AuditInputError(f"{path}: not a valid prompt file: {loc}: {err['msg']}") from exc
 
 
-def audit_path(kb: Knowledge, path: Path, dataset: str | None = None, task: str | None = None,
-               partial: bool = False) -> AuditReport:
+def audit_path(
+    kb: Knowledge,
+    path: Path,
+    dataset: str | None = None,
+    task: str | None = None,
+    partial: bool = False,
+) -> AuditReport:
     """Read and audit one file (flat or structured)."""
     import time
 
     t0 = time.perf_counter()
     kind, data = read_for_audit(path)
     if kind == "flat":
-        ds = dataset or (choose_dataset(path, list(data)) if data else
-                         _guess_from_name(path) or PROTOCOL)
+        ds = dataset or (
+            choose_dataset(path, list(data)) if data else _guess_from_name(path) or PROTOCOL
+        )
         report = audit_flat(kb, data, ds, task, partial, str(path))
     else:
         if dataset and dataset not in (PROTOCOL, data.dataset):
-            raise AuditInputError(f"{path}: the file is a {data.dataset} prompt set, not "
-                                  f"{dataset}")
+            raise AuditInputError(f"{path}: the file is a {data.dataset} prompt set, not {dataset}")
         report = audit_prompt_set(kb, data, task, partial, str(path))
     report.seconds = time.perf_counter() - t0
     return report

@@ -230,10 +230,10 @@ def audit(
 
 
 def _attach_similarity(kb: object) -> None:
-    from ckepe.similarity import ConceptIndex, EncoderUnavailable
+    from ckepe.similarity import EncoderUnavailable, SimilarityRanker
 
     try:
-        kb.use_similarity(ConceptIndex(kb.term))  # type: ignore[attr-defined]
+        kb.use_similarity(SimilarityRanker(kb.term))  # type: ignore[attr-defined]
     except (EncoderUnavailable, OSError) as exc:
         err_console.print(f"warning: no similarity ranking ({exc}); wording variants that "
                           "normalisation misses stay unverifiable")

@@ -17,19 +17,33 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
     "qt": ("qt interval", "qt"),
     "pr": ("pr interval", "pq interval", "pr"),
     "p_duration": ("p wave duration", "p duration", "p wave of", "p wave width"),
-    "p_amplitude": ("p wave amplitude", "p amplitude", "p wave above", "p wave height",
-                    "initial positive p wave"),
+    "p_amplitude": (
+        "p wave amplitude",
+        "p amplitude",
+        "p wave above",
+        "p wave height",
+        "initial positive p wave",
+    ),
     "qrs": ("qrs duration", "qrs width", "qrs interval", "qrs complex duration", "qrs"),
     "qrs_amplitude": ("qrs amplitude", "qrs voltage"),
     "ventricular_rate": ("ventricular rate", "ventricular response", "ventricular tachycardia"),
     "atrial_rate": ("atrial rate",),
     "junctional_rate": ("junctional rate",),
-    "heart_rate": ("heart rate", "sinus rate", "pulse", "rate", "hr", "tachycardia",
-                   "bradycardia"),
-    "st_elevation": ("st elevation", "st segment elevation", "st elevated", "j point elevation",
-                     "elevation of the st segment", "st-segment elevation"),
-    "st_depression": ("st depression", "st segment depression", "st-segment depression",
-                      "depression of the st segment"),
+    "heart_rate": ("heart rate", "sinus rate", "pulse", "rate", "hr", "tachycardia", "bradycardia"),
+    "st_elevation": (
+        "st elevation",
+        "st segment elevation",
+        "st elevated",
+        "j point elevation",
+        "elevation of the st segment",
+        "st-segment elevation",
+    ),
+    "st_depression": (
+        "st depression",
+        "st segment depression",
+        "st-segment depression",
+        "depression of the st segment",
+    ),
     "t_inversion": ("t wave inversion", "t inversion", "inverted t wave", "negative t wave"),
     "t_amplitude": ("t wave of", "t wave amplitude", "low amplitude t wave", "flat t wave"),
     "sokolow": ("sokolow-lyon", "sokolow lyon", "sokolow", "sv1 + rv5", "sv1+rv5"),
@@ -39,28 +53,87 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
     "r_wave": ("r wave",),
 }
 UNITS = {
-    "ms": ("ms", 1.0), "msec": ("ms", 1.0), "millisecond": ("ms", 1.0),
-    "milliseconds": ("ms", 1.0), "s": ("ms", 1000.0), "sec": ("ms", 1000.0),
-    "second": ("ms", 1000.0), "seconds": ("ms", 1000.0),
-    "mm": ("mm", 1.0), "mv": ("mm", 10.0), "millivolt": ("mm", 10.0), "millivolts": ("mm", 10.0),
-    "/min": ("/min", 1.0), "bpm": ("/min", 1.0), "per minute": ("/min", 1.0),
-    "beats per minute": ("/min", 1.0), "beats/min": ("/min", 1.0), "per min": ("/min", 1.0),
-    "degrees": ("deg", 1.0), "degree": ("deg", 1.0), "°": ("deg", 1.0),
+    "ms": ("ms", 1.0),
+    "msec": ("ms", 1.0),
+    "millisecond": ("ms", 1.0),
+    "milliseconds": ("ms", 1.0),
+    "s": ("ms", 1000.0),
+    "sec": ("ms", 1000.0),
+    "second": ("ms", 1000.0),
+    "seconds": ("ms", 1000.0),
+    "mm": ("mm", 1.0),
+    "mv": ("mm", 10.0),
+    "millivolt": ("mm", 10.0),
+    "millivolts": ("mm", 10.0),
+    "/min": ("/min", 1.0),
+    "bpm": ("/min", 1.0),
+    "per minute": ("/min", 1.0),
+    "beats per minute": ("/min", 1.0),
+    "beats/min": ("/min", 1.0),
+    "per min": ("/min", 1.0),
+    "degrees": ("deg", 1.0),
+    "degree": ("deg", 1.0),
+    "°": ("deg", 1.0),
 }
 UP, DOWN, RANGE, EQ = ">=", "<=", "range", "="
-_UP_WORDS = "(?:" + "|".join((
-    ">=", "≥", "=>", ">", "more positive than", "at least", "no less than", "not less than",
-    "greater than or equal to", "more than", "greater than", "longer than", "wider than",
-    "higher than", "exceeding", "in excess of", "above", "over", "beyond")) + ")"
-_DOWN_WORDS = "(?:" + "|".join((
-    "<=", "≤", "=<", "<", "more negative than", "at most", "no more than", "not more than",
-    "less than or equal to", "less than", "shorter than", "lower than", "smaller than",
-    "below", "under", "up to")) + ")"
+_UP_WORDS = (
+    "(?:"
+    + "|".join(
+        (
+            ">=",
+            "≥",
+            "=>",
+            ">",
+            "more positive than",
+            "at least",
+            "no less than",
+            "not less than",
+            "greater than or equal to",
+            "more than",
+            "greater than",
+            "longer than",
+            "wider than",
+            "higher than",
+            "exceeding",
+            "in excess of",
+            "above",
+            "over",
+            "beyond",
+        )
+    )
+    + ")"
+)
+_DOWN_WORDS = (
+    "(?:"
+    + "|".join(
+        (
+            "<=",
+            "≤",
+            "=<",
+            "<",
+            "more negative than",
+            "at most",
+            "no more than",
+            "not more than",
+            "less than or equal to",
+            "less than",
+            "shorter than",
+            "lower than",
+            "smaller than",
+            "below",
+            "under",
+            "up to",
+        )
+    )
+    + ")"
+)
 _POST_UP = r"(?:or more|or greater|or longer|or above|or higher|or wider|and above|and over|\+)"
 _POST_DOWN = r"(?:or less|or fewer|or shorter|or below|or lower|and below|and under)"
 _NUM = r"(?<![a-z\d.])([+-]?\d+(?:\.\d+)?)"
-_UNIT = (r"(beats per minute|beats/min|per minute|per min|/ ?min|bpm|milliseconds?|msec|ms|"
-         r"seconds?|sec|s|millivolts?|mv|mm|degrees?|°)?")
+_UNIT = (
+    r"(beats per minute|beats/min|per minute|per min|/ ?min|bpm|milliseconds?|msec|ms|"
+    r"seconds?|sec|s|millivolts?|mv|mm|degrees?|°)?"
+)
 
 
 @dataclass(frozen=True)
@@ -80,9 +153,12 @@ class Criterion:
 
     def agrees(self, other: Criterion) -> bool:
         """Same quantity, comparator and value(s) (> and >= are the same direction)."""
-        return (self.quantity == other.quantity and self.op == other.op
-                and _close(self.value, other.value)
-                and _close(self.high or 0.0, other.high or 0.0))
+        return (
+            self.quantity == other.quantity
+            and self.op == other.op
+            and _close(self.value, other.value)
+            and _close(self.high or 0.0, other.high or 0.0)
+        )
 
     def opposes(self, other: Criterion) -> bool:
         """Same quantity but the two cannot both hold (disjoint ranges or directions)."""
@@ -129,12 +205,26 @@ def _unit(raw: str | None, quantity: str) -> tuple[str, float]:
         raw = {"perminute": "/min", "/min": "/min"}.get(raw, raw)
         if raw in UNITS:
             return UNITS[raw]
-    default = {"heart_rate": "/min", "ventricular_rate": "/min", "atrial_rate": "/min",
-               "junctional_rate": "/min", "axis": "deg"}.get(quantity)
+    default = {
+        "heart_rate": "/min",
+        "ventricular_rate": "/min",
+        "atrial_rate": "/min",
+        "junctional_rate": "/min",
+        "axis": "deg",
+    }.get(quantity)
     if default:
         return default, 1.0
-    if quantity in ("st_elevation", "st_depression", "t_inversion", "t_amplitude", "sokolow",
-                    "r_avl", "qrs_amplitude", "p_amplitude", "r_wave"):
+    if quantity in (
+        "st_elevation",
+        "st_depression",
+        "t_inversion",
+        "t_amplitude",
+        "sokolow",
+        "r_avl",
+        "qrs_amplitude",
+        "p_amplitude",
+        "r_wave",
+    ):
         return "mm", 1.0
     return "ms", 1.0
 
@@ -161,8 +251,15 @@ def parse_criteria(text: str) -> list[Criterion]:
     def free(a: int, b: int) -> bool:
         return all(b <= x or a >= y for x, y in taken)
 
-    def add(start: int, end: int, op: str, v: str, unit: str | None, hi: str | None = None,
-            unit2: str | None = None) -> None:
+    def add(
+        start: int,
+        end: int,
+        op: str,
+        v: str,
+        unit: str | None,
+        hi: str | None = None,
+        unit2: str | None = None,
+    ) -> None:
         q = _quantity(t[:start])
         if q is None or not free(start, end):
             return
@@ -178,7 +275,7 @@ def parse_criteria(text: str) -> list[Criterion]:
         taken.append((start, end))
 
     for m in _RANGE_RE.finditer(t):
-        if re.search(r"\d\s*$", t[:m.start()]) or m.group(1).startswith("+"):
+        if re.search(r"\d\s*$", t[: m.start()]) or m.group(1).startswith("+"):
             continue
         add(m.start(), m.end(), RANGE, m.group(1), m.group(2), m.group(3), m.group(4))
     for m in _PRE_RE.finditer(t):
@@ -186,8 +283,8 @@ def parse_criteria(text: str) -> list[Criterion]:
     for m in _POST_RE.finditer(t):
         add(m.start(), m.end(), UP if m.group(3) else DOWN, m.group(1), m.group(2))
     for m in _BARE_RE.finditer(t):
-        if m.group(2) or _quantity(t[:m.start()]) in ("heart_rate", "pr", "qrs", "qtc", "qt"):
-            if re.match(r"\s*(?:lead|leads|v\d|mm)", t[m.end():]) and not m.group(2):
+        if m.group(2) or _quantity(t[: m.start()]) in ("heart_rate", "pr", "qrs", "qtc", "qt"):
+            if re.match(r"\s*(?:lead|leads|v\d|mm)", t[m.end() :]) and not m.group(2):
                 continue
             add(m.start(), m.end(), EQ, m.group(1), m.group(2))
     return out

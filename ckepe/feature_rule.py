@@ -36,13 +36,19 @@ class ClassFeatures:
     """feature concept ids linked to a class concept itself (not only to a descendant)."""
     excluded: dict[str, str] = field(default_factory=dict)
     """feature concept id → the competitor concept id it characterises."""
+    rivals: dict[str, str] = field(default_factory=dict)
+    """every feature a competitor characterises (own links included) → that competitor;
+    a composer that wants only distinguishing features drops these unless defining."""
+    covered: frozenset[str] = frozenset()
+    """concepts that are, or lie below, a competing label (subtypes a class must not claim)."""
 
     def __contains__(self, feature_id: object) -> bool:
         return feature_id in self.allowed
 
 
-def class_features(term: GraphTerminology, class_concepts: Sequence[str],
-                   competitors: Iterable[str] = ()) -> ClassFeatures:
+def class_features(
+    term: GraphTerminology, class_concepts: Sequence[str], competitors: Iterable[str] = ()
+) -> ClassFeatures:
     """Apply the feature rule to one class (``competitors``: concept ids of the other labels
     of the same task; the class's own concepts among them are ignored)."""
     cids = [c for c in dict.fromkeys(class_concepts) if c in term]
@@ -52,8 +58,9 @@ def class_features(term: GraphTerminology, class_concepts: Sequence[str],
         below |= term.descendants(c)
         above |= term.ancestors(c)
     own = {f.concept_id: f for c in cids for f in term.features(c, include_descendants=False)}
-    rivals = [k for k in dict.fromkeys(competitors)
-              if k not in cids and k not in above and k in term]
+    rivals = [
+        k for k in dict.fromkeys(competitors) if k not in cids and k not in above and k in term
+    ]
     rival: dict[str, str] = {}
     for k in rivals:  # a competitor's own links first: they name it best in a reason
         for f in term.features(k, include_descendants=False):
@@ -72,7 +79,8 @@ def class_features(term: GraphTerminology, class_concepts: Sequence[str],
                 excluded.setdefault(f.concept_id, rival[f.concept_id])
             else:
                 allowed[f.concept_id] = f
-    return ClassFeatures(allowed, frozenset(own), excluded)
+    covered = {c for k in rivals for c in (k, *term.descendants(k))}
+    return ClassFeatures(allowed, frozenset(own), excluded, rival, frozenset(covered))
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,22 @@ from ckepe.terminology import GraphTerminology
 
 LEADS = ("i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6")
 LEAD_GROUPS = {
-    "high lateral": "i avl", "low lateral": "v5 v6", "lateral": "i avl v5 v6",
-    "inferolateral": "ii iii avf v5 v6", "inferior": "ii iii avf", "septal": "v1 v2",
-    "anteroseptal": "v1 v2 v3 v4", "anterior": "v3 v4", "anterolateral": "v3 v4 v5 v6 i avl",
-    "right precordial": "v1 v2", "right chest": "v1 v2", "left precordial": "v5 v6",
+    "high lateral": "i avl",
+    "low lateral": "v5 v6",
+    "lateral": "i avl v5 v6",
+    "inferolateral": "ii iii avf v5 v6",
+    "inferior": "ii iii avf",
+    "septal": "v1 v2",
+    "anteroseptal": "v1 v2 v3 v4",
+    "anterior": "v3 v4",
+    "anterolateral": "v3 v4 v5 v6 i avl",
+    "right precordial": "v1 v2",
+    "right chest": "v1 v2",
+    "left precordial": "v5 v6",
     "left chest": "v5 v6",
 }
-STOP = frozenset("""a an the of in on at with and or to is are be by for as from into its their
+STOP = frozenset(
+    """a an the of in on at with and or to is are be by for as from into its their
 this these there each both any also may can which that typically typical usually often seen
 commonly frequently generally characteristic classic classical finding ecg ekg each every
 all discernible identifiable distinct visible obvious clear apparent f
@@ -44,35 +53,89 @@ electrocardiographic electrocardiogram pattern segment interval complex lead lea
 presence sign signs than more less least most greater equal over under above below exceeding
 longer shorter higher lower up between about around approximately per minute min bpm beat
 beats ms msec millisecond milliseconds sec second seconds mv millivolt millivolts mm degree
-degrees value values""".split())
+degrees value values""".split()
+)
 _UNIT_AFTER_NUMBER = frozenset({"s", "sec", "mv", "mm", "ms"})
 WORD_FORMS = {
-    "broad": "wide", "widened": "wide", "widening": "wide", "width": "duration",
-    "prolonged": "prolong", "prolongation": "prolong", "lengthened": "prolong",
-    "lengthening": "prolong", "long": "prolong", "extended": "prolong", "extension": "prolong",
-    "shortened": "short", "shortening": "short",
-    "inverted": "inversion", "negative": "inversion", "invert": "inversion",
-    "elevated": "elevation", "raised": "elevation", "depressed": "depression",
-    "absence": "absent", "no": "absent", "missing": "absent", "lack": "absent",
-    "without": "absent", "lacking": "absent", "loss": "absent",
-    "ischaemic": "ischemic", "ischaemia": "ischemia", "notching": "notched", "notch": "notched",
-    "slurring": "slurred", "slur": "slurred", "pathologic": "pathological", "peaking": "peaked",
-    "irregularly": "irregular", "regularly": "regular", "dilatation": "enlargement",
-    "dilation": "enlargement", "dilated": "enlargement", "enlarged": "enlargement",
-    "contraction": "complex", "preceding": "before", "preceded": "before", "prior": "before",
-    "not": "absent", "tachycardic": "tachycardia", "bradycardic": "bradycardia",
-    "precordial": "chest", "atrioventricular": "av", "hr": "heart rate", "rr": "rr",
-    "repolarisation": "repolarization", "depolarisation": "depolarization",
+    "broad": "wide",
+    "widened": "wide",
+    "widening": "wide",
+    "width": "duration",
+    "prolonged": "prolong",
+    "prolongation": "prolong",
+    "lengthened": "prolong",
+    "lengthening": "prolong",
+    "long": "prolong",
+    "extended": "prolong",
+    "extension": "prolong",
+    "shortened": "short",
+    "shortening": "short",
+    "inverted": "inversion",
+    "negative": "inversion",
+    "invert": "inversion",
+    "elevated": "elevation",
+    "raised": "elevation",
+    "depressed": "depression",
+    "absence": "absent",
+    "no": "absent",
+    "missing": "absent",
+    "lack": "absent",
+    "without": "absent",
+    "lacking": "absent",
+    "loss": "absent",
+    "ischaemic": "ischemic",
+    "ischaemia": "ischemia",
+    "notching": "notched",
+    "notch": "notched",
+    "slurring": "slurred",
+    "slur": "slurred",
+    "pathologic": "pathological",
+    "peaking": "peaked",
+    "irregularly": "irregular",
+    "regularly": "regular",
+    "dilatation": "enlargement",
+    "dilation": "enlargement",
+    "dilated": "enlargement",
+    "enlarged": "enlargement",
+    "contraction": "complex",
+    "preceding": "before",
+    "preceded": "before",
+    "prior": "before",
+    "not": "absent",
+    "tachycardic": "tachycardia",
+    "bradycardic": "bradycardia",
+    "precordial": "chest",
+    "atrioventricular": "av",
+    "hr": "heart rate",
+    "rr": "rr",
+    "repolarisation": "repolarization",
+    "depolarisation": "depolarization",
 }
 # Words whose presence in a phrase but opposite in a candidate term (or the reverse) forbid
 # a similarity match: "present P waves" is close to "absent P waves" in embedding space.
-POLARITY = (("absent", "present"), ("absent", "normal"), ("regular", "irregular"),
-            ("short", "prolong"), ("narrow", "wide"), ("left", "right"), ("elevation",
-            "depression"), ("tall", "low"), ("tall", "small"), ("upright", "inversion"),
-            ("fast", "slow"), ("tachycardia", "bradycardia"), ("complete", "incomplete"),
-            ("anterior", "posterior"), ("anterior", "inferior"), ("clockwise",
-            "counterclockwise"), ("sinus", "ectopic"), ("normal", "abnormal"),
-            ("normal", "pathological"), ("normal", "prolong"), ("normal", "wide"))
+POLARITY = (
+    ("absent", "present"),
+    ("absent", "normal"),
+    ("regular", "irregular"),
+    ("short", "prolong"),
+    ("narrow", "wide"),
+    ("left", "right"),
+    ("elevation", "depression"),
+    ("tall", "low"),
+    ("tall", "small"),
+    ("upright", "inversion"),
+    ("fast", "slow"),
+    ("tachycardia", "bradycardia"),
+    ("complete", "incomplete"),
+    ("anterior", "posterior"),
+    ("anterior", "inferior"),
+    ("clockwise", "counterclockwise"),
+    ("sinus", "ectopic"),
+    ("normal", "abnormal"),
+    ("normal", "pathological"),
+    ("normal", "prolong"),
+    ("normal", "wide"),
+)
 _RANGE_LEADS = re.compile(r"\bv([1-6])\s*(?:-|–|to|through)\s*v?([1-6])\b")
 
 
@@ -89,8 +152,14 @@ class Grounding:
 
 
 def _expand_leads(text: str) -> str:
-    text = _RANGE_LEADS.sub(lambda m: " ".join(f"v{i}" for i in range(
-        int(m.group(1)), int(m.group(2)) + 1)) if m.group(1) <= m.group(2) else m.group(0), text)
+    text = _RANGE_LEADS.sub(
+        lambda m: (
+            " ".join(f"v{i}" for i in range(int(m.group(1)), int(m.group(2)) + 1))
+            if m.group(1) <= m.group(2)
+            else m.group(0)
+        ),
+        text,
+    )
     for group, leads in LEAD_GROUPS.items():
         text = re.sub(rf"\b{group}(?: chest| precordial| limb)? leads?\b", f" {leads} ", text)
     return text
@@ -147,6 +216,10 @@ class Grounder:
             self._vocab[cid] = self._vocab.get(cid, frozenset()) | tb
         self._alts = {t: _alternatives(t) for _tb, _cid, t in self._bags}
 
+    def vocabulary(self, cid: str) -> frozenset[str]:
+        """Every canonical word of a concept's terms."""
+        return self._vocab.get(cid, frozenset())
+
     def criteria_of(self, cid: str) -> list[Criterion]:
         """The numeric criteria stated in a concept's fully specified name."""
         if cid not in self._crit:
@@ -177,8 +250,11 @@ class Grounder:
                 extra = bag - tb
                 if all(w in LEADS or w in self._vocab[cid] for w in extra):
                     qualified[cid] = max(qualified.get(cid, 0.0), len(tb) / len(bag))
-                elif len(tb) >= 2 and (head is None or len(tb) > head[0]) and \
-                        norm.endswith(normalize_term(t)):  # "<qualifiers> <a name>"
+                elif (
+                    len(tb) >= 2
+                    and (head is None or len(tb) > head[0])
+                    and norm.endswith(normalize_term(t))
+                ):  # "<qualifiers> <a name>"
                     head = (len(tb), cid, tuple(sorted(extra)))
         for how, pool in (("qualified", qualified), ("partial", partial)):
             if pool:
@@ -189,11 +265,12 @@ class Grounder:
             g.head, g.extra = head[1], head[2]
         return g
 
-    def similar(self, text: str, k: int = 5) -> list[tuple[str, float]]:
-        """Nearest concepts by the sentence encoder, best first ([] without an encoder)."""
+    def similar(self, text: str, candidates: Iterable[str], k: int = 5
+                ) -> list[tuple[str, float]]:
+        """``candidates`` ranked by the sentence encoder, best first ([] without one)."""
         if self.similarity is None:
             return []
-        return self.similarity.nearest(text, k)  # type: ignore[attr-defined]
+        return self.similarity.rank(text, candidates, k)  # type: ignore[attr-defined]
 
 
 def _alternatives(term: str) -> frozenset[str]:
@@ -212,6 +289,7 @@ def polarity_clash(a: Iterable[str], b: Iterable[str]) -> tuple[str, str] | None
     sa, sb = set(a), set(b)
     for x, y in POLARITY:
         if (x in sa and y in sb and x not in sb and y not in sa) or (
-                y in sa and x in sb and y not in sb and x not in sa):
+            y in sa and x in sb and y not in sb and x not in sa
+        ):
             return x, y
     return None

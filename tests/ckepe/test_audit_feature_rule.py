@@ -36,8 +36,10 @@ def test_parent_competitor_is_not_a_rival(term: RF2Terminology) -> None:
 
 
 def test_own_link_survives_a_shared_competitor(term: RF2Terminology, tmp_path: Path) -> None:
-    feats = (term.features_path.read_text() + "164909002\t1000000010\tqrs\tQRS >= 120 ms\tS1\n"
-             "713427006\t1000000012\tp_wave\tborrowed\tS1\n")
+    feats = (
+        term.features_path.read_text() + "164909002\t1000000010\tqrs\tQRS >= 120 ms\tS1\n"
+        "713427006\t1000000012\tp_wave\tborrowed\tS1\n"
+    )
     path = tmp_path / "features.tsv"
     path.write_text(feats)
     rf2 = term.source.split(":", 1)[1]

@@ -8,7 +8,6 @@ import pytest
 
 from ckepe.terminology import RF2Terminology
 from ckepe.verify import (
-    MAX_DESCRIPTION_WORDS,
     ClassVerifier,
     OtherLabel,
     parse_description,
