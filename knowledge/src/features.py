@@ -139,7 +139,7 @@ F_T_FLAT | - | Flat or low-amplitude T wave of 0.1 mV or less (finding) | TWF | 
 F_T_MINOR | - | Minor T wave flattening or inversion without specific cause (finding) | TWF | slight T wave changes
 F_T_TALL | - | Tall T waves above normal amplitude limits (finding) | TWF | T waves above normal amplitude; prominent T waves
 F_T_PEAKED | - | Tall narrow peaked T waves (finding) | TWF | tented T waves
-F_STRAIN | - | Downsloping ST depression with asymmetric T inversion in V5 and V6 (finding) | STF | left ventricular strain pattern; lateral repolarization abnormality of hypertrophy
+F_STRAIN | - | Downsloping ST depression with asymmetric T inversion in V5 and V6 (finding) | STF | lateral strain pattern; lateral repolarization abnormality of hypertrophy
 F_STRAIN_RV | - | ST depression with T wave inversion in V1 to V3 (finding) | STF | right ventricular strain pattern; right precordial repolarization abnormality
 F_ST_ABN | - | Abnormal ST segment contour or duration (finding) | STF | abnormal ST segment shape; prolonged ST segment
 F_STT_ANT | - | Ischaemic ST depression or T inversion in V3 and V4 (finding) | STF | anterior ST-T changes
