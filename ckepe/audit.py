@@ -362,7 +362,7 @@ class ClassAuditor:
                     f"{self.kb.term.name(fid)!r} ({ex.topic}, {ex.source})",
                     how,
                 )
-        other = self.verifier.leaked_label(text, [cid])
+        other = None if cid in self.kb.feature_ids else self.verifier.leaked_label(text, [cid])
         if other:
             return self._finding(
                 text,
@@ -541,10 +541,14 @@ class ClassAuditor:
                 f.grounding,
             )
         seen[key] = f
-        if f.verdict != VERIFIED or f.code == "subtype":
+        # subtypes, a group label's members and features reached through different subtypes
+        # are alternatives, not joint statements: only the class's own criteria must agree
+        if f.verdict != VERIFIED or f.code == "subtype" or len(self.cids) != 1:
             return f
         for prev in seen.values():
             if prev is f or prev.verdict != VERIFIED or prev.code == "subtype":
+                continue
+            if prev.concept_id not in self.feat.own and f.concept_id not in self.feat.own:
                 continue
             ex = self.kb.table.excludes(prev.concept_id, f.concept_id)
             if ex:

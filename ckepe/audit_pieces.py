@@ -21,7 +21,8 @@ _SECTION_KIND = {
     "feature": "feature",
     "synonym": "synonym",
 }
-_LEAD_START = re.compile(r"^(?:i{1,3}|avr|avl|avf|v[1-6]|qrs|t|u|st)\b", re.IGNORECASE)
+_LEAD = re.compile(r"^(?:i{1,3}|avr|avl|avf|v[1-6])$", re.IGNORECASE)
+_WAVE = re.compile(r"^(?:p|q|r|s|t|u|qrs|st)$", re.IGNORECASE)
 
 
 def split_pieces(text: str, is_term: Callable[[str], bool] | None = None) -> list[tuple[str, str]]:
@@ -50,12 +51,7 @@ def split_pieces(text: str, is_term: Callable[[str], bool] | None = None) -> lis
             out.append((head.strip(), "any"))
         merged: list[str] = []
         for part in (p.strip(" .") for p in section.split(",")):
-            if (
-                merged
-                and part
-                and _LEAD_START.match(part)
-                and (_LEAD_START.match(merged[-1].split()[-1]) or len(merged[-1].split()[-1]) == 1)
-            ):
+            if merged and part and _continues(merged[-1], part):
                 merged[-1] = f"{merged[-1]}, {part}"
             elif merged and part and is_term and is_term(f"{merged[-1]}, {part}"):
                 merged[-1] = f"{merged[-1]}, {part}"
@@ -70,3 +66,11 @@ def split_pieces(text: str, is_term: Callable[[str], bool] | None = None) -> lis
             if part:
                 out.append((part, kind))
     return out
+
+
+def _continues(prev: str, part: str) -> bool:
+    """True when ``part`` continues a lead list ("II, III") or a wave list ("P, QRS and T")."""
+    last, first = prev.split()[-1], part.split()[0]
+    return bool(
+        (_LEAD.match(last) and _LEAD.match(first)) or (_WAVE.match(last) and _WAVE.match(first))
+    )

@@ -69,3 +69,25 @@ def test_csn_mi_does_not_take_stdd_criterion() -> None:
     # STDD's criterion (features.tsv also links it to CSN STE's concept: either is a rival)
     rivals = {c for r in rows if r.label in ("STDD", "STE") for c in r.concept_ids}
     assert got.excluded[st_dep[0]] in rivals
+
+
+def test_rivals_and_covered_for_the_composer(term: RF2Terminology) -> None:
+    got = class_features(term, ["59118001"], ["713427006", "49436004"])
+    assert got.rivals[WIDE] == "713427006" and got.rivals["1000000012"] == "49436004"
+    assert got.covered == {"713427006", "49436004"}
+
+
+@pytest.mark.usefixtures("bundled_knowledge")
+def test_only_defining_criteria_characterise_a_competitor() -> None:
+    """CSN LBBB: WPW's supporting "QRS > 120 ms" is no rival; VEB's defining wide QRS is."""
+    term = load_terminology()
+    if not getattr(term, "has_defining", False):
+        pytest.skip("knowledge base without the defining column (issue 15)")
+    rows = load_labelset("csn")
+    lbbb = next(r for r in rows if r.label == "LBBB")
+    wide = term.find("QRS duration 120 ms or more")[0]
+    wpw = next(r for r in rows if r.label == "WPW").concept_ids
+    veb = next(r for r in rows if r.label == "VEB").concept_ids
+    assert wide in class_features(term, lbbb.concept_ids, wpw)
+    got = class_features(term, lbbb.concept_ids, [*wpw, *veb])
+    assert got.excluded.get(wide) == veb[0] and got.rivals[wide] in (*wpw, *veb)
