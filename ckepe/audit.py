@@ -444,9 +444,9 @@ class ClassAuditor:
         pool = [*self.cids, *sorted(self.desc), *self.feat.allowed]
         if kind == "any":
             pool += [a for a in sorted(self.anc) if a not in self.other_of]
-        # a paraphrase shares a content word with its concept; this keeps the encoder's work
-        # to a handful of terms per phrase
-        pool = [c for c in pool if bag & self.kb.grounder.vocabulary(c)]
+        # a paraphrase shares a specific content word with its concept; this keeps the
+        # encoder's work to a handful of terms per phrase
+        pool = self.kb.grounder.closest_by_words(bag, pool)
         for cid, score in self.kb.grounder.similar(text, pool):
             if score < SIMILARITY_THRESHOLD:
                 break

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ckepe.feature_rule import class_features
+from ckepe.feature_rule import class_features, contradiction_table
 from ckepe.labelsets import load_labelset
 from ckepe.terminology import RF2Terminology, load_terminology
 
@@ -91,3 +91,18 @@ def test_only_defining_criteria_characterise_a_competitor() -> None:
     assert wide in class_features(term, lbbb.concept_ids, wpw)
     got = class_features(term, lbbb.concept_ids, [*wpw, *veb])
     assert got.excluded.get(wide) == veb[0] and got.rivals[wide] in (*wpw, *veb)
+
+
+def test_contradiction_table_rows_are_real_and_sourced(bundled_knowledge: Path) -> None:
+    """Each row names two feature concepts of the extract by their FSN and cites SOURCES.md."""
+    term = load_terminology()
+    table = contradiction_table(term)
+    sources = (bundled_knowledge / "SOURCES.md").read_text()
+    lines = (bundled_knowledge / "contradictions.tsv").read_text().splitlines()[1:]
+    assert len(table) == len(lines) >= 20
+    for line in lines:
+        a, term_a, b, term_b, topic, source = line.split("\t")
+        assert term.name(a) == term_a.lower() and term.name(b) == term_b.lower(), line
+        assert {a, b} <= term.feature_concepts() and topic
+        assert f"**{source}**" in sources
+        assert table.excludes(a, b) and table.excludes(b, a)
