@@ -13,7 +13,7 @@ super | MI | MI INJ | myocardial infarction | group | PTB-XL superclass MI: IMI,
 super | CD | COND | conduction disturbance | group | PTB-XL superclass: AV blocks, bundle branch and fascicular blocks, IVCD, WPW; no single concept of its own
 super | STTC | STT LQT ISCSTT | ST/T change | group | PTB-XL superclass STTC: NDT, NST_, DIG, EL, ANEUR (ST-T change), LNGQT (prolonged QT) and the ischaemic statements ISC_, ISCAN, ISCAS, ISCAL, ISCLA, ISCIN, ISCIL (ischaemic ST-T change); not the INJxx statements, which PTB-XL files under MI
 sub | AMI | AMI INJAS INJAL INJLA | anterior myocardial infarction | group | PTB-XL subclass AMI: AMI, ASMI, ALMI and subendocardial injury in anteroseptal, anterolateral and lateral leads
-sub | LAFB/LPFB | LAFB LPFB | left anterior or posterior fascicular block | group | PTB-XL subclass joining LAFB and LPFB
+sub | LAFB/LPFB | FASC | left anterior or posterior fascicular block | group | PTB-XL subclass LAFB/LPFB: the left fascicular block concept, whose subtypes are exactly LAFB and LPFB (their axis criteria are alternatives, so the label states the concept's own either-or criterion)
 sub | LVH | LVH | left ventricular hypertrophy | exact |
 sub | STTC | NDT DIG LQT ANEUR EL | ST/T change | group | PTB-XL subclass STTC: exactly NDT, DIG, LNGQT, ANEUR, EL, listed one by one (NST_ is the label NST, the ischaemic statements are ISC, ISCA, ISCI)
 sub | IMI | IMI INJIN INJIL | inferior myocardial infarction | group | PTB-XL subclass IMI: IMI, ILMI, IPMI, IPLMI and subendocardial injury in inferior and inferolateral leads
