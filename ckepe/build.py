@@ -346,6 +346,9 @@ def build_class(term: GraphTerminology, dataset: str, entry: LabelEntry, tasks: 
     phrases = _fit([Phrase(text=v.text, kind=v.kind, concept_id=v.concept_id or "",  # type: ignore[arg-type]
                            origin=v.origin) for v in _ordered(accepted, defining)],  # type: ignore[arg-type]
                    keep=defining)
+    if not phrases or phrases[0].kind != "name":
+        raise BuildError(f"{dataset} {entry.label}: the display name {entry.name!r} did not pass "
+                         "verification (it names another concept): fix the label set")
     lost = set(defining) - {p.concept_id for p in phrases}
     if lost:
         raise BuildError(f"{dataset} {entry.label}: defining criteria {sorted(lost)} did not "

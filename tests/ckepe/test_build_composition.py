@@ -93,6 +93,7 @@ def _check_prompt_set(dataset: str, classes: list[dict]) -> int:
         # defining criteria come before any supporting feature
         first_other = next((i for i, f in enumerate(ids) if f not in defining), len(ids))
         assert set(ids[:first_other]) == defining, f"{dataset}/{c['label']}: order {ids}"
+        assert c["phrases"][0]["kind"] == "name", f"{dataset}/{c['label']}: name rejected"
         assert c["description"].startswith(c["phrases"][0]["text"].lower())
         # a feature is one of the label's own concepts' links (never a subtype's only) ...
         assert set(ids) <= _own(concepts), f"{dataset}/{c['label']}: {set(ids) - _own(concepts)}"
