@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ckepe import __version__
+from ckepe.feature_rule import class_features
 from ckepe.labelsets import LabelEntry, LabelSetError, load_labelset, tasks_of
 from ckepe.normalize import normalize_term, word_count
 from ckepe.promptfile import (
@@ -136,27 +137,6 @@ def merge_entries(rows: Sequence[LabelEntry]) -> list[tuple[LabelEntry, list[str
     return list(merged.values())
 
 
-def _rivals(term: GraphTerminology, cids: Sequence[str], competitors: Sequence[str]
-            ) -> tuple[dict[str, str], set[str]]:
-    """(feature id → competitor concept it characterises, concepts covered by competitors).
-
-    A competitor characterises the features linked to its own concept and to its descendants
-    that lie below this class (CSN STE vs STDD); an is-a ancestor of the class is no rival.
-    """
-    below = {d for c in cids for d in term.descendants(c)}
-    above = {a for c in cids for a in term.ancestors(c)}
-    rival: dict[str, str] = {}
-    covered: set[str] = set()
-    for k in dict.fromkeys(competitors):
-        if k in cids or k in above or k not in term:
-            continue
-        covered |= {k, *term.descendants(k)}
-        for r in [k, *sorted(term.descendants(k) & below)]:
-            for f in term.features(r, include_descendants=False):
-                rival.setdefault(f.concept_id, k)
-    return rival, covered
-
-
 def retrieve(term: GraphTerminology, entry: LabelEntry,
              competitors: Sequence[str] = ()) -> dict[str, list[Any]]:
     """Ranked candidate synonyms, subtypes and features of a class (module rule).
@@ -167,7 +147,8 @@ def retrieve(term: GraphTerminology, entry: LabelEntry,
     ``excluded`` (feature or subtype id, why) what the rule removed.
     """
     cids = [c for c in entry.concept_ids if c in term]
-    rival, covered = _rivals(term, cids, competitors)
+    rule = class_features(term, cids, competitors)  # the feature rule the audit applies
+    rival, covered = rule.rivals, rule.covered
     seen = {normalize_term(entry.name), normalize_term(entry.label)}
     syns: list[tuple[str, str]] = []
     for c in cids:  # other concept names of a group label, then synonyms
@@ -365,6 +346,9 @@ def build_class(term: GraphTerminology, dataset: str, entry: LabelEntry, tasks: 
     phrases = _fit([Phrase(text=v.text, kind=v.kind, concept_id=v.concept_id or "",  # type: ignore[arg-type]
                            origin=v.origin) for v in _ordered(accepted, defining)],  # type: ignore[arg-type]
                    keep=defining)
+    if not phrases or phrases[0].kind != "name":
+        raise BuildError(f"{dataset} {entry.label}: the display name {entry.name!r} did not pass "
+                         "verification (it names another concept): fix the label set")
     lost = set(defining) - {p.concept_id for p in phrases}
     if lost:
         raise BuildError(f"{dataset} {entry.label}: defining criteria {sorted(lost)} did not "

@@ -97,6 +97,7 @@ F_QR_AVL | - | qR pattern in aVL with rS pattern in II, III and aVF (finding) | 
 F_RPEAK_AVL | - | R wave peak time in aVL 45 ms or more (finding) | QRSF | delayed intrinsicoid deflection in aVL
 F_AXIS_90_180 | - | Frontal QRS axis between 90 and 180 degrees (finding) | AXF | rightward axis
 F_RS_I_QR_III | - | rS pattern in I and aVL with qR pattern in III and aVF (finding) | QRSF | rS in lateral limb leads with qR inferiorly
+F_AXIS_MARKED | - | Marked left or right deviation of the frontal QRS axis (finding) | AXF | frontal QRS axis beyond -45 or beyond +90 degrees
 F_AXIS_LT_M30 | - | Frontal QRS axis more negative than -30 degrees (finding) | AXF | QRS axis below -30 degrees
 F_AXIS_GT_90 | - | Frontal QRS axis more positive than +90 degrees (finding) | AXF | QRS axis over 90 degrees
 F_AXIS_NORMAL | - | Frontal QRS axis between -30 and +90 degrees (finding) | AXF | normal QRS axis
@@ -140,7 +141,7 @@ F_T_MINOR | - | Minor T wave flattening or inversion without specific cause (fin
 F_T_TALL | - | Tall T waves above normal amplitude limits (finding) | TWF | T waves above normal amplitude; prominent T waves
 F_T_PEAKED | - | Tall narrow peaked T waves (finding) | TWF | tented T waves
 F_STRAIN | - | Downsloping ST depression with asymmetric T inversion in V5 and V6 (finding) | STF | lateral strain pattern; lateral repolarization abnormality of hypertrophy
-F_STRAIN_RV | - | ST depression with T wave inversion in V1 to V3 (finding) | STF | right ventricular strain pattern; right precordial repolarization abnormality
+F_STRAIN_RV | - | Downsloping ST depression with T wave inversion in V1 to V3 (finding) | STF | right ventricular strain pattern; right precordial repolarization abnormality
 F_ST_ABN | - | Abnormal ST segment contour or duration (finding) | STF | abnormal ST segment shape; prolonged ST segment
 F_STT_ANT | - | Ischaemic ST depression or T inversion in V3 and V4 (finding) | STF | anterior ST-T changes
 F_STT_SEPT | - | Ischaemic ST depression or T inversion in V1 and V2 (finding) | STF | septal ST-T changes
@@ -349,8 +350,7 @@ IRBBB | F_QRS_110_119 | qrs | QRS duration 110-119 ms in adults | S06 | D
 IRBBB | F_RSR_V1 | morphology | rsr' or rSr' pattern in V1 or V2 | S06 | D
 IRBBB | F_WIDE_S_LEFT | qrs | S wave wider than R in I and V6 | S06
 FASC | F_QRS_LT120 | qrs | QRS duration < 120 ms | S06
-FASC | F_AXIS_M45_M90 | axis | frontal QRS axis -45 to -90 degrees in anterior fascicular block | S06 | D
-FASC | F_AXIS_90_180 | axis | frontal QRS axis +90 to +180 degrees in posterior fascicular block | S06 | D
+FASC | F_AXIS_MARKED | axis | frontal QRS axis -45 to -90 degrees (anterior fascicle) or +90 to +180 degrees (posterior fascicle) in adults | S06 | D
 LAFB | F_AXIS_M45_M90 | axis | frontal QRS axis -45 to -90 degrees | S06 | D
 LAFB | F_QR_AVL | qrs | qR in aVL, rS in II, III and aVF | S06 | D
 LAFB | F_RPEAK_AVL | qrs | R peak time in aVL >= 45 ms | S06

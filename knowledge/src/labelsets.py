@@ -13,9 +13,9 @@ super | MI | MI INJ | myocardial infarction | group | PTB-XL superclass MI: IMI,
 super | CD | COND | conduction disturbance | group | PTB-XL superclass: AV blocks, bundle branch and fascicular blocks, IVCD, WPW; no single concept of its own
 super | STTC | STT LQT ISCSTT | ST/T change | group | PTB-XL superclass STTC: NDT, NST_, DIG, EL, ANEUR (ST-T change), LNGQT (prolonged QT) and the ischaemic statements ISC_, ISCAN, ISCAS, ISCAL, ISCLA, ISCIN, ISCIL (ischaemic ST-T change); not the INJxx statements, which PTB-XL files under MI
 sub | AMI | AMI INJAS INJAL INJLA | anterior myocardial infarction | group | PTB-XL subclass AMI: AMI, ASMI, ALMI and subendocardial injury in anteroseptal, anterolateral and lateral leads
-sub | LAFB/LPFB | LAFB LPFB | left anterior or posterior fascicular block | group | PTB-XL subclass joining LAFB and LPFB
+sub | LAFB/LPFB | FASC | left anterior or posterior fascicular block | group | PTB-XL subclass LAFB/LPFB: the left fascicular block concept, whose subtypes are exactly LAFB and LPFB (their axis criteria are alternatives, so the label states the concept's own either-or criterion)
 sub | LVH | LVH | left ventricular hypertrophy | exact |
-sub | STTC | NDT DIG LQT ANEUR EL | ST/T change | group | PTB-XL subclass STTC: exactly NDT, DIG, LNGQT, ANEUR, EL, listed one by one (NST_ is the label NST, the ischaemic statements are ISC, ISCA, ISCI)
+sub | STTC | NDT DIG LQT ANEUR EL | non-ischaemic ST/T change | group | PTB-XL subclass STTC (displayed as non-ischaemic ST/T change: "ST/T change" names the broader ST-T change concept): exactly NDT, DIG, LNGQT, ANEUR, EL, listed one by one (NST_ is the label NST, the ischaemic statements are ISC, ISCA, ISCI)
 sub | IMI | IMI INJIN INJIL | inferior myocardial infarction | group | PTB-XL subclass IMI: IMI, ILMI, IPMI, IPLMI and subendocardial injury in inferior and inferolateral leads
 sub | SEHYP | SEHYP | septal hypertrophy | exact |
 sub | CRBBB | CRBBB | complete right bundle branch block | exact |
@@ -164,7 +164,7 @@ default | 2AVB | AVB2 | second degree atrioventricular block | exact | label mod
 default | AT | ATACH | atrial tachycardia | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
 default | VB | VBIG | ventricular bigeminy | exact | CSN VB = ventricular bigeminy (not ventricular block); label mode: rebuilt; the published column also fires on every AV block code (1AVB, 2AVB, 2AVB1, 2AVB2, 3AVB, AVB) and IVB by substring, which this mapping does not describe
 default | ARS | RAD | right axis deviation | exact | CSN "axis right shift"; label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
-default | STTC | NSSTTA | ST-T change | exact | CSN code 428750005 (nonspecific ST-T abnormality); label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | STTC | NSSTTA | ST-T change (nonspecific ST-T abnormality) | exact | CSN code 428750005 (nonspecific ST-T abnormality); the bare name "ST-T change" would name the broader ST-T change concept; label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
 default | SA | SARR | sinus arrhythmia | exact | CSN "sinus irregularity"; SA is not a global synonym (sinoatrial); label mode: rebuilt; the published column also fires on LVQRSAL and SAAWR by substring, which this mapping does not describe
 default | STE | STSEG | ST segment abnormality (ST extension) | exact | CSN "ST extension" carries code 164930006 (ST interval abnormal), not ST elevation (that is STTU); label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
 default | VPB | VPB | ventricular premature beat | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)

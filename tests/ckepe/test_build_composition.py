@@ -93,6 +93,7 @@ def _check_prompt_set(dataset: str, classes: list[dict]) -> int:
         # defining criteria come before any supporting feature
         first_other = next((i for i, f in enumerate(ids) if f not in defining), len(ids))
         assert set(ids[:first_other]) == defining, f"{dataset}/{c['label']}: order {ids}"
+        assert c["phrases"][0]["kind"] == "name", f"{dataset}/{c['label']}: name rejected"
         assert c["description"].startswith(c["phrases"][0]["text"].lower())
         # a feature is one of the label's own concepts' links (never a subtype's only) ...
         assert set(ids) <= _own(concepts), f"{dataset}/{c['label']}: {set(ids) - _own(concepts)}"
@@ -272,7 +273,9 @@ def test_defining_criteria_survive_the_length_limit() -> None:
     assert [p.concept_id for p in kept[:4]] == ["1", "d0", "d1", "d2"]
 
 
-def test_a_class_without_defining_criterion_is_a_build_error(tmp_path: Path) -> None:
+def test_a_class_without_defining_criterion_is_a_build_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     kd = tmp_path / "knowledge"
     shutil.copytree(knowledge_dir(), kd, ignore=shutil.ignore_patterns("src", "*.md"))
     sr = next(r for r in _labels("synthetic") if r["label"] == "SR")["concept_ids"]
@@ -283,3 +286,15 @@ def test_a_class_without_defining_criterion_is_a_build_error(tmp_path: Path) -> 
     with pytest.raises(BuildError, match="SR: no defining criterion"):
         build_prompt_set(term, "synthetic", labels_folder=kd / "labelsets")
     assert build_prompt_set(load_terminology(), "synthetic").prompt_set.classes
+    # the command says so in one line and exits 2
+    from typer.testing import CliRunner
+
+    from ckepe.cli import app
+
+    monkeypatch.setenv("CKEPE_KNOWLEDGE", str(kd))
+    out = tmp_path / "synthetic.json"
+    res = CliRunner().invoke(
+        app, ["build-prompts", "--dataset", "synthetic", "--llm", "none", "--out", str(out)]
+    )
+    assert res.exit_code == 2 and "no defining criterion" in res.output, res.output
+    assert not out.exists()
