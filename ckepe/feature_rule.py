@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import csv
 import logging
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ckepe.terminology import Feature, GraphTerminology, TerminologyError
 
@@ -53,7 +55,23 @@ def class_features(
     term: GraphTerminology, class_concepts: Sequence[str], competitors: Iterable[str] = ()
 ) -> ClassFeatures:
     """Apply the feature rule to one class (``competitors``: concept ids of the other labels
-    of the same task; the class's own concepts among them are ignored)."""
+    of the same task; the class's own concepts among them are ignored). Results are cached
+    per terminology object (read-only: do not mutate them)."""
+    key = (tuple(class_concepts), tuple(dict.fromkeys(competitors)))
+    cache = _RULE_CACHE.setdefault(term, {})
+    if key not in cache:
+        cache[key] = _class_features(term, *key)
+    return cache[key]
+
+
+_RULE_CACHE: weakref.WeakKeyDictionary[GraphTerminology, dict[Any, ClassFeatures]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _class_features(
+    term: GraphTerminology, class_concepts: Sequence[str], competitors: Sequence[str]
+) -> ClassFeatures:
     cids = [c for c in dict.fromkeys(class_concepts) if c in term]
     below: set[str] = set()
     above: set[str] = set()
