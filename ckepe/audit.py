@@ -28,10 +28,11 @@ concept id or kind differs from the re-derived one), ``stale_version``, ``missin
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ckepe.audit_pieces import split_pieces
 from ckepe.criteria import EQ, RANGE, Criterion
 from ckepe.feature_rule import class_features, contradiction_table
 from ckepe.grounding import Grounder, Grounding, canonical_words, polarity_clash
@@ -65,21 +66,6 @@ degree grade mild moderate severe marked minor possible probable borderline old 
 evolving resolving rate related coarse fine slow fast rapid controlled uncontrolled
 asymptomatic symptomatic""".split()
 )
-_LEAD_IN = re.compile(
-    r"^(?:(?:is |are )?(?:characteri[sz]ed|defined|indicated|identified|"
-    r"recogni[sz]ed|diagnosed|marked) by|with|showing|shows|including|"
-    r"such as|e\.?g\.?|i\.?e\.?|typically|usually|often|presence of|"
-    r"evidence of|signs? of|associated with|and)\s+",
-    re.IGNORECASE,
-)
-_SECTION = re.compile(r"^\s*(subtypes?|ecg features?|features?|synonyms?)\s*:\s*", re.I)
-_SECTION_KIND = {
-    "subtype": "subtype",
-    "ecg feature": "feature",
-    "feature": "feature",
-    "synonym": "synonym",
-}
-_LEAD_START = re.compile(r"^(?:i{1,3}|avr|avl|avf|v[1-6]|qrs|t|u|st)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -129,54 +115,6 @@ def class_specs(dataset: str, rows: Sequence[LabelEntry]) -> list[ClassSpec]:
             dataset, tasks, r.label, r.name, r.concept_ids, tuple(others.values())
         )
     return list(specs.values())
-
-
-def split_pieces(text: str, is_term: Callable[[str], bool] | None = None) -> list[tuple[str, str]]:
-    """Split a description into (piece, kind); no piece is assumed to be the name.
-
-    Pieces are separated by ``;``, sentence ends and commas, except commas inside lead lists
-    ("Q waves in II, III and aVF") and wave lists ("inverted P, QRS and T waves"). A section
-    may start with ``subtypes:``, ``ecg features:`` or ``synonyms:``; any other ``head:`` is
-    split off as its own piece. Lead-in words ("characterized by", "with") are dropped.
-    ``is_term`` keeps two comma-separated pieces together when they form one known term
-    ("abnormal QRS duration, amplitude or morphology").
-    """
-    out: list[tuple[str, str]] = []
-    text = " ".join(text.replace("\n", " ; ").split()).strip()
-    for section in re.split(r";|(?<!\d)\.(?:\s+|$)", text):
-        section = section.strip(" .")
-        if not section:
-            continue
-        kind = "any"
-        m = _SECTION.match(section)
-        if m:
-            kind = _SECTION_KIND[normalize_term(m.group(1))]
-            section = section[m.end() :]
-        elif ":" in section:
-            head, section = section.split(":", 1)
-            out.append((head.strip(), "any"))
-        merged: list[str] = []
-        for part in (p.strip(" .") for p in section.split(",")):
-            if (
-                merged
-                and part
-                and _LEAD_START.match(part)
-                and (_LEAD_START.match(merged[-1].split()[-1]) or len(merged[-1].split()[-1]) == 1)
-            ):
-                merged[-1] = f"{merged[-1]}, {part}"
-            elif merged and part and is_term and is_term(f"{merged[-1]}, {part}"):
-                merged[-1] = f"{merged[-1]}, {part}"
-            elif part:
-                merged.append(part)
-        for part in merged:
-            while True:
-                stripped = _LEAD_IN.sub("", part, count=1)
-                if stripped == part:
-                    break
-                part = stripped
-            if part:
-                out.append((part, kind))
-    return out
 
 
 @dataclass
@@ -424,7 +362,7 @@ class ClassAuditor:
                     f"{self.kb.term.name(fid)!r} ({ex.topic}, {ex.source})",
                     how,
                 )
-        other = self.verifier.leaked_label(text, [cid])
+        other = None if cid in self.kb.feature_ids else self.verifier.leaked_label(text, [cid])
         if other:
             return self._finding(
                 text,
@@ -506,9 +444,9 @@ class ClassAuditor:
         pool = [*self.cids, *sorted(self.desc), *self.feat.allowed]
         if kind == "any":
             pool += [a for a in sorted(self.anc) if a not in self.other_of]
-        # a paraphrase shares a content word with its concept; this keeps the encoder's work
-        # to a handful of terms per phrase
-        pool = [c for c in pool if bag & self.kb.grounder.vocabulary(c)]
+        # a paraphrase shares a specific content word with its concept; this keeps the
+        # encoder's work to a handful of terms per phrase
+        pool = self.kb.grounder.closest_by_words(bag, pool)
         for cid, score in self.kb.grounder.similar(text, pool):
             if score < SIMILARITY_THRESHOLD:
                 break
@@ -519,11 +457,18 @@ class ClassAuditor:
                 continue
             rel = self._fits(kind, self.relations(cid))
             if rel:
-                return self._finding(text, kind, VERIFIED, rel, cid,
-                                     f"{rel} of the class (similarity {score:.2f})",
-                                     f"similarity {score:.2f}")
-        return self._finding(text, kind, UNVERIFIABLE, "unknown_term",
-                             reason="matches no term of the terminology")
+                return self._finding(
+                    text,
+                    kind,
+                    VERIFIED,
+                    rel,
+                    cid,
+                    f"{rel} of the class (similarity {score:.2f})",
+                    f"similarity {score:.2f}",
+                )
+        return self._finding(
+            text, kind, UNVERIFIABLE, "unknown_term", reason="matches no term of the terminology"
+        )
 
     # -- one class entry ---------------------------------------------------------------
     def audit_entry(
@@ -596,10 +541,14 @@ class ClassAuditor:
                 f.grounding,
             )
         seen[key] = f
-        if f.verdict != VERIFIED or f.code == "subtype":
+        # subtypes, a group label's members and features reached through different subtypes
+        # are alternatives, not joint statements: only the class's own criteria must agree
+        if f.verdict != VERIFIED or f.code == "subtype" or len(self.cids) != 1:
             return f
         for prev in seen.values():
             if prev is f or prev.verdict != VERIFIED or prev.code == "subtype":
+                continue
+            if prev.concept_id not in self.feat.own and f.concept_id not in self.feat.own:
                 continue
             ex = self.kb.table.excludes(prev.concept_id, f.concept_id)
             if ex:

@@ -110,7 +110,7 @@ def score_claims(kb: Knowledge, claims: list[Claim]) -> dict[str, Any]:
     out["seconds_per_100"] = 100 * seconds / max(1, len(rows))
     out["splits"] = {
         sp: _metrics([r for r in rows if r["split"] == sp])
-        for sp in sorted({r["split"] for r in rows})
+        for sp in sorted({str(r["split"]) for r in rows})
     }
     out["rows"] = rows
     return out

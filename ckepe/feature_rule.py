@@ -6,10 +6,12 @@ same task:
 
 - a feature linked to a class concept itself is always the class's own (a criterion shared
   with a competitor, such as "QRS duration 120 ms or more" for LBBB and RBBB, stays);
-- a feature that reaches the class only through a descendant is dropped when it is linked to
-  a competing label's concept or to a descendant of that competitor which is also below the
-  class (a subtype that is a label of its own keeps its features for itself: AVB vs Mobitz
-  I, CSN STE vs STDD). Competitors that are is-a ancestors of the class are not rivals: what
+- a feature that reaches the class only through a descendant is dropped when it
+  characterises a competing label: it is linked to the competitor's concept, or to a
+  descendant of the competitor which is also below the class, as a defining criterion (the
+  ``defining`` column of features.tsv; any link when the knowledge base has no such column).
+  A subtype that is a label of its own keeps its features for itself (AVB vs Mobitz I, CSN
+  STE vs STDD). Competitors that are is-a ancestors of the class are not rivals: what
   characterises a parent also holds for its subtypes.
 """
 
@@ -37,8 +39,9 @@ class ClassFeatures:
     excluded: dict[str, str] = field(default_factory=dict)
     """feature concept id → the competitor concept id it characterises."""
     rivals: dict[str, str] = field(default_factory=dict)
-    """every feature a competitor characterises (own links included) → that competitor;
-    a composer that wants only distinguishing features drops these unless defining."""
+    """every feature linked to a competitor in any way (own links of the class included) →
+    that competitor; a composer that wants only distinguishing features drops these unless
+    they are the class's defining criteria."""
     covered: frozenset[str] = frozenset()
     """concepts that are, or lie below, a competing label (subtypes a class must not claim)."""
 
@@ -62,21 +65,29 @@ def class_features(
         k for k in dict.fromkeys(competitors) if k not in cids and k not in above and k in term
     ]
     rival: dict[str, str] = {}
+    characteristic: dict[str, str] = {}
+    # with a ``defining`` column, a competitor is characterised by its defining criteria
+    # (WPW's non-defining "QRS > 120 ms" does not take the criterion away from LBBB)
+    marked = bool(getattr(term, "has_defining", False))
     for k in rivals:  # a competitor's own links first: they name it best in a reason
         for f in term.features(k, include_descendants=False):
             rival.setdefault(f.concept_id, k)
+            if not marked or getattr(f, "defining", False):
+                characteristic.setdefault(f.concept_id, k)
     for k in rivals:
         for r in sorted(term.descendants(k) & below):
             for f in term.features(r, include_descendants=False):
                 rival.setdefault(f.concept_id, k)
+                if not marked or getattr(f, "defining", False):
+                    characteristic.setdefault(f.concept_id, k)
     allowed: dict[str, Feature] = dict(own)
     excluded: dict[str, str] = {}
     for c in cids:
         for f in term.features(c, include_descendants=True):
             if f.concept_id in allowed:
                 continue
-            if f.concept_id in rival:
-                excluded.setdefault(f.concept_id, rival[f.concept_id])
+            if f.concept_id in characteristic:
+                excluded.setdefault(f.concept_id, characteristic[f.concept_id])
             else:
                 allowed[f.concept_id] = f
     covered = {c for k in rivals for c in (k, *term.descendants(k))}

@@ -215,10 +215,26 @@ class Grounder:
         for tb, cid, _t in self._bags:
             self._vocab[cid] = self._vocab.get(cid, frozenset()) | tb
         self._alts = {t: _alternatives(t) for _tb, _cid, t in self._bags}
+        self._df: dict[str, int] = {}
+        for words in self._vocab.values():
+            for w in words:
+                self._df[w] = self._df.get(w, 0) + 1
 
     def vocabulary(self, cid: str) -> frozenset[str]:
         """Every canonical word of a concept's terms."""
         return self._vocab.get(cid, frozenset())
+
+    def closest_by_words(
+        self, bag: frozenset[str], concept_ids: Iterable[str], k: int = 12
+    ) -> list[str]:
+        """The ``k`` concepts sharing the most specific words with ``bag`` (a word counts
+        1/number of concepts using it, so "repolarization" outweighs "wave")."""
+        scored = []
+        for cid in dict.fromkeys(concept_ids):
+            shared = bag & self.vocabulary(cid)
+            if shared:
+                scored.append((-sum(1.0 / self._df.get(w, 1) for w in shared), cid))
+        return [cid for _, cid in sorted(scored)[:k]]
 
     def criteria_of(self, cid: str) -> list[Criterion]:
         """The numeric criteria stated in a concept's fully specified name."""
@@ -265,8 +281,7 @@ class Grounder:
             g.head, g.extra = head[1], head[2]
         return g
 
-    def similar(self, text: str, candidates: Iterable[str], k: int = 5
-                ) -> list[tuple[str, float]]:
+    def similar(self, text: str, candidates: Iterable[str], k: int = 5) -> list[tuple[str, float]]:
         """``candidates`` ranked by the sentence encoder, best first ([] without one)."""
         if self.similarity is None:
             return []

@@ -21,8 +21,9 @@ Rules (each rejection carries a machine code and a human reason):
   remaining mention of another label's name or multi-word term is leakage.
 - ``contradiction``: a phrase whose concept excludes an earlier one's in
   ``knowledge/contradictions.tsv`` ("regular RR intervals" vs "irregularly irregular RR
-  intervals"). The later phrase is rejected. Subtypes are alternatives, not joint
-  statements, so they are exempt.
+  intervals") when one of them is the class's own criterion. The later phrase is rejected.
+  Subtypes, a group label's members and features reached through different subtypes are
+  alternatives, not joint statements, so they are exempt.
 - ``duplicate``: the same normalised text, or a subtype/feature concept already given.
 """
 
@@ -250,7 +251,13 @@ class ClassVerifier:
                                   "given", v.origin, v.concept_id)
         # subtypes are alternatives ("sinus bradycardia", "sinus tachycardia"), not joint
         # statements, so only the other kinds can contradict each other
+        # a group label's members (LAFB/LPFB) and features reached through different subtypes
+        # are alternatives too: only the class's own criteria must agree with each other
+        own = self._feat.own
         for prev in (a for a in accepted if a.kind != "subtype" and v.kind != "subtype"):
+            if len(self.class_concepts) != 1 or (prev.concept_id not in own
+                                                 and v.concept_id not in own):
+                continue
             clash = self._table.excludes(prev.concept_id, v.concept_id)
             if clash:
                 return Verdict.reject(v.text, v.kind, "contradiction", f"contradicts "

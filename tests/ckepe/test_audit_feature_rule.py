@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ckepe.feature_rule import class_features
+from ckepe.feature_rule import class_features, contradiction_table
 from ckepe.labelsets import load_labelset
 from ckepe.terminology import RF2Terminology, load_terminology
 
@@ -69,3 +69,40 @@ def test_csn_mi_does_not_take_stdd_criterion() -> None:
     # STDD's criterion (features.tsv also links it to CSN STE's concept: either is a rival)
     rivals = {c for r in rows if r.label in ("STDD", "STE") for c in r.concept_ids}
     assert got.excluded[st_dep[0]] in rivals
+
+
+def test_rivals_and_covered_for_the_composer(term: RF2Terminology) -> None:
+    got = class_features(term, ["59118001"], ["713427006", "49436004"])
+    assert got.rivals[WIDE] == "713427006" and got.rivals["1000000012"] == "49436004"
+    assert got.covered == {"713427006", "49436004"}
+
+
+@pytest.mark.usefixtures("bundled_knowledge")
+def test_only_defining_criteria_characterise_a_competitor() -> None:
+    """CSN LBBB: WPW's supporting "QRS > 120 ms" is no rival; VEB's defining wide QRS is."""
+    term = load_terminology()
+    if not getattr(term, "has_defining", False):
+        pytest.skip("knowledge base without the defining column (issue 15)")
+    rows = load_labelset("csn")
+    lbbb = next(r for r in rows if r.label == "LBBB")
+    wide = term.find("QRS duration 120 ms or more")[0]
+    wpw = next(r for r in rows if r.label == "WPW").concept_ids
+    veb = next(r for r in rows if r.label == "VEB").concept_ids
+    assert wide in class_features(term, lbbb.concept_ids, wpw)
+    got = class_features(term, lbbb.concept_ids, [*wpw, *veb])
+    assert got.excluded.get(wide) == veb[0] and got.rivals[wide] in (*wpw, *veb)
+
+
+def test_contradiction_table_rows_are_real_and_sourced(bundled_knowledge: Path) -> None:
+    """Each row names two feature concepts of the extract by their FSN and cites SOURCES.md."""
+    term = load_terminology()
+    table = contradiction_table(term)
+    sources = (bundled_knowledge / "SOURCES.md").read_text()
+    lines = (bundled_knowledge / "contradictions.tsv").read_text().splitlines()[1:]
+    assert len(table) == len(lines) >= 20
+    for line in lines:
+        a, term_a, b, term_b, topic, source = line.split("\t")
+        assert term.name(a) == term_a.lower() and term.name(b) == term_b.lower(), line
+        assert {a, b} <= term.feature_concepts() and topic
+        assert f"**{source}**" in sources
+        assert table.excludes(a, b) and table.excludes(b, a)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -46,15 +45,13 @@ def _flat(tmp_path: Path, planted: bool) -> tuple[Path, set[tuple[str, str, str]
 def test_protocol_flat_file_flags_only_the_planted_errors(kb: Knowledge, tmp_path: Path,
                                                           planted: bool) -> None:
     path, expected = _flat(tmp_path, planted)
-    t0 = time.perf_counter()
     report = audit_path(kb, path)  # protocol chosen automatically: keys span six label sets
-    took = time.perf_counter() - t0
     assert report.mode == "protocol" and set(report.datasets) == {"ptbxl", "cpsc2018", "csn"}
     got = {(f.dataset, f.label, f.code) for f in report.findings
            if f.verdict in ("contradicted", "structural")}
     assert got == expected
     assert report.classes >= 100 and report.counts()["verified"] > 300
-    assert took < 10, f"audit of the protocol flat file took {took:.1f} s"
+    # its speed (target < 10 s) is measured by benchmarks/bench_audit.py, not here
 
 
 def test_protocol_resolves_keys_per_dataset(kb: Knowledge, tmp_path: Path) -> None:
