@@ -73,13 +73,14 @@ def prepare(
 ) -> None:
     """Preprocess a dataset into a memory-mapped cache (signals.npy + manifest.json).
 
-    Exit 0 done, 1 nothing usable / no space / folder locked / shards not done, 2 bad input.
+    Exit 0 done; 1 folder locked, no space, shards not done; 2 bad input (nothing usable).
     """
     from merl_core.data.buildfs import PrepareError
     from merl_core.data.challenge import ChallengeError
     from merl_core.data.datasets import DatasetError
     from merl_core.data.datasets import prepare as run_prepare
     from merl_core.data.mimic import MimicError
+    from merl_core.data.prepare import NoUsableRecordsError
     from merl_core.data.preprocess import PreprocessConfig
     from merl_core.data.ptbxl import PTBXLError
     from merl_core.data.shards import ShardError, parse_shard
@@ -100,10 +101,11 @@ def prepare(
                            n=n, seed=seed, progress=progress, resample=resample,
                            bad_lead=bad_lead.value if bad_lead else None,
                            min_seconds=min_seconds, shard=shard_ij, merge=merge)  # fmt: skip
-    except (DatasetError, PTBXLError, ChallengeError, MimicError, SplitError) as exc:
+    except (DatasetError, PTBXLError, ChallengeError, MimicError, SplitError,
+            NoUsableRecordsError) as exc:  # fmt: skip
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    except PrepareError as exc:
+    except PrepareError as exc:  # locked, no space, shards not done: retry when resolved
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     if shard_ij is not None:
