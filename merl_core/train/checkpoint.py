@@ -263,8 +263,14 @@ def find_resume_point(run_dir: str | Path) -> Path | None:
     run_dir = Path(run_dir)
     candidates = list(reversed(step_folders(run_dir)))
     if (run_dir / LATEST).exists():
-        newest = read_latest(run_dir)
-        candidates = [newest] + [c for c in candidates if c.name < newest.name]
+        name = (run_dir / LATEST).read_text(encoding="utf-8", errors="replace").strip()
+        if name and name == Path(name).name and not (run_dir / name).exists():
+            log.warning("%s: names %r, which does not exist; trying the previous checkpoint",
+                        run_dir / LATEST, name)  # fmt: skip
+            candidates = [c for c in candidates if c.name < name]
+        else:
+            newest = read_latest(run_dir)  # raises when it points outside the run folder
+            candidates = [newest] + [c for c in candidates if c.name < newest.name]
     if not candidates:
         return None
     errors = []

@@ -195,3 +195,10 @@ def test_stale_temporaries_are_removed(tmp_path: Path) -> None:
     (tmp_path / "step_0000002").mkdir()
     removed = ckpt_io.clean_stale(tmp_path)
     assert len(removed) == 3 and [p.name for p in tmp_path.iterdir()] == ["step_0000002"]
+
+
+def test_latest_naming_a_missing_folder_falls_back(reference: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    shutil.copytree(reference, out)
+    shutil.rmtree(out / "step_0000006")  # e.g. removed by hand, latest not updated
+    assert ckpt_io.find_resume_point(out) == out / "step_0000004"
