@@ -90,6 +90,17 @@ def test_zeroshot_reproduces_published_scores(published: dict, ref: dict, cache:
     order = np.argsort(np.argsort(rows))
     diff = np.abs(npz["scores"] - expect[order]).max()
     assert diff < 1e-5, f"max |ours - published| = {diff:.2e}"
+    # the ECG embeddings themselves (unnormalised): a wrongly mapped ECG key shows here even
+    # where the perturbed model's cosine scores vary little between records
+    from merl_core.train.checkpoint import load_model
+
+    x = torch.as_tensor(np.asarray(c.signals[sorted(rows)[:4]]))
+    with torch.no_grad():
+        ours, theirs = load_model(ckpt).eval().encode_ecg(x), published["model"].ext_ecg_emb(x)
+    scale = float(theirs.abs().max())
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5 * scale)
+    centred = (ours - ours.mean(0)) - (theirs - theirs.mean(0))
+    assert float(centred.abs().max()) <= 1e-4 * float((theirs - theirs.mean(0)).abs().max())
 
 
 def test_encoder_only_probe_reads_published_backbone(
