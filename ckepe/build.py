@@ -181,7 +181,7 @@ def compose(phrases: Sequence[Phrase]) -> str:
     return "; ".join(p for p in parts if p).lower()
 
 
-def _fit(phrases: list[Phrase]) -> list[Phrase]:
+def fit_to_length(phrases: list[Phrase]) -> list[Phrase]:
     """Drop trailing features, then subtypes, then synonyms until the description fits."""
     phrases = list(phrases)
     for kind in ("feature", "subtype", "synonym"):
@@ -254,7 +254,7 @@ def build_class(term: GraphTerminology, dataset: str, entry: LabelEntry, tasks: 
         accepted, dropped = verifier.check_all(base)  # hallucination: logged, not recorded
         for d in dropped:
             logger.debug("%s: candidate %r dropped: %s", entry.label, d.text, d.reason)
-    phrases = _fit([Phrase(text=v.text, kind=v.kind, concept_id=v.concept_id or "",  # type: ignore[arg-type]
+    phrases = fit_to_length([Phrase(text=v.text, kind=v.kind, concept_id=v.concept_id or "",  # type: ignore[arg-type]
                            origin=v.origin) for v in _capped(accepted)])  # type: ignore[arg-type]
     desc = compose(phrases)
     stats.verified = sum(v.origin == "llm" for v in accepted) if not fallback else len(phrases)

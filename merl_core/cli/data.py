@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from merl_core.cli.errors import fail, setup_logging
+
 logger = logging.getLogger(__name__)
 
 
@@ -65,7 +67,7 @@ def prepare(
     from merl_core.data.ptbxl import PTBXLError
     from merl_core.data.splits import SplitError
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging()
     cfg = PreprocessConfig(crop=crop.value, normalize=normalize.value)
     try:
         path = run_prepare(dataset, root, out, split_file=split_file, labels=labels.value,
@@ -73,8 +75,7 @@ def prepare(
                            n=n, seed=seed, progress=progress)  # fmt: skip
     except (DatasetError, PTBXLError, ChallengeError, MimicError, SplitError,
             NoUsableRecordsError) as exc:  # fmt: skip
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(str(exc))
     cache = ECGCache(path)
     counts = cache.meta.get("counts", {})
     typer.echo(f"{path}: {len(cache)} records cached, {counts.get('skipped', 0)} skipped, "
@@ -96,8 +97,7 @@ def check_splits(
         try:
             df = compare_labels(read_split(path))
         except SplitError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
+            fail(str(exc))
         table = Table(title=f"{path.name}: published vs rebuilt positives")
         for col in ("label", "published", "rebuilt", "published_only", "rebuilt_only"):
             table.add_column(col, justify="left" if col == "label" else "right")

@@ -6,9 +6,11 @@ import logging
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
+
+from merl_core.cli.errors import fail, setup_logging
 
 logger = logging.getLogger(__name__)
 
@@ -35,28 +37,12 @@ class PromptMode(StrEnum):
 class LabelSource(StrEnum):
     """Where evaluation labels come from when a split file is given."""
 
-    split = "split"
+    split_file = "split"
     cache = "cache"
-
-
-def _fail(msg: str) -> NoReturn:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(2)
 
 
 def _default_out(kind: str) -> Path:
     return Path("results") / f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def _setup_logging(verbose: bool) -> None:
-    from rich.logging import RichHandler
-
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(show_path=False, show_time=False)],
-        force=True,
-    )
 
 
 OutOpt = Annotated[
@@ -103,7 +89,7 @@ def zeroshot(
     prompt_mode: PromptModeOpt = PromptMode.description,
     labels: Annotated[
         LabelSource, typer.Option(help="Labels from the split file or the cache.")
-    ] = LabelSource.split,
+    ] = LabelSource.split_file,
     out: OutOpt = None,
     bootstrap: BootOpt = 1000,
     seed: SeedOpt = 0,
@@ -114,7 +100,7 @@ def zeroshot(
     """Zero-shot classification of one dataset task from a prompt set."""
     from merl_core.cli import eval_run
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         eval_run.run_zeroshot_cli(
             prompts=prompts, checkpoint=checkpoint, data=data,
@@ -125,7 +111,7 @@ def zeroshot(
             batch_size=batch_size, device=device,
         )  # fmt: skip
     except eval_run.USER_ERRORS as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def protocol(
@@ -150,7 +136,7 @@ def protocol(
     """The published zero-shot protocol: six test sets, 106 classes, in one run."""
     from merl_core.cli import eval_run
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         eval_run.run_protocol_cli(
             prompts_dir=prompts_dir, checkpoint=checkpoint,
@@ -159,7 +145,7 @@ def protocol(
             n_bootstrap=bootstrap, seed=seed, batch_size=batch_size, device=device,
         )  # fmt: skip
     except eval_run.USER_ERRORS as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def linear_probe(
@@ -192,7 +178,7 @@ def linear_probe(
     """Linear probe on frozen ECG features with 1 / 10 / 100 % of the training split."""
     from merl_core.cli import eval_run
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         ratios = eval_run.parse_ratios([ratio, *ctx.args])
         eval_run.run_probe_cli(
@@ -202,7 +188,7 @@ def linear_probe(
             n_bootstrap=bootstrap, seed=seed, batch_size=batch_size, device=device,
         )  # fmt: skip
     except eval_run.USER_ERRORS as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def demo(
@@ -219,11 +205,11 @@ def demo(
     """End to end on a fresh machine, offline: synthetic data, pretrain, prompts, zero-shot."""
     from merl_core.cli import demo as demo_mod
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         demo_mod.run_demo(out, quick=quick, n_records=n_records, steps=steps, llm=llm, seed=seed)
     except demo_mod.DemoError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def register(app: typer.Typer) -> None:

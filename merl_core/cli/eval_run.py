@@ -24,15 +24,12 @@ from merl_core.eval.evalsets import (
     select_split,
     sibling_split,
 )
-from merl_core.paths import shared_data_root
 from merl_core.eval.prompts import PromptFileError, PromptTable, read_prompts
 from merl_core.eval.report import TaskOutput, rich_table, sha256_file, write_run
+from merl_core.paths import shared_data_root
+from merl_core.train.checkpoint import CheckpointError
 
 logger = logging.getLogger(__name__)
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded."""
 
 
 USER_ERRORS: tuple[type[Exception], ...] = (PromptFileError, EvalDataError, CheckpointError)
@@ -186,7 +183,12 @@ def zeroshot_on_cache(
     info: dict[str, Any] | None = None,
 ) -> TaskOutput:
     """One zero-shot task on a cache: classifier from prompts, scores, metrics."""
-    from merl_core.eval.zeroshot import FeatureBank, build_classifier, text_encoder_of, zeroshot_task
+    from merl_core.eval.zeroshot import (
+        FeatureBank,
+        build_classifier,
+        text_encoder_of,
+        zeroshot_task,
+    )
 
     task = (info or {}).get("task") or name.rsplit("-", 1)[-1]
     texts = prompts.texts(test.label_names, prompt_mode, task)  # fails early, naming missing

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-
-def _fail(msg: str, code: int = 2) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(code)
+from merl_core.cli.errors import fail, setup_logging
 
 
 def pretrain(
@@ -49,7 +45,7 @@ def pretrain(
     from merl_core.train.config import ConfigError, load_config
     from merl_core.train.pretrain import PretrainError, train
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging()
     try:
         cfg = load_config(
             config,
@@ -67,9 +63,9 @@ def pretrain(
         )
         summary = train(cfg)
     except (ConfigError, PretrainError, CheckpointError, KeyError) as exc:
-        _fail(str(exc).strip("'\""))
+        fail(str(exc).strip("'\""))
     except ValueError as exc:  # e.g. the data helper's CacheError
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(json.dumps(summary))
 
 
@@ -83,7 +79,7 @@ def export(
     try:
         path = export_ecg_encoder(checkpoint, out)
     except (CheckpointError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(str(path))
 
 

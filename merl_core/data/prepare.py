@@ -16,6 +16,7 @@ import multiprocessing as mp
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from ckepe.fileio import atomic_write_text
 from merl_core.data.leads import LEADS
 from merl_core.data.preprocess import BadRecordError, PreprocessConfig, preprocess
 from merl_core.data.source import Loader, RecordRef, Source, load_wfdb
+from merl_core.errors import MerlCoreError
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ DTYPES = ("float16", "float32")
 _FLUSH_EVERY = 256
 
 
-class NoUsableRecordsError(RuntimeError):
+class NoUsableRecordsError(MerlCoreError, RuntimeError):
     """Every record of a dataset was skipped: there is nothing to cache."""
 
 
@@ -121,7 +123,7 @@ def _run_jobs(
             source.warm_up()
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         pool = ctx.Pool(workers)
-        results = pool.imap_unordered(_work, jobs, chunksize=8)
+        results: Iterator[tuple[int, Any, str]] = pool.imap_unordered(_work, jobs, chunksize=8)
     else:
         results = map(_work, jobs)
     try:

@@ -19,11 +19,13 @@ from typing import Any
 import numpy as np
 from scipy.signal import resample_poly
 
+from merl_core.errors import MerlCoreError
+
 CROPS = ("start", "first2500")
 NORMS = ("minmax", "zscore", "none")
 
 
-class BadRecordError(ValueError):
+class BadRecordError(MerlCoreError, ValueError):
     """A record that cannot be used (unreadable, wrong leads, all zero or NaN, ...)."""
 
 

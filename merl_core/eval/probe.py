@@ -148,8 +148,9 @@ def randomize_weights(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
     """Re-initialise every layer of ``model`` in place (the ``--random-init`` baseline)."""
     torch.manual_seed(seed)
     for module in model.modules():
-        if hasattr(module, "reset_parameters"):
-            module.reset_parameters()
+        reset = getattr(module, "reset_parameters", None)
+        if callable(reset):
+            reset()
         else:
             # parameters a module owns directly without an initialiser (positional
             # embeddings, CLS queries): small normal, as ViT/CLIP initialise them

@@ -103,8 +103,8 @@ def plot_auc_bars(path: Path, task: TaskOutput) -> None:
     cls = task.result.classes
     x = np.arange(len(cls))
     auc = np.array([c.auc if c.auc is not None else np.nan for c in cls])
-    lo = np.array([c.auc - c.auc_ci[0] if c.auc_ci else 0.0 for c in cls])
-    hi = np.array([c.auc_ci[1] - c.auc if c.auc_ci else 0.0 for c in cls])
+    lo = np.array([c.auc - c.auc_ci[0] if c.auc is not None and c.auc_ci else 0.0 for c in cls])
+    hi = np.array([c.auc_ci[1] - c.auc if c.auc is not None and c.auc_ci else 0.0 for c in cls])
     colors = ["tab:orange" if c.few_positives else "tab:blue" for c in cls]
     fig, ax = plt.subplots(figsize=(max(5.0, 0.35 * len(cls) + 2), 4))
     ax.bar(x, np.nan_to_num(auc), yerr=[lo, hi], color=colors, capsize=2)
@@ -171,7 +171,8 @@ def _npz_bytes(**arrays: np.ndarray) -> bytes:
     import io
 
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
+    named: dict[str, Any] = dict(arrays)  # numpy's stub types **kwargs as its own keywords
+    np.savez_compressed(buf, **named)
     return buf.getvalue()
 
 

@@ -26,6 +26,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ckepe.fileio import atomic_write_json, atomic_write_text
+from merl_core.errors import MerlCoreError
 from merl_core.models.merl import MERLModel
 from merl_core.models.registry import ModelConfig
 
@@ -35,7 +36,7 @@ FORMAT_VERSION = 1
 LATEST = "latest"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(MerlCoreError, ValueError):
     """A checkpoint folder is missing, incomplete or inconsistent."""
 
 

@@ -299,7 +299,7 @@ class _Logger:
             self.bar = tqdm(total=run.total, initial=run.start, desc="pretrain", unit="step")
 
     def log(self, step: int, rec: dict[str, float]) -> None:
-        if not self.on:
+        if not self.on or self.fh is None:
             return
         if self.bar is not None:
             self.bar.update(1)

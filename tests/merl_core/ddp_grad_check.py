@@ -14,9 +14,9 @@ import torch.distributed as dist
 from safetensors.torch import save_file
 
 from merl_core.data.cache import ECGCache
+from merl_core.models import create_model
 from merl_core.train.distributed import cleanup_distributed, init_distributed
 from merl_core.train.loss import MERLLoss
-from merl_core.models import create_model
 
 TINY = {"width": 64, "depth": 1, "heads": 1, "mlp_dim": 128}
 

@@ -112,7 +112,7 @@ def test_bad_records_are_reported_and_skipped(ptbxl_root: Path, tmp_path: Path) 
         Path(str(stem(root, i)) + ".dat").unlink()
     res = CliRunner().invoke(app, ["prepare", "ptbxl", "--root", str(root), "--out",
                                    str(tmp_path / "d"), "--no-progress"])
-    assert res.exit_code == 1 and "all 8 records were skipped" in res.output
+    assert res.exit_code == 2 and "all 8 records were skipped" in res.output  # bad input
 
 
 def test_resume_after_interruption(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
