@@ -15,19 +15,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import write_results  # noqa: E402
 
+from ckepe.audit import Knowledge  # noqa: E402
+from ckepe.audit_run import audit_prompt_set  # noqa: E402
 from ckepe.build import build_prompt_set  # noqa: E402
-from ckepe.labelsets import load_labelset  # noqa: E402
 from ckepe.normalize import normalize_term  # noqa: E402
 from ckepe.promptfile import read_prompt_set, write_prompt_set  # noqa: E402
 from ckepe.terminology import RF2Terminology, knowledge_dir  # noqa: E402
-from ckepe.verify import audit_prompt_set  # noqa: E402
 
 DATASETS = ("ptbxl", "cpsc2018", "csn")
-
-
-def _rows(dataset: str) -> list:
-    rows = load_labelset(dataset, "all" if dataset == "ptbxl" else None)
-    return rows + (load_labelset("ptbxl", "protocol") if dataset == "ptbxl" else [])
 
 
 def run_once(tmp: Path) -> list[dict]:
@@ -44,7 +39,7 @@ def run_once(tmp: Path) -> list[dict]:
         write_prompt_set(ps, tmp / f"{ds}.json")
         t2 = time.perf_counter()
         back = read_prompt_set(tmp / f"{ds}.json")
-        findings = audit_prompt_set(back, term, _rows(ds))
+        findings = audit_prompt_set(Knowledge(term), back).problems
         t3 = time.perf_counter()
         rows.append({"step": "build+write", "dataset": ds, "classes": len(ps.classes),
                      "seconds": t2 - t1, "findings": ""})

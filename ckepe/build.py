@@ -1,21 +1,35 @@
 """Build a prompt set: retrieve → (propose) → ground and verify every claim → compose.
 
-Terminology-only selection is deterministic: the class name, up to ``MAX_SYNONYMS``
-synonyms, up to ``MAX_SUBTYPES`` is-a descendants (nearest first, then alphabetical) and up to
-``MAX_FEATURES`` linked ECG features (the class's own links first, then its descendants').
-A proposer (an LLM, see ``ckepe.llm``) may instead propose the claims; each one is grounded
-and verified (``ckepe.verify``) and only verified phrases reach the description.
+Composition rule (knowledge/REVIEW.md, DESIGN.md "Verification"):
+
+- a class states its name, then its **defining criteria** (``defining`` column of
+  features.tsv, 1–3 per class concept) before anything else; a class without one is a
+  :class:`BuildError` when the knowledge base marks defining criteria at all;
+- the ECG features of a class are the links of its own concept(s) only: a descendant's
+  feature belongs to the subtype's phrase ("atrial fibrillation with rapid ventricular
+  response", not "rate above 100");
+- a supporting (non-defining) feature that characterises a competing label of the same task
+  (linked to its concept, or to its descendants below this class) is left out, and so is a
+  subtype that is itself a competing label or lies below one: a parent label (CSN STE, PTB-XL
+  TAB) says what distinguishes it, not its competitors' criteria;
+- then supporting features, then subtypes, within ``MAX_DESCRIPTION_WORDS``; defining
+  criteria are never dropped.
+
+Terminology-only selection is deterministic. A proposer (an LLM, see ``ckepe.llm``) may
+propose the supporting claims; each one is grounded and verified (``ckepe.verify``) and must
+also pass the rule above; the defining criteria come from the knowledge base either way.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ckepe import __version__
-from ckepe.labelsets import LabelEntry, load_labelset, tasks_of
+from ckepe.feature_rule import class_features
+from ckepe.labelsets import LabelEntry, LabelSetError, load_labelset, tasks_of
 from ckepe.normalize import normalize_term, word_count
 from ckepe.promptfile import (
     ClassEntry,
@@ -35,6 +49,11 @@ MAX_SUBTYPES = 5
 MAX_FEATURES = 6
 CONTEXT_SUBTYPES = 12
 CONTEXT_FEATURES = 12
+
+
+class BuildError(LabelSetError):
+    """The knowledge base cannot give a class its prompt (no defining criterion, or one that
+    cannot be stated within the length limit)."""
 
 
 @dataclass(frozen=True)
@@ -120,15 +139,16 @@ def merge_entries(rows: Sequence[LabelEntry]) -> list[tuple[LabelEntry, list[str
 
 def retrieve(term: GraphTerminology, entry: LabelEntry,
              competitors: Sequence[str] = ()) -> dict[str, list[Any]]:
-    """Ranked candidate synonyms, subtypes and features of a class.
+    """Ranked candidate synonyms, subtypes and features of a class (module rule).
 
-    A feature linked only to a descendant is left out when it is also linked to a competing
-    label's own concept (``competitors``): "fibrillatory f waves" reach an atrial-flutter
-    prompt through "atrial fibrillation and flutter", but they characterise the AFIB label.
+    ``features`` lists the defining criteria first, then the supporting features that no
+    competing label (``competitors``: their concept ids) characterises; ``defining`` holds
+    the defining feature ids, ``own`` every feature id linked to the class concepts,
+    ``excluded`` (feature or subtype id, why) what the rule removed.
     """
     cids = [c for c in entry.concept_ids if c in term]
-    rival = {f.concept_id for c in competitors if c not in cids
-             for f in term.features(c, include_descendants=False)}
+    rule = class_features(term, cids, competitors)  # the feature rule the audit applies
+    rival, covered = rule.rivals, rule.covered
     seen = {normalize_term(entry.name), normalize_term(entry.label)}
     syns: list[tuple[str, str]] = []
     for c in cids:  # other concept names of a group label, then synonyms
@@ -137,24 +157,42 @@ def retrieve(term: GraphTerminology, entry: LabelEntry,
             if n not in seen and not _is_abbreviation(t) and not any(ch in t for ch in ",;:"):
                 seen.add(n)
                 syns.append((c, t.lower()))
+    excluded: list[tuple[str, str]] = []
     subs: dict[str, tuple[int, str]] = {}
     for c in cids:
         for d, depth in term.descendant_depths(c).items():
-            if d not in cids:
-                form = _phrase_form(term, d)
-                if form and (d not in subs or subs[d][0] > depth):
-                    subs[d] = (depth, form)
-    subtypes = [(d, name) for d, (_, name) in sorted(subs.items(), key=lambda x: (x[1], x[0]))]
-    feats: dict[str, tuple[str, str]] = {}
-    for c in cids:
-        for f in term.features(c, include_descendants=True):
-            if f.class_concept_id not in cids and f.concept_id in rival:
+            if d in cids:
                 continue
-            form = _phrase_form(term, f.concept_id) if f.concept_id in term else None
-            if form and f.concept_id not in feats:
-                feats[f.concept_id] = (form, f.criterion)
+            if d in covered:
+                excluded.append((d, "subtype that is (or lies below) a competing label"))
+                continue
+            form = _phrase_form(term, d)
+            if form and (d not in subs or subs[d][0] > depth):
+                subs[d] = (depth, form)
+    subtypes = [(d, name) for d, (_, name) in sorted(subs.items(), key=lambda x: (x[1], x[0]))]
+    own = [f for c in cids for f in term.features(c, include_descendants=False)]
+    defining = list(dict.fromkeys(f.concept_id for f in own if f.defining))
+    feats: dict[str, tuple[str, str]] = {}
+    for f in sorted(own, key=lambda f: f.concept_id not in defining):  # stable: file order
+        if f.concept_id in feats:
+            continue
+        if f.concept_id not in defining and f.concept_id in rival:
+            excluded.append((f.concept_id, f"characterises competing concept "
+                                           f"{rival[f.concept_id]}"))
+            continue
+        form = _phrase_form(term, f.concept_id) if f.concept_id in term else None
+        if form:
+            feats[f.concept_id] = (form, f.criterion)
+        elif f.concept_id in defining:
+            raise BuildError(f"{entry.label}: defining criterion {f.concept_id} has no name "
+                             "usable in a description (no , ; : allowed)")
     features = [(cid, n, crit) for cid, (n, crit) in feats.items()]
-    return {"synonyms": syns, "subtypes": subtypes, "features": features}
+    own_ids = {f.concept_id for f in own}
+    excluded += [(f, f"characterises competing concept {k}") for f, k in rival.items()
+                 if f not in own_ids]
+    return {"synonyms": syns, "subtypes": subtypes, "features": features,
+            "defining": defining, "excluded": excluded,
+            "own": list(dict.fromkeys(f.concept_id for f in own))}
 
 
 def context_for(dataset: str, entry: LabelEntry, tasks: list[str], cands: dict[str, list[Any]],
@@ -169,35 +207,47 @@ def context_for(dataset: str, entry: LabelEntry, tasks: list[str], cands: dict[s
 
 
 def compose(phrases: Sequence[Phrase]) -> str:
-    """MERL-style description: ``name, synonyms; subtypes: …; ecg features: …`` (lower case)."""
+    """``name, synonyms; ecg features: …; subtypes: …`` (lower case, phrases in list order:
+    the builder puts the defining criteria first among the features)."""
     head = [p.text for p in phrases if p.kind in ("name", "synonym")]
-    subs = [p.text for p in phrases if p.kind == "subtype"]
     feats = [p.text for p in phrases if p.kind == "feature"]
+    subs = [p.text for p in phrases if p.kind == "subtype"]
     parts = [", ".join(head)]
-    if subs:
-        parts.append("subtypes: " + ", ".join(subs))
     if feats:
         parts.append("ecg features: " + ", ".join(feats))
+    if subs:
+        parts.append("subtypes: " + ", ".join(subs))
     return "; ".join(p for p in parts if p).lower()
 
 
-def fit_to_length(phrases: list[Phrase]) -> list[Phrase]:
-    """Drop trailing features, then subtypes, then synonyms until the description fits."""
+def fit_to_length(phrases: list[Phrase], keep: Collection[str] = ()) -> list[Phrase]:
+    """Drop trailing supporting features, then subtypes, then synonyms until the description
+    fits; the name and the defining criteria (concept ids in ``keep``) are never dropped."""
     phrases = list(phrases)
     for kind in ("feature", "subtype", "synonym"):
         while word_count(compose(phrases)) > MAX_DESCRIPTION_WORDS:
-            idx = [i for i, p in enumerate(phrases) if p.kind == kind]
+            idx = [i for i, p in enumerate(phrases)
+                   if p.kind == kind and not (kind == "feature" and p.concept_id in keep)]
             if not idx:
                 break
             phrases.pop(idx[-1])
     return phrases
 
 
-def _capped(verdicts: Sequence[Verdict]) -> list[Verdict]:
-    caps = {"name": 1, "synonym": MAX_SYNONYMS, "subtype": MAX_SUBTYPES, "feature": MAX_FEATURES}
+def _ordered(verdicts: Sequence[Verdict], defining: Sequence[str]) -> list[Verdict]:
+    """Name, synonyms, defining criteria (KB order), supporting features, subtypes; capped."""
+    caps = {"name": 1, "synonym": MAX_SYNONYMS, "subtype": MAX_SUBTYPES,
+            "feature": max(MAX_FEATURES, len(defining))}
+    rank = {"name": 0, "synonym": 1, "feature": 3, "subtype": 4}
+
+    def key(v: Verdict) -> tuple[int, int]:
+        if v.kind == "feature" and v.concept_id in defining:
+            return 2, defining.index(v.concept_id)
+        return rank.get(v.kind, 5), 0
+
     counts: dict[str, int] = {}
     out = []
-    for v in verdicts:
+    for v in sorted(verdicts, key=key):
         counts[v.kind] = counts.get(v.kind, 0) + 1
         if counts[v.kind] <= caps.get(v.kind, 0):
             out.append(v)
@@ -206,15 +256,50 @@ def _capped(verdicts: Sequence[Verdict]) -> list[Verdict]:
 
 def terminology_claims(entry: LabelEntry, cands: dict[str, list[Any]]) -> list[tuple[str, str,
                                                                                        str]]:
-    """The deterministic terminology-only claims (text, kind, origin), ranked."""
+    """The deterministic terminology-only claims (text, kind, origin): name, defining
+    criteria, synonyms, supporting features, subtypes."""
     # a display name may carry the description's separators ("(unknown origin, SV or ...)")
     name = " ".join(entry.name.lower().replace(",", " ").replace(";", " ").replace(":", " ")
                     .split())
     claims = [(name, "name", "terminology")]
+    claims += [(n, "feature", "terminology") for c, n, _ in cands["features"]
+               if c in cands["defining"]]
     claims += [(t, "synonym", "terminology") for _, t in cands["synonyms"]]
+    claims += [(n, "feature", "terminology") for c, n, _ in cands["features"]
+               if c not in cands["defining"]]
     claims += [(n, "subtype", "terminology") for _, n in cands["subtypes"]]
-    claims += [(n, "feature", "terminology") for _, n, _ in cands["features"]]
     return claims
+
+
+def _rule_check(accepted: list[Verdict], cands: dict[str, list[Any]]
+                ) -> tuple[list[Verdict], list[Verdict]]:
+    """Apply the composition rule to verified LLM claims (terminology claims already obey it)."""
+    why = dict(cands["excluded"])
+    own = set(cands["own"])
+    keep, drop = [], []
+    for v in accepted:
+        cid = v.concept_id or ""
+        if v.origin != "llm" or v.kind not in ("feature", "subtype"):
+            keep.append(v)
+        elif cid in why:
+            code = "competing_label_feature" if v.kind == "feature" else "competing_label_subtype"
+            drop.append(Verdict.reject(v.text, v.kind, code, why[cid], v.origin, cid))
+        elif v.kind == "feature" and cid not in own:
+            drop.append(Verdict.reject(v.text, v.kind, "subtype_feature", "linked only to a "
+                                       "subtype: it belongs to the subtype's phrase, not to "
+                                       "the class", v.origin, cid))
+        else:
+            keep.append(v)
+    return keep, drop
+
+
+def _propose(proposer: Proposer, ctx: ClassContext) -> Proposal:
+    try:
+        return proposer(ctx)
+    except Exception as exc:  # a backend failure must not lose the class
+        if getattr(exc, "abort_build", False):  # endpoint down: stop, keep the old file
+            raise
+        return Proposal(error=f"{type(exc).__name__}: {exc}")
 
 
 def build_class(term: GraphTerminology, dataset: str, entry: LabelEntry, tasks: list[str],
@@ -222,28 +307,32 @@ def build_class(term: GraphTerminology, dataset: str, entry: LabelEntry, tasks: 
                 ) -> tuple[ClassEntry, ClassStats]:
     """Build one class entry (phrases with provenance, rejected claims, description)."""
     cands = retrieve(term, entry, [c for o in others for c in o.concept_ids])
+    defining = list(cands["defining"])
+    if getattr(term, "has_defining", False) and not defining:
+        raise BuildError(f"{dataset} {entry.label}: no defining criterion for concept(s) "
+                         f"{', '.join(entry.concept_ids)} in features.tsv")
     verifier = ClassVerifier(term, entry.label, entry.concept_ids, (entry.name,), others)
     base = terminology_claims(entry, cands)
+    head = base[:1 + len(defining)]  # the name and the defining criteria, always
     stats = ClassStats(entry.label)
     fallback, why = proposer is None, None
     rejected: list[Verdict] = []
     accepted: list[Verdict] = []
     if proposer is not None:
-        ctx = context_for(dataset, entry, tasks, cands, others)
-        try:
-            proposal = proposer(ctx)
-        except Exception as exc:  # a backend failure must not lose the class
-            if getattr(exc, "abort_build", False):  # endpoint down: stop, keep the old file
-                raise
-            proposal = Proposal(error=f"{type(exc).__name__}: {exc}")
+        proposal = _propose(proposer, context_for(dataset, entry, tasks, cands, others))
         stats.proposed = len(proposal.claims)
         if proposal.error:
             why = f"proposer error: {proposal.error}"
         else:
             llm = [(c.text, c.kind, "llm") for c in proposal.claims]
-            accepted, rejected = verifier.check_all(base[:1] + llm)
-            rejected = [r for r in rejected if r.origin == "llm"]
-            if not any(v.kind in ("subtype", "feature") for v in accepted):
+            accepted, rejected = verifier.check_all(head + llm)
+            accepted, ruled = _rule_check(accepted, cands)
+            # an LLM claim restating a defining criterion is right, not rejected
+            restated = [r for r in rejected if r.origin == "llm" and r.code == "duplicate"
+                        and r.concept_id in defining]
+            rejected = [r for r in rejected if r.origin == "llm" and r not in restated] + ruled
+            stats.verified = sum(v.origin == "llm" for v in accepted) + len(restated)
+            if not any(v.kind in ("subtype", "feature") and v.origin == "llm" for v in accepted):
                 why = "no verified subtype or feature among the proposer's claims"
             else:
                 fallback = False
@@ -255,9 +344,18 @@ def build_class(term: GraphTerminology, dataset: str, entry: LabelEntry, tasks: 
         for d in dropped:
             logger.debug("%s: candidate %r dropped: %s", entry.label, d.text, d.reason)
     phrases = fit_to_length([Phrase(text=v.text, kind=v.kind, concept_id=v.concept_id or "",  # type: ignore[arg-type]
-                           origin=v.origin) for v in _capped(accepted)])  # type: ignore[arg-type]
+                           origin=v.origin) for v in _ordered(accepted, defining)],  # type: ignore[arg-type]
+                   keep=defining)
+    if not phrases or phrases[0].kind != "name":
+        raise BuildError(f"{dataset} {entry.label}: the display name {entry.name!r} did not pass "
+                         "verification (it names another concept): fix the label set")
+    lost = set(defining) - {p.concept_id for p in phrases}
+    if lost:
+        raise BuildError(f"{dataset} {entry.label}: defining criteria {sorted(lost)} did not "
+                         "survive verification or the length limit")
     desc = compose(phrases)
-    stats.verified = sum(v.origin == "llm" for v in accepted) if not fallback else len(phrases)
+    if fallback:
+        stats.verified = len(phrases)
     stats.rejected, stats.words = len(rejected), word_count(desc)
     stats.fallback = fallback and proposer is not None
     ce = ClassEntry(

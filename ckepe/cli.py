@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -28,7 +27,6 @@ from ckepe.promptfile import (
     write_prompt_set,
 )
 from ckepe.terminology import GraphTerminology, TerminologyError, load_terminology
-from ckepe.verify import audit_prompt_set
 
 app = typer.Typer(
     name="ckepe",
@@ -173,37 +171,72 @@ def build_prompts(
 
 
 # -- audit ------------------------------------------------------------------------------------
+class AuditDataset(StrEnum):
+    ptbxl = "ptbxl"
+    cpsc2018 = "cpsc2018"
+    csn = "csn"
+    synthetic = "synthetic"
+    protocol = "protocol"
+
+
 @app.command()
 def audit(
     hallucination_check: Annotated[Path, typer.Option(
         "--hallucination-check", help="Prompt file (structured or flat {label: text}).")],
-    dataset: Annotated[Dataset | None, typer.Option(
-        help="Dataset, when it cannot be read from the file.")] = None,
+    dataset: Annotated[AuditDataset | None, typer.Option(
+        help="Label set to audit against; 'protocol' = one flat file for the six test sets "
+        "of the published protocol (chosen automatically when the keys span several).")
+    ] = None,
+    task: Annotated[Task | None, typer.Option(
+        help="PTB-XL task whose labels must all have a prompt; default: the protocol's.")
+    ] = None,
+    partial: Annotated[bool, typer.Option(
+        "--partial", help="Audit a subset: labels without a prompt are not findings.")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Unverifiable phrases fail the audit too (exit 1).")] = False,
+    similarity: Annotated[bool, typer.Option(
+        "--similarity/--no-similarity", help="Rank candidates for ungrounded phrases with the "
+        "packaged sentence encoder (never accepted on similarity alone).")] = True,
     json_out: Annotated[Path | None, typer.Option(
-        "--json", help="Write the findings as JSON here.")] = None,
+        "--json", help="Write every verdict and finding as JSON here.")] = None,
+    markdown: Annotated[Path | None, typer.Option(
+        "--markdown", help="Write a Markdown report here.")] = None,
     terminology: TerminologyOpt = None,
 ) -> None:
-    """Check every phrase of a prompt file; exit 0 clean, 1 findings, 2 unreadable."""
-    ps = _read(hallucination_check, dataset.value if dataset else None)
+    """Give every phrase a verdict: verified, unverifiable or contradicted.
+
+    Exit 0: nothing contradicted and no structural finding (unverifiable phrases are counted
+    but pass unless --strict); 1: findings; 2: unreadable input.
+    """
+    from ckepe.audit import Knowledge
+    from ckepe.audit_report import print_report, to_markdown
+    from ckepe.audit_run import AuditInputError, audit_path
+
     term = _terminology(terminology)
-    rows = list(_labels(ps.dataset, "all" if ps.dataset == "ptbxl" else None))
-    if ps.dataset == "ptbxl":
-        rows += _labels("ptbxl", "protocol")
-    findings = audit_prompt_set(ps, term, rows)
-    table = Table(title=f"audit of {hallucination_check} ({ps.dataset}, {len(ps.classes)} "
-                  f"classes): {len(findings)} finding(s)")
-    for col in ("label", "code", "phrase", "reason"):
-        table.add_column(col)
-    for f in findings:
-        table.add_row(*(escape(x) for x in (f.label, f.code, f.text, f.reason)))
-    Console().print(table)
+    kb = Knowledge(term)
+    if similarity:
+        _attach_similarity(kb)
+    try:
+        report = audit_path(kb, hallucination_check, dataset.value if dataset else None,
+                            task.value if task else None, partial)
+    except AuditInputError as exc:
+        _fail(str(exc))
+    print_report(report, Console())
     if json_out:
-        report = {"file": str(hallucination_check), "dataset": ps.dataset,
-                  "classes": len(ps.classes), "terminology": term.version,
-                  "findings": [f.as_dict() for f in findings],
-                  "counts": dict(Counter(f.code for f in findings))}
-        _atomic_text(json_out, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    raise typer.Exit(1 if findings else 0)
+        _atomic_text(json_out, json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    if markdown:
+        _atomic_text(markdown, to_markdown(report))
+    raise typer.Exit(report.exit_code(strict))
+
+
+def _attach_similarity(kb: object) -> None:
+    from ckepe.similarity import EncoderUnavailable, SimilarityRanker
+
+    try:
+        kb.use_similarity(SimilarityRanker(kb.term))  # type: ignore[attr-defined]
+    except (EncoderUnavailable, OSError) as exc:
+        err_console.print(f"warning: no similarity ranking ({exc}); wording variants that "
+                          "normalisation misses stay unverifiable")
 
 
 def _atomic_text(path: Path, text: str) -> None:

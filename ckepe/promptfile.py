@@ -234,3 +234,58 @@ def import_flat(flat: dict[str, Any], dataset: str, labels: list[Any] | None = N
     return PromptSet(dataset=dataset, tasks=tasks, classes=classes,
                      generator=GeneratorInfo(tool="flat-import", llm_backend="unknown")
                      ).with_version()
+
+
+# -- version recomputation (the trust boundary; torch-free, for ckepe audit and merl_core) --
+def flat_version(flat: dict[str, Any]) -> str:
+    """Content hash of a flat ``{label: text}`` file (key order kept: it is the class order)."""
+    blob = json.dumps({"flat": flat}, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def prompt_file_version(source: PromptSet | dict[str, Any]) -> str:
+    """The version any prompt file should carry, recomputed from its content.
+
+    Structured: the content hash of dataset, tasks and classes (``PromptSet.content_hash``;
+    ``created_at``, ``generator`` and the recorded version itself do not count). Flat: the
+    hash of the ``{label: text}`` mapping (``flat_version``).
+    """
+    if isinstance(source, PromptSet):
+        return source.content_hash()
+    if is_flat(source):
+        return flat_version(source)
+    return PromptSet.model_validate(source).content_hash()
+
+
+class PromptVersion(BaseModel):
+    """A prompt file's recorded and recomputed versions."""
+
+    model_config = ConfigDict(frozen=True)
+    path: str
+    format: Literal["structured", "flat"]
+    recorded: str | None
+    recomputed: str
+
+    @property
+    def mismatch(self) -> bool:
+        """True when the file records a version that is not its content hash."""
+        return self.recorded is not None and self.recorded != self.recomputed
+
+
+def read_prompt_version(path: Path) -> tuple[PromptSet | dict[str, Any], PromptVersion]:
+    """Read any prompt file and recompute its version (PromptFileError when unreadable).
+
+    Returns the validated PromptSet (structured) or the mapping (flat) and a PromptVersion;
+    a reader should warn when ``mismatch`` and record ``recomputed``, never ``recorded``.
+    """
+    path = Path(path)
+    data = load_json(path)
+    if is_flat(data):
+        if not data:
+            raise PromptFileError(f"{path}: flat prompt file has no labels")
+        return data, PromptVersion(path=str(path), format="flat", recorded=None,
+                                   recomputed=flat_version(data))
+    ps = read_prompt_set(path)
+    return ps, PromptVersion(path=str(path), format="structured",
+                             recorded=ps.prompt_set_version or None,
+                             recomputed=ps.content_hash())

@@ -75,6 +75,7 @@ class Feature:
     criterion: str
     source: str
     term: str = ""
+    defining: bool = False  # one of the class's 1-3 defining criteria (column ``defining``)
 
 
 class Terminology(Protocol):
@@ -112,7 +113,8 @@ def read_features(path: Path) -> dict[str, list[Feature]]:
                 continue
             out[row["class_concept_id"].strip()].append(Feature(
                 row["class_concept_id"].strip(), row["feature_concept_id"].strip(),
-                row["feature_kind"].strip(), row["criterion"].strip(), row["source"].strip()))
+                row["feature_kind"].strip(), row["criterion"].strip(), row["source"].strip(),
+                defining=(row.get("defining") or "").strip() in ("1", "true", "yes")))
     return dict(out)
 
 
@@ -131,6 +133,8 @@ class GraphTerminology:
         fpath = features_path if features_path is not None else knowledge_dir() / "features.tsv"
         self._features = read_features(fpath)
         self.features_path = fpath
+        # a knowledge base that marks defining criteria must mark them for every class
+        self.has_defining = any(f.defining for fs in self._features.values() for f in fs)
 
     # -- building -------------------------------------------------------------------------
     def _add_terms(self, descriptions: Iterable[tuple[str, str, str]]) -> None:
@@ -260,7 +264,8 @@ class GraphTerminology:
             for f in self._features.get(cid, []):
                 if f.concept_id not in out:
                     out[f.concept_id] = Feature(f.class_concept_id, f.concept_id, f.kind,
-                                                f.criterion, f.source, self.name(f.concept_id))
+                                                f.criterion, f.source, self.name(f.concept_id),
+                                                f.defining)
         return list(out.values())
 
     def feature_concepts(self) -> set[str]:

@@ -9,7 +9,9 @@ Rules (each rejection carries a machine code and a human reason):
 - ``unknown_term``: the phrase matches no concept term (exact, synonym or normalised).
 - ``wrong_concept``: a name/synonym that grounds to a concept other than the class concept.
 - ``not_descendant``: a subtype that is not an is-a descendant of the class concept.
-- ``not_linked_feature``: a feature not linked in features.tsv to the class or a descendant.
+- ``not_linked_feature``: a feature the feature rule does not give the class
+  (``ckepe.feature_rule.class_features``: linked to the class or a descendant, minus what
+  characterises a competing label of the same task; the same function build and audit use).
 - ``unrelated_concept``: (audit of untyped text) a concept with none of those relations.
 - ``other_label``: the phrase names another label of the same label set. Rule: a phrase
   whose own concept is the class concept, a true is-a descendant of it, or a linked feature
@@ -17,9 +19,11 @@ Rules (each rejection carries a machine code and a human reason):
   own). Otherwise, after removing the class's own terms from the phrase (so "incomplete right
   bundle branch block" does not "mention" "right bundle branch block" for IRBBB), any
   remaining mention of another label's name or multi-word term is leakage.
-- ``contradiction``: a phrase contradicting an earlier one ("regular rhythm" vs "irregularly
-  irregular", "absent P waves" vs "normal P waves", ...). The later phrase is rejected.
-  Subtypes are alternatives, not joint statements, so they are exempt.
+- ``contradiction``: a phrase whose concept excludes an earlier one's in
+  ``knowledge/contradictions.tsv`` ("regular RR intervals" vs "irregularly irregular RR
+  intervals") when one of them is the class's own criterion. The later phrase is rejected.
+  Subtypes, a group label's members and features reached through different subtypes are
+  alternatives, not joint statements, so they are exempt.
 - ``duplicate``: the same normalised text, or a subtype/feature concept already given.
 """
 
@@ -28,8 +32,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from ckepe.feature_rule import (
+    ClassFeatures,
+    ContradictionTable,
+    class_features,
+    contradiction_table,
+)
 from ckepe.normalize import contains_phrase, normalize_term, word_count
 from ckepe.terminology import GraphTerminology
 
@@ -47,24 +56,6 @@ CHAT_PATTERNS = [
 ]
 _CHAT_RE = re.compile("|".join(CHAT_PATTERNS), re.IGNORECASE | re.MULTILINE)
 
-# Pairs of mutually exclusive statements (regexes on normalised text).
-CONTRADICTIONS: list[tuple[str, str, str]] = [
-    ("rhythm regularity", r"\bregular (?:rhythm|rr|r r interval|ventricular rhythm)\b|^regular$",
-     r"\birregular(?:ly irregular)?\b"),
-    ("p waves", r"\b(?:absent|no|absence of|missing) p wave\b",
-     r"\b(?:normal|upright|present|visible) p wave\b|\bp wave (?:present|normal)\b"),
-    ("qrs width", r"\bnarrow qrs\b|\bnormal qrs (?:duration|width)\b|\bqrs duration (?:<|less "
-     r"than) ?120\b|\bqrs duration 1[01]0 to 1[01]9\b",
-     r"\bwide qrs\b|\bbroad qrs\b|\bqrs duration (?:>=|>|greater than|more than)(?: or equal to)? "
-     r"?1[12]0\b|\bqrs duration 120 m?s? or more\b"),
-    ("pr interval", r"\b(?:short|shortened) pr\b|\bpr interval shorter than\b",
-     r"\b(?:prolonged|long|lengthened) pr\b|\bpr interval longer than\b"),
-    ("qt interval", r"\b(?:short|shortened) qt\b", r"\b(?:prolonged|long|lengthened) qt\b"),
-    ("axis", r"\bleft axis deviation\b", r"\bright axis deviation\b"),
-    ("heart rate", r"\bheart rate (?:<|below|less than) ?(?:50|60)\b|\bbradycardia\b",
-     r"\bheart rate (?:>|above|greater than) ?100\b|\btachycardia\b"),
-]
-_CONTRA = [(n, re.compile(a), re.compile(b)) for n, a, b in CONTRADICTIONS]
 _QUALIFIERS = ("presence of ", "evidence of ", "signs of ", "sign of ", "a ", "an ", "the ")
 
 
@@ -124,7 +115,8 @@ class ClassVerifier:
     names: Sequence[str] = ()
     others: Sequence[OtherLabel] = ()
     _desc: set[str] = field(default_factory=set, init=False)
-    _feat: set[str] = field(default_factory=set, init=False)
+    _feat: ClassFeatures = field(default_factory=ClassFeatures, init=False)
+    _table: ContradictionTable = field(default_factory=ContradictionTable, init=False)
     _own_terms: list[str] = field(default_factory=list, init=False)
     _other_terms: list[tuple[str, OtherLabel]] = field(default_factory=list, init=False)
 
@@ -132,7 +124,9 @@ class ClassVerifier:
         cc = [c for c in self.class_concepts if c in self.term]
         for c in cc:
             self._desc |= self.term.descendants(c)
-            self._feat |= {f.concept_id for f in self.term.features(c)}
+        self._feat = class_features(self.term, cc, [k for o in self.others
+                                                    for k in o.concept_ids])
+        self._table = contradiction_table(self.term)
         own = {normalize_term(self.label), *(normalize_term(n) for n in self.names)}
         for c in cc:
             own |= self._terms_of(c)
@@ -221,8 +215,8 @@ class ClassVerifier:
             "name": ("wrong_concept", "is not the class concept"),
             "synonym": ("wrong_concept", "is not the class concept"),
             "subtype": ("not_descendant", "is not an is-a descendant of the class concept"),
-            "feature": ("not_linked_feature", "is not linked in features.tsv to the class or "
-                        "a descendant"),
+            "feature": ("not_linked_feature", "is not a feature of the class (linked to it or "
+                        "a descendant and not characteristic of a competing label)"),
         }[kind]
         return Verdict.reject(text, kind, code, f"{cid} ({cname}) {why}", origin, cid)
 
@@ -246,8 +240,7 @@ class ClassVerifier:
                 rejected.append(v)
         return accepted, rejected
 
-    @staticmethod
-    def _check_against(v: Verdict, accepted: list[Verdict], seen_text: dict[str, str],
+    def _check_against(self, v: Verdict, accepted: list[Verdict], seen_text: dict[str, str],
                        seen_concept: set[str | None]) -> Verdict:
         norm = normalize_term(v.text)
         if norm in seen_text:
@@ -258,22 +251,19 @@ class ClassVerifier:
                                   "given", v.origin, v.concept_id)
         # subtypes are alternatives ("sinus bradycardia", "sinus tachycardia"), not joint
         # statements, so only the other kinds can contradict each other
+        # a group label's members (LAFB/LPFB) and features reached through different subtypes
+        # are alternatives too: only the class's own criteria must agree with each other
+        own = self._feat.own
         for prev in (a for a in accepted if a.kind != "subtype" and v.kind != "subtype"):
-            clash = contradiction(prev.text, v.text)
+            if len(self.class_concepts) != 1 or (prev.concept_id not in own
+                                                 and v.concept_id not in own):
+                continue
+            clash = self._table.excludes(prev.concept_id, v.concept_id)
             if clash:
                 return Verdict.reject(v.text, v.kind, "contradiction", f"contradicts "
-                                      f"{prev.text!r} ({clash})", v.origin, v.concept_id)
+                                      f"{prev.text!r} ({clash.topic}, {clash.source})",
+                                      v.origin, v.concept_id)
         return v
-
-
-def contradiction(a: str, b: str) -> str | None:
-    """The topic on which two phrases contradict each other, or None."""
-    na, nb = normalize_term(a), normalize_term(b)
-    for name, x, y in _CONTRA:
-        ax, ay, bx, by = x.search(na), y.search(na), x.search(nb), y.search(nb)
-        if (ax and not ay and by and not bx) or (ay and not ax and bx and not by):
-            return name
-    return None
 
 
 _SECTION = re.compile(r"^\s*(subtypes?|ecg features?|features?|synonyms?)\s*:\s*", re.I)
@@ -307,66 +297,3 @@ def parse_description(text: str) -> list[tuple[str, str]]:
                 k = "name" if j == 0 else "any"
             out.append((part, k))
     return out
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One audit finding: which class, which phrase, a machine code and a human reason."""
-
-    label: str
-    code: str
-    reason: str
-    text: str = ""
-    kind: str = ""
-    where: str = "description"
-
-    def as_dict(self) -> dict[str, str]:
-        return {"label": self.label, "code": self.code, "reason": self.reason,
-                "text": self.text, "kind": self.kind, "where": self.where}
-
-
-def audit_class(term: GraphTerminology, label: str, description: str,
-                concept_ids: Sequence[str], names: Sequence[str], others: Sequence[OtherLabel],
-                phrases: Sequence[tuple[str, str]] = ()) -> list[Finding]:
-    """Apply every rule to one class's description (and its recorded phrases, if any)."""
-    found: list[Finding] = []
-    for cid in concept_ids:
-        if cid not in term:
-            found.append(Finding(label, "unknown_concept", f"concept {cid} is not in the "
-                                 f"terminology ({term.version})", cid, "", "concept_ids"))
-    shape = check_text_shape(description, MAX_DESCRIPTION_WORDS)
-    if shape and shape[0] != "too_long":
-        return [*found, Finding(label, shape[0], shape[1], description[:80])]
-    if shape:
-        found.append(Finding(label, shape[0], shape[1], description[:80]))
-    verifier = ClassVerifier(term, label, list(concept_ids), tuple(names), tuple(others))
-    seen: set[tuple[str, str]] = set()
-    for where, claims in (("description", parse_description(description)), ("phrases", phrases)):
-        _, rejected = verifier.check_all((t, k, "terminology") for t, k in claims)
-        for r in rejected:
-            if (r.code or "", normalize_term(r.text)) not in seen:
-                seen.add((r.code or "", normalize_term(r.text)))
-                found.append(Finding(label, r.code or "", r.reason, r.text, r.kind, where))
-    return found
-
-
-def audit_prompt_set(ps: Any, term: GraphTerminology, rows: Sequence[Any]) -> list[Finding]:
-    """Audit every class of a PromptSet against label-set rows (LabelEntry-like)."""
-    found: list[Finding] = []
-    for c in ps.classes:
-        mine = [r for r in rows if r.label == c.label and (not c.tasks or r.task in c.tasks)]
-        if not mine:
-            found.append(Finding(c.label, "unknown_label", f"{c.label!r} is not a label of "
-                                 f"{ps.dataset} {'/'.join(c.tasks)}".rstrip(), c.label, "",
-                                 "label"))
-        tasks = {r.task for r in mine}
-        ids = list(c.concept_ids) or list(dict.fromkeys(i for r in mine for i in r.concept_ids))
-        names = [c.name, *(r.name for r in mine)]
-        others: dict[str, OtherLabel] = {}
-        for r in rows:
-            if r.task in tasks and r.label != c.label and set(r.concept_ids) != set(ids):
-                others.setdefault(r.label, OtherLabel(r.label, r.name, tuple(r.concept_ids)))
-        phrases = [(p.text, p.kind) for p in c.phrases]
-        found += audit_class(term, c.label, c.description, ids, names, list(others.values()),
-                             phrases)
-    return found

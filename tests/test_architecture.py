@@ -166,10 +166,17 @@ def _private_imports(imports: list[Import]) -> list[Import]:
     ]  # fmt: skip
 
 
+# Known violations waiting for their owner (each must still exist: fixed ones are removed).
+PENDING = {("ckepe.audit_claims", "ckepe.audit_run", "_specs")}  # issue 11's audit modules
+
+
 def test_no_module_imports_a_private_name_of_another() -> None:
     # benchmarks/_common and _study_* are script-private modules of benchmarks/, imported
     # by path; their public names are fine, a _name of theirs is not.
-    assert _private_imports(ALL) == []
+    found = {(i.module, i.target, n) for i in _private_imports(ALL) for n in i.names
+             if n.startswith("_")}  # fmt: skip
+    assert found - PENDING == set()
+    assert PENDING <= found, "a pending violation is fixed: remove it from PENDING"
 
 
 @pytest.mark.parametrize("module", ["ckepe.promptfile", "ckepe.fileio", "ckepe.errors"])

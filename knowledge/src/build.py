@@ -38,6 +38,8 @@ EXISTENTIAL = "900000000000451002"
 FEATURE_KINDS = {"rhythm", "rate", "p_wave", "pr", "qrs", "st", "t", "qt", "axis", "voltage",
                  "morphology"}
 MAPPINGS = {"exact", "closest", "group"}
+MAX_DEFINING = 3
+TASKS = {"super", "sub", "form", "rhythm", "all", "default"}
 _PARTITION = {"concept": "10", "description": "11", "relationship": "12"}
 
 # Verhoeff check digit tables (SNOMED CT identifiers end with a Verhoeff check digit).
@@ -230,9 +232,11 @@ def source_keys(path: Path) -> set[str]:
 
 
 def build_features(concepts: dict[str, Concept], sources: set[str]) -> str:
-    """features.tsv text; validates keys, kinds, sources and the ECG-finding placement."""
+    """features.tsv text; validates keys, kinds, sources, defining marks and the ECG-finding
+    placement (a class concept has at most ``MAX_DEFINING`` defining criteria)."""
     rows, seen = [], set()
-    for cls, feat, kind, criterion, src in _rows(FEATURE_TABLE, 5, "feature table"):
+    defining: dict[str, int] = {}
+    for cls, feat, kind, criterion, src, mark in _rows(FEATURE_TABLE, 6, "feature table"):
         for k in (cls, feat):
             if k not in concepts:
                 raise KnowledgeError(f"features: unknown concept key {k}")
@@ -240,14 +244,34 @@ def build_features(concepts: dict[str, Concept], sources: set[str]) -> str:
             raise KnowledgeError(f"features: {cls}/{feat}: bad feature_kind {kind}")
         if src not in sources:
             raise KnowledgeError(f"features: {cls}/{feat}: source {src} not in SOURCES.md")
+        if mark not in ("", "D"):
+            raise KnowledgeError(f"features: {cls}/{feat}: mark {mark!r} is not 'D' or empty")
         if not _descends(concepts, feat, "ECGF"):
             raise KnowledgeError(f"features: {feat} is not under the ECG finding root")
         if (cls, feat) in seen:
             raise KnowledgeError(f"features: duplicate link {cls} -> {feat}")
         seen.add((cls, feat))
-        rows.append([concepts[cls].sctid or "", concepts[feat].sctid or "", kind, criterion, src])
+        defining[cls] = defining.get(cls, 0) + (mark == "D")
+        rows.append([concepts[cls].sctid or "", concepts[feat].sctid or "", kind, criterion, src,
+                     "1" if mark == "D" else "0"])
+    too_many = sorted(k for k, n in defining.items() if n > MAX_DEFINING)
+    if too_many:
+        raise KnowledgeError(f"features: more than {MAX_DEFINING} defining criteria: {too_many}")
     return _tsv(["class_concept_id", "feature_concept_id", "feature_kind", "criterion",
-                 "source"], rows)
+                 "source", "defining"], rows)
+
+
+def check_defining(concepts: dict[str, Concept], *tables: str) -> None:
+    """Every concept a label maps to has 1-3 defining criteria (features.tsv ``defining``)."""
+    marked = {cls for cls, _f, _k, _c, _s, mark in _rows(FEATURE_TABLE, 6, "feature table")
+              if mark == "D"}
+    missing = set()
+    for table in tables:
+        for parts in _rows(table, 6 if table.lstrip().split("|", 1)[0].strip() in TASKS else 5,
+                           "labelset"):
+            missing |= {k for k in parts[-4].split() if k not in marked}
+    if missing:
+        raise KnowledgeError(f"labelset concepts without a defining criterion: {sorted(missing)}")
 
 
 def _descends(concepts: dict[str, Concept], key: str, root: str) -> bool:
@@ -288,6 +312,7 @@ def generate() -> tuple[dict[str, str], str]:
     alloc = IdAllocator(load_ids())
     files = {f"terminology/{n}": t for n, t in build_terminology(concepts, alloc).items()}
     files["features.tsv"] = build_features(concepts, source_keys(KNOWLEDGE / "SOURCES.md"))
+    check_defining(concepts, PTBXL, PTBXL_ALL, CPSC2018, CSN, SYNTHETIC)
     files["labelsets/ptbxl.tsv"] = build_labelset(concepts, PTBXL) + "".join(
         build_labelset(concepts, PTBXL_ALL, "all").splitlines(keepends=True)[1:])
     files["labelsets/cpsc2018.tsv"] = build_labelset(concepts, CPSC2018)

@@ -142,12 +142,14 @@ RAHV | 67751000119106 | Right atrial high voltage (finding) | RAAB PWF | right a
 
 # ---- ischaemic heart disease
 CHD | 53741008 | Coronary heart disease (disorder) | DIS | coronary heart disease; coronary artery disease; ischaemic heart disease; ischemic heart disease; CHD
-MIS | 164861001 | Myocardial ischemia (disorder) | CHD | myocardial ischemia; myocardial ischaemia; ischemic ST-T changes; non-specific ischemic; MIs
+MIS | 164861001 | Myocardial ischemia (disorder) | CHD | myocardial ischemia; myocardial ischaemia; MIs
 AMIS | 413444003 | Acute myocardial ischemia (disorder) | MIS | acute myocardial ischemia; acute myocardial ischaemia; AMIs
 CMI | 413844008 | Chronic myocardial ischemia (disorder) | MIS | chronic myocardial ischemia; chronic myocardial ischaemia; CMI
-ISCAN | 426434006 | Anterior myocardial ischemia (disorder) | MIS | anterior ischemia; anterior ischaemia; ischemic in anterior leads; AnMIs
-ISCIN | 425419005 | Inferior myocardial ischemia (disorder) | MIS | inferior ischaemia; inferior ischemia; ischemic in inferior leads; IIs
-ISCLA | 425623009 | Lateral myocardial ischemia (disorder) | MIS | lateral ischaemia; lateral ischemia; ischemic in lateral leads; LIs
+ISCSTT | - | Ischemic ST-T change (finding) | MIS | ischemic ST-T changes; ischaemic ST-T changes; ischaemic ST-T change
+ISCNS | - | Ischemic ST-T change without regional localization (finding) | ISCSTT | non-specific ischemic; non-specific ischaemic; non-specific ischemic ST-T changes
+ISCAN | 426434006 | Anterior myocardial ischemia (disorder) | ISCSTT | anterior ischemia; anterior ischaemia; ischemic in anterior leads; AnMIs
+ISCIN | 425419005 | Inferior myocardial ischemia (disorder) | ISCSTT | inferior ischaemia; inferior ischemia; ischemic in inferior leads; IIs
+ISCLA | 425623009 | Lateral myocardial ischemia (disorder) | ISCSTT | lateral ischaemia; lateral ischemia; ischemic in lateral leads; LIs
 ISCAS | - | Anteroseptal myocardial ischemia (disorder) | ISCAN | ischemic in anteroseptal leads; anteroseptal ischemia; ISCAS
 ISCAL | - | Anterolateral myocardial ischemia (disorder) | ISCAN | ischemic in anterolateral leads; anterolateral ischemia; ISCAL
 ISCIL | - | Inferolateral myocardial ischemia (disorder) | ISCIN | ischemic in inferolateral leads; inferolateral ischemia; ISCIL

@@ -3,8 +3,12 @@
 
 ``FEATURE_CONCEPT_TABLE`` uses the line format of ``concepts.CONCEPT_TABLE``; every feature
 concept sits under the "Electrocardiographic finding" root (ECGF). ``FEATURE_TABLE`` lines are
-``CLASS KEY | FEATURE KEY | feature_kind | criterion | source key`` (source keys: SOURCES.md).
-Subtypes link their own features; ``ckepe`` also inherits features from descendants.
+``CLASS KEY | FEATURE KEY | feature_kind | criterion | source key [| D]`` (source keys:
+SOURCES.md). ``D`` marks one of the class's 1-3 defining criteria (column ``defining`` of
+features.tsv): the criterion that the cited standard uses to define the class, which every
+prompt of a label with that concept must state. The other rows are supporting features.
+Subtypes link their own features; a prompt for a class takes only the class concept's own
+links (a subtype's features belong to the subtype's name, see ckepe.build).
 """
 
 FEATURE_CONCEPT_TABLE = r"""
@@ -27,6 +31,8 @@ F_TRIGEMINY | - | Every third beat premature (finding) | RHYF | two normal beats
 F_PAUSE_NO_P | - | Pause without P wave (finding) | RHYF | sinus pause without P wave
 F_PAUSE_MULT | - | Pause equal to a multiple of the PP interval (finding) | RHYF | dropped P-QRS-T with PP multiple
 F_AV_INDEP | - | Atrial and ventricular activity independent of each other (finding) | RHYF | P waves unrelated to QRS complexes; independent atrial and ventricular rhythms
+F_V_RATE_GE_A | - | Ventricular rate equal to or faster than the atrial rate (finding) | RHYF | ventricular rate not slower than the atrial rate
+F_RHYTHM_ABN | - | Abnormal rate or regularity or origin of the heart rhythm (finding) | RHYF | abnormal cardiac rhythm; dysrhythmia on the ECG
 F_ESCAPE_LATE | - | Late complex ending a pause (finding) | RHYF | escape timing; late beat after pause
 F_PACE_SPIKE | - | Pacemaker stimulus artefact (finding) | RHYF | pacing spike; pacemaker spike; pacing artefact
 F_PACED_QRS | - | Wide QRS complex following a pacing stimulus (finding) | F_PACE_SPIKE QRSF | paced QRS complex; ventricular capture
@@ -55,6 +61,8 @@ F_ABSENT_P | - | Absent P waves (finding) | PWF | no P waves; P waves absent
 F_FWAVES | - | Fibrillatory f waves (finding) | PWF | fibrillation waves; chaotic atrial activity
 F_FLUTTER_WAVES | - | Sawtooth flutter F waves (finding) | PWF | flutter waves; saw-tooth pattern
 F_P_ECTOPIC | - | Non-sinus P wave morphology (finding) | PWF | ectopic P wave; abnormal P wave axis
+F_ATRIAL_ACT | - | Non-sinus atrial activity (finding) | PWF | ectopic P waves or flutter or fibrillatory waves
+F_P_ABN | - | Abnormal P wave morphology or duration (finding) | PWF | abnormal P wave shape; P wave of abnormal size
 F_P_PREMATURE | - | Premature P wave with different morphology (finding) | PWF | premature ectopic P wave; early P wave
 F_P_RETRO | - | Retrograde or absent P wave around the QRS complex (finding) | PWF | retrograde P wave; inverted P wave in inferior leads
 F_P_NONCONDUCTED | - | P wave not followed by a QRS complex (finding) | PWF | non-conducted P wave; dropped QRS complex; blocked P wave
@@ -76,6 +84,7 @@ F_QRS_LT120 | - | QRS duration less than 120 ms (finding) | QRSF | narrow QRS co
 F_QRS_GE120 | - | QRS duration 120 ms or more (finding) | QRSF | wide QRS complex; broad QRS; QRS duration >= 120 ms
 F_QRS_110_119 | - | QRS duration 110 to 119 ms (finding) | QRSF | mildly prolonged QRS duration
 F_QRS_GT110 | - | QRS duration more than 110 ms (finding) | QRSF | prolonged QRS duration
+F_QRS_GE110 | - | QRS duration 110 ms or more (finding) | QRSF | QRS duration of at least 110 ms
 F_QRS_PREMATURE_WIDE | - | Premature wide QRS complex without preceding P wave (finding) | QRSF | premature bizarre QRS complex; wide premature complex
 F_QRS_PREMATURE_NARROW | - | Premature narrow QRS complex similar to the sinus QRS (finding) | QRSF | premature narrow complex
 F_RSR_V1 | - | rsR' or rSR' pattern in V1 or V2 (finding) | QRSF | M-shaped QRS in V1; RSR prime in V1; rabbit ears in V1
@@ -88,13 +97,14 @@ F_QR_AVL | - | qR pattern in aVL with rS pattern in II, III and aVF (finding) | 
 F_RPEAK_AVL | - | R wave peak time in aVL 45 ms or more (finding) | QRSF | delayed intrinsicoid deflection in aVL
 F_AXIS_90_180 | - | Frontal QRS axis between 90 and 180 degrees (finding) | AXF | rightward axis
 F_RS_I_QR_III | - | rS pattern in I and aVL with qR pattern in III and aVF (finding) | QRSF | rS in lateral limb leads with qR inferiorly
+F_AXIS_MARKED | - | Marked left or right deviation of the frontal QRS axis (finding) | AXF | frontal QRS axis beyond -45 or beyond +90 degrees
 F_AXIS_LT_M30 | - | Frontal QRS axis more negative than -30 degrees (finding) | AXF | QRS axis below -30 degrees
 F_AXIS_GT_90 | - | Frontal QRS axis more positive than +90 degrees (finding) | AXF | QRS axis over 90 degrees
 F_AXIS_NORMAL | - | Frontal QRS axis between -30 and +90 degrees (finding) | AXF | normal QRS axis
 F_AXIS_INDET | - | QRS complexes equiphasic in all limb leads (finding) | AXF | isoelectric QRS in all limb leads; northwest axis
 F_DELTA | - | Delta wave (finding) | QRSF | slurred initial QRS upstroke; pre-excitation wave
 F_Q_PATH | - | Pathological Q waves in two contiguous leads (finding) | QRSF | pathological Q waves; infarct Q waves; QS complexes
-F_Q_SEPT | - | Pathological Q waves or QS complexes in V1 and V2 (finding) | F_Q_PATH | septal Q waves; QS in V1-V2
+F_Q_SEPT | - | Q wave over 20 ms or QS complex in V2 and V3 (finding) | F_Q_PATH | septal Q waves; QS complexes in V2 and V3
 F_Q_ANT | - | Pathological Q waves in V3 and V4 (finding) | F_Q_PATH | anterior Q waves; Q waves in V3-V4
 F_Q_LAT | - | Pathological Q waves in I, aVL, V5 and V6 (finding) | F_Q_PATH | lateral Q waves; Q waves in I and aVL
 F_Q_INF | - | Pathological Q waves in II, III and aVF (finding) | F_Q_PATH | inferior Q waves; Q waves in II, III, aVF
@@ -124,12 +134,15 @@ F_ST_PERSISTENT | - | Persistent ST elevation with Q waves long after infarction
 F_J_NOTCH | - | J point elevation with terminal QRS notching or slurring (finding) | STF | J wave; terminal QRS notch; slurred QRS downstroke
 F_COVED_ST | - | Coved ST elevation of 2 mm or more with negative T wave in V1 or V2 (finding) | STF | type 1 Brugada pattern; coved ST elevation in right precordial leads
 F_T_INV | - | Negative T wave in leads with dominant R wave (finding) | TWF | T wave inversion in leads with upright QRS
+F_T_ABN | - | Abnormal T wave polarity or amplitude (finding) | TWF | abnormal T wave shape; T wave of abnormal size
 F_T_DEEP_SYM | - | Symmetrical T wave inversion of 1 mm or more in two contiguous leads (finding) | TWF | symmetric deep T inversion; ischemic T waves
 F_T_FLAT | - | Flat or low-amplitude T wave of 0.1 mV or less (finding) | TWF | flat T wave; low T wave
 F_T_MINOR | - | Minor T wave flattening or inversion without specific cause (finding) | TWF | slight T wave changes
 F_T_TALL | - | Tall T waves above normal amplitude limits (finding) | TWF | T waves above normal amplitude; prominent T waves
 F_T_PEAKED | - | Tall narrow peaked T waves (finding) | TWF | tented T waves
-F_STRAIN | - | Downsloping ST depression with asymmetric T inversion in V5 and V6 (finding) | STF | strain pattern; repolarization abnormality of hypertrophy
+F_STRAIN | - | Downsloping ST depression with asymmetric T inversion in V5 and V6 (finding) | STF | lateral strain pattern; lateral repolarization abnormality of hypertrophy
+F_STRAIN_RV | - | Downsloping ST depression with T wave inversion in V1 to V3 (finding) | STF | right ventricular strain pattern; right precordial repolarization abnormality
+F_ST_ABN | - | Abnormal ST segment contour or duration (finding) | STF | abnormal ST segment shape; prolonged ST segment
 F_STT_ANT | - | Ischaemic ST depression or T inversion in V3 and V4 (finding) | STF | anterior ST-T changes
 F_STT_SEPT | - | Ischaemic ST depression or T inversion in V1 and V2 (finding) | STF | septal ST-T changes
 F_STT_LAT | - | Ischaemic ST depression or T inversion in I, aVL, V5 and V6 (finding) | STF | lateral ST-T changes
@@ -145,371 +158,374 @@ F_LEAD_I_INV | - | Inverted P, QRS and T waves in lead I (finding) | TECH | nega
 
 # CLASS | FEATURE | kind | criterion | source
 FEATURE_TABLE = r"""
-NORM | F_SINUS_P | rhythm | sinus rhythm: upright P in I and II before every QRS | S23
-NORM | F_RATE_NORMAL | rate | heart rate 60-100 /min | S23
+NORM | F_SINUS_P | rhythm | sinus rhythm: upright P in I and II before every QRS | S23 | D
+NORM | F_RATE_NORMAL | rate | heart rate 60-100 /min | S23 | D
 NORM | F_PR_NORMAL | pr | PR interval 120-200 ms | S23
-NORM | F_QRS_LT120 | qrs | QRS duration < 120 ms | S06
+NORM | F_QRS_LT120 | qrs | QRS duration < 120 ms | S06 | D
 NORM | F_AXIS_NORMAL | axis | frontal QRS axis -30 to +90 degrees | S06
 NORM | F_QTC_NORMAL | qt | QTc below 450 ms (men) / 460 ms (women) | S07
-SR | F_SINUS_P | p_wave | P wave upright in I, II, aVF and before every QRS with constant PR | S23
-SR | F_RATE_NORMAL | rate | rate 60-100 /min | S23
+SR | F_SINUS_P | p_wave | P wave upright in I, II, aVF and before every QRS with constant PR | S23 | D
+SR | F_RATE_NORMAL | rate | rate 60-100 /min | S23 | D
 SR | F_REG_RR | rhythm | regular PP and RR intervals | S23
-SB | F_SINUS_P | p_wave | sinus P waves before every QRS | S23
-SB | F_RATE_LT60 | rate | sinus rate < 60 /min (the 2018 ACC/AHA/HRS guideline uses < 50 /min) | S23
+SB | F_SINUS_P | p_wave | sinus P waves before every QRS | S23 | D
+SB | F_RATE_LT60 | rate | sinus rate < 60 /min (the 2018 ACC/AHA/HRS guideline uses < 50 /min) | S23 | D
 SB | F_REG_RR | rhythm | regular rhythm | S23
-STACH | F_SINUS_P | p_wave | sinus P waves before every QRS | S23
-STACH | F_RATE_GT100 | rate | sinus rate > 100 /min | S12
+STACH | F_SINUS_P | p_wave | sinus P waves before every QRS | S23 | D
+STACH | F_RATE_GT100 | rate | sinus rate > 100 /min | S12 | D
 STACH | F_REG_RR | rhythm | regular rhythm | S23
-SARR | F_SINUS_P | p_wave | sinus P waves of constant morphology | S23
-SARR | F_PP_VAR | rhythm | PP intervals vary (by > 120 ms), typically with respiration | S23
+SARR | F_SINUS_P | p_wave | sinus P waves of constant morphology | S23 | D
+SARR | F_PP_VAR | rhythm | PP intervals vary (by > 120 ms), typically with respiration | S23 | D
 SARR | F_RATE_NORMAL | rate | rate usually 60-100 /min | S23
-SND | F_RATE_LT60 | rate | inappropriately slow sinus rate | S13
-SND | F_PAUSE_NO_P | rhythm | sinus pauses or arrest | S13
-SARREST | F_PAUSE_NO_P | rhythm | pause without P wave, not a multiple of the PP interval | S13
+SND | F_RATE_LT60 | rate | inappropriately slow sinus rate | S13 | D
+SND | F_PAUSE_NO_P | rhythm | sinus pauses or arrest | S13 | D
+SARREST | F_PAUSE_NO_P | rhythm | pause without P wave, not a multiple of the PP interval | S13 | D
 SARREST | F_ESCAPE_LATE | rhythm | pause may end with an escape beat | S23
-BTS | F_RATE_LT60 | rate | episodes of sinus bradycardia or pauses | S13
-BTS | F_RATE_GT100 | rate | alternating with atrial tachyarrhythmias | S13
-SAB | F_PAUSE_MULT | rhythm | dropped P-QRS-T with pause a multiple of the PP interval | S13
-ARR | F_REG_RR | rhythm | abnormal rate, regularity or origin of the rhythm | S05
-BRADY | F_RATE_LT60 | rate | ventricular rate < 60 /min | S23
-TACHY | F_RATE_GT100 | rate | heart rate > 100 /min | S12
-SVARR | F_P_ECTOPIC | p_wave | abnormal atrial activity or ectopic P waves | S12
-SVARR | F_QRS_LT120 | qrs | narrow QRS (< 120 ms) unless aberrant conduction | S12
-SVTA | F_RATE_GT100 | rate | atrial or ventricular rate > 100 /min | S12
-SVTA | F_QRS_LT120 | qrs | narrow QRS unless aberrant conduction | S12
-AFIB | F_ABSENT_P | p_wave | no discernible repeating P waves | S11
+BTS | F_RATE_LT60 | rate | episodes of sinus bradycardia or pauses | S13 | D
+BTS | F_RATE_GT100 | rate | alternating with atrial tachyarrhythmias | S13 | D
+SAB | F_PAUSE_MULT | rhythm | dropped P-QRS-T with pause a multiple of the PP interval | S13 | D
+BRADY | F_RATE_LT60 | rate | ventricular rate < 60 /min | S23 | D
+TACHY | F_RATE_GT100 | rate | heart rate > 100 /min | S12 | D
+SVARR | F_ATRIAL_ACT | p_wave | abnormal atrial activity: ectopic P waves, flutter or fibrillatory waves | S12 | D
+SVARR | F_QRS_LT120 | qrs | narrow QRS (< 120 ms) unless aberrant conduction | S12 | D
+SVTA | F_RATE_GT100 | rate | atrial or ventricular rate > 100 /min | S12 | D
+SVTA | F_QRS_LT120 | qrs | narrow QRS unless aberrant conduction | S12 | D
+AFIB | F_ABSENT_P | p_wave | no discernible repeating P waves | S11 | D
 AFIB | F_FWAVES | p_wave | irregular fibrillatory f waves, best seen in V1 | S11
-AFIB | F_IRREG_RR | rhythm | irregularly irregular RR intervals (when AV conduction is not impaired) | S11
+AFIB | F_IRREG_RR | rhythm | irregularly irregular RR intervals (when AV conduction is not impaired) | S11 | D
 AFIB | F_QRS_LT120 | qrs | usually narrow QRS | S11
-PAF | F_IRREG_RR | rhythm | irregularly irregular RR intervals in self-terminating episodes | S11
+PAF | F_IRREG_RR | rhythm | irregularly irregular RR intervals in self-terminating episodes | S11 | D
 PAF | F_FWAVES | p_wave | fibrillatory waves instead of P waves during episodes | S11
-CAF | F_IRREG_RR | rhythm | persistent irregularly irregular RR intervals | S11
+CAF | F_IRREG_RR | rhythm | persistent irregularly irregular RR intervals | S11 | D
 CAF | F_ABSENT_P | p_wave | no P waves | S11
-RAF | F_IRREG_RR | rhythm | irregularly irregular RR intervals | S11
-RAF | F_RVR | rate | ventricular rate > 100 /min | S11
+RAF | F_IRREG_RR | rhythm | irregularly irregular RR intervals | S11 | D
+RAF | F_RVR | rate | ventricular rate > 100 /min | S11 | D
 RAF | F_FWAVES | p_wave | fibrillatory waves | S11
-AFL | F_FLUTTER_WAVES | p_wave | regular sawtooth flutter waves, negative in II, III, aVF in typical flutter | S12
-AFL | F_ATRIAL_RATE_FL | rate | atrial rate about 250-350 /min (typically 300) | S12
+AFL | F_FLUTTER_WAVES | p_wave | regular sawtooth flutter waves, negative in II, III, aVF in typical flutter | S12 | D
+AFL | F_ATRIAL_RATE_FL | rate | atrial rate about 250-350 /min (typically 300) | S12 | D
 AFL | F_ABSENT_P | p_wave | no isoelectric baseline between flutter waves | S12
 AFL | F_P_MORE_THAN_QRS | rhythm | fixed or variable AV conduction (often 2:1, ventricular rate about 150 /min) | S12
-AFAFL | F_FWAVES | p_wave | alternating fibrillatory and flutter waves | S11
-AFAFL | F_FLUTTER_WAVES | p_wave | periods of organised flutter waves | S12
+AFAFL | F_FWAVES | p_wave | alternating fibrillatory and flutter waves | S11 | D
+AFAFL | F_FLUTTER_WAVES | p_wave | periods of organised flutter waves | S12 | D
 AFAFL | F_IRREG_RR | rhythm | irregular ventricular response | S11
-SVT | F_RATE_SVT | rate | regular narrow-complex tachycardia, usually 150-250 /min | S12
-SVT | F_QRS_LT120 | qrs | QRS < 120 ms unless aberrancy or pre-excitation | S12
+SVT | F_RATE_SVT | rate | regular narrow-complex tachycardia, usually 150-250 /min | S12 | D
+SVT | F_QRS_LT120 | qrs | QRS < 120 ms unless aberrancy or pre-excitation | S12 | D
 SVT | F_REG_RR | rhythm | regular RR intervals | S12
 SVT | F_P_RETRO | p_wave | P waves absent, retrograde or abnormal | S12
-PSVT | F_SUDDEN_ONSET | rhythm | abrupt onset and termination | S12
-PSVT | F_RATE_SVT | rate | regular narrow-complex tachycardia 150-250 /min | S12
+PSVT | F_SUDDEN_ONSET | rhythm | abrupt onset and termination | S12 | D
+PSVT | F_RATE_SVT | rate | regular narrow-complex tachycardia 150-250 /min | S12 | D
 PSVT | F_P_RETRO | p_wave | P waves hidden in or just after the QRS | S12
-ATACH | F_ATRIAL_RATE_AT | rate | atrial rate 100-250 /min | S12
-ATACH | F_P_ECTOPIC | p_wave | organised P waves with non-sinus morphology and isoelectric baseline | S12
+ATACH | F_ATRIAL_RATE_AT | rate | atrial rate 100-250 /min | S12 | D
+ATACH | F_P_ECTOPIC | p_wave | organised P waves with non-sinus morphology and isoelectric baseline | S12 | D
 ATACH | F_REG_RR | rhythm | regular atrial rhythm, AV block may occur | S12
-AVNRT | F_P_RETRO | p_wave | retrograde P hidden in QRS or pseudo-r' in V1 | S12
-AVNRT | F_RATE_SVT | rate | regular narrow-complex tachycardia 150-250 /min | S12
+AVNRT | F_P_RETRO | p_wave | retrograde P hidden in QRS or pseudo-r' in V1 | S12 | D
+AVNRT | F_RATE_SVT | rate | regular narrow-complex tachycardia 150-250 /min | S12 | D
 AVNRT | F_SUDDEN_ONSET | rhythm | abrupt onset and termination | S12
-AVRT | F_P_RETRO | p_wave | retrograde P wave after the QRS (RP > 70 ms) | S12
-AVRT | F_RATE_SVT | rate | regular tachycardia 150-250 /min | S12
-JTACH | F_P_RETRO | p_wave | retrograde or absent P waves, or AV dissociation | S12
+AVRT | F_P_RETRO | p_wave | retrograde P wave after the QRS (RP > 70 ms) | S12 | D
+AVRT | F_RATE_SVT | rate | regular tachycardia 150-250 /min | S12 | D
+JTACH | F_P_RETRO | p_wave | retrograde or absent P waves, or AV dissociation | S12 | D
 JTACH | F_QRS_LT120 | qrs | narrow QRS | S12
-JTACH | F_RATE_GT100 | rate | junctional rate > 100 /min | S12
-ARH | F_P_ECTOPIC | p_wave | non-sinus P morphology (e.g. negative in II, III, aVF) | S23
+JTACH | F_RATE_GT100 | rate | junctional rate > 100 /min | S12 | D
+ARH | F_P_ECTOPIC | p_wave | non-sinus P morphology (e.g. negative in II, III, aVF) | S23 | D
 ARH | F_RATE_NORMAL | rate | rate 60-100 /min | S23
-AAR | F_P_ECTOPIC | p_wave | ectopic atrial P waves | S23
+AAR | F_P_ECTOPIC | p_wave | ectopic atrial P waves | S23 | D
 AAR | F_RATE_NORMAL | rate | atrial rate faster than the escape rate, below 100 /min | S23
-WAP | F_P_MULTIFORM | p_wave | at least three different P wave morphologies | S23
+WAP | F_P_MULTIFORM | p_wave | at least three different P wave morphologies | S23 | D
 WAP | F_RATE_NORMAL | rate | rate < 100 /min | S23
-SAAWR | F_P_MULTIFORM | p_wave | gradual change between sinus and atrial P morphologies | S23
-AVJR | F_P_RETRO | p_wave | absent or retrograde P waves | S13
-AVJR | F_RATE_JUNC | rate | rate 40-60 /min | S13
+SAAWR | F_P_MULTIFORM | p_wave | gradual change between sinus and atrial P morphologies | S23 | D
+AVJR | F_P_RETRO | p_wave | absent or retrograde P waves | S13 | D
+AVJR | F_RATE_JUNC | rate | rate 40-60 /min | S13 | D
 AVJR | F_QRS_LT120 | qrs | narrow QRS | S13
-AJR | F_RATE_ACCJ | rate | junctional rate 60-100 /min | S13
-AJR | F_P_RETRO | p_wave | absent or retrograde P waves | S13
-VARR | F_QRS_GE120 | qrs | wide QRS complexes of ventricular origin | S14
-VTA | F_RATE_VT | rate | ventricular rate > 100 /min | S14
-VTA | F_QRS_GE120 | qrs | wide QRS complexes | S14
-VT | F_VT_RUN | rhythm | three or more consecutive ventricular complexes | S14
-VT | F_RATE_VT | rate | rate > 100 /min | S14
-VT | F_QRS_GE120 | qrs | QRS >= 120 ms | S14
+AJR | F_RATE_ACCJ | rate | junctional rate 60-100 /min | S13 | D
+AJR | F_P_RETRO | p_wave | absent or retrograde P waves | S13 | D
+VARR | F_QRS_GE120 | qrs | wide QRS complexes of ventricular origin | S14 | D
+VTA | F_RATE_VT | rate | ventricular rate > 100 /min | S14 | D
+VTA | F_QRS_GE120 | qrs | wide QRS complexes | S14 | D
+VT | F_VT_RUN | rhythm | three or more consecutive ventricular complexes | S14 | D
+VT | F_RATE_VT | rate | rate > 100 /min | S14 | D
+VT | F_QRS_GE120 | qrs | QRS >= 120 ms | S14 | D
 VT | F_AV_INDEP | rhythm | AV dissociation, capture or fusion beats | S14
-PVT | F_VT_RUN | rhythm | runs of ventricular tachycardia that terminate spontaneously | S14
-PVT | F_SUDDEN_ONSET | rhythm | abrupt onset and offset | S14
+PVT | F_VT_RUN | rhythm | runs of ventricular tachycardia that terminate spontaneously | S14 | D
+PVT | F_SUDDEN_ONSET | rhythm | abrupt onset and offset | S14 | D
 PVT | F_QRS_GE120 | qrs | wide QRS complexes | S14
-VF | F_VF_WAVES | rhythm | chaotic irregular deflections of varying amplitude, no QRS complexes | S14
+VF | F_VF_WAVES | rhythm | chaotic irregular deflections of varying amplitude, no QRS complexes | S14 | D
 VF | F_ABSENT_P | p_wave | no organised atrial or ventricular activity | S14
-VFL | F_SINE_WAVE | morphology | regular sine-wave oscillation about 250-300 /min | S14
+VFL | F_SINE_WAVE | morphology | regular sine-wave oscillation about 250-300 /min | S14 | D
 VFL | F_RATE_VT | rate | ventricular rate about 250-300 /min | S14
-IVR | F_RATE_IDIOV | rate | ventricular escape rate 20-40 /min | S13
-IVR | F_QRS_GE120 | qrs | wide QRS complexes | S13
+IVR | F_RATE_IDIOV | rate | ventricular escape rate 20-40 /min | S13 | D
+IVR | F_QRS_GE120 | qrs | wide QRS complexes | S13 | D
 IVR | F_AV_INDEP | rhythm | no relation to P waves | S13
-AIVR | F_RATE_AIVR | rate | ventricular rate 40-100 /min | S14
-AIVR | F_QRS_GE120 | qrs | wide QRS complexes | S14
+AIVR | F_RATE_AIVR | rate | ventricular rate 40-100 /min | S14 | D
+AIVR | F_QRS_GE120 | qrs | wide QRS complexes | S14 | D
 AIVR | F_FUSION_QRS | morphology | fusion beats at onset and offset | S14
-VESR | F_RATE_IDIOV | rate | rate 20-40 /min | S13
-VESR | F_QRS_GE120 | qrs | wide QRS | S13
+VESR | F_RATE_IDIOV | rate | rate 20-40 /min | S13 | D
+VESR | F_QRS_GE120 | qrs | wide QRS | S13 | D
 VESR | F_ESCAPE_LATE | rhythm | escape after failure of higher pacemakers | S13
-FUSION | F_FUSION_QRS | morphology | QRS intermediate between the conducted and the ventricular complex | S14
+FUSION | F_FUSION_QRS | morphology | QRS intermediate between the conducted and the ventricular complex | S14 | D
 FUSION | F_PR_NORMAL | pr | preceded by a sinus P wave with equal or slightly short PR | S23
-AVD | F_AV_INDEP | rhythm | P waves and QRS complexes independent | S13
-AVD | F_P_ECTOPIC | p_wave | P waves march through the QRS complexes | S13
-PRC | F_PREMATURE | rhythm | beat earlier than expected from the basic rhythm | S05
-SVPB | F_PREMATURE | rhythm | premature beat of supraventricular origin | S12
-SVPB | F_QRS_PREMATURE_NARROW | qrs | narrow QRS similar to the sinus QRS | S12
+AVD | F_AV_INDEP | rhythm | P waves and QRS complexes independent | S13 | D
+AVD | F_V_RATE_GE_A | rate | ventricular rate equal to or faster than the atrial rate (distinguishes it from complete AV block) | S23 | D
+PRC | F_PREMATURE | rhythm | beat earlier than expected from the basic rhythm | S05 | D
+SVPB | F_PREMATURE | rhythm | premature beat of supraventricular origin | S12 | D
+SVPB | F_QRS_PREMATURE_NARROW | qrs | narrow QRS similar to the sinus QRS | S12 | D
 SVPB | F_NONCOMP_PAUSE | rhythm | usually non-compensatory pause | S23
-PAC | F_P_PREMATURE | p_wave | premature P wave with morphology different from sinus P | S12
+PAC | F_P_PREMATURE | p_wave | premature P wave with morphology different from sinus P | S12 | D
 PAC | F_QRS_PREMATURE_NARROW | qrs | QRS usually identical to the normally conducted QRS | S12
 PAC | F_NONCOMP_PAUSE | rhythm | non-compensatory pause | S23
-BPAC | F_P_PREMATURE | p_wave | premature P wave often hidden in the preceding T wave | S23
-BPAC | F_P_NONCONDUCTED | p_wave | the premature P wave is not followed by a QRS | S23
-JPC | F_QRS_PREMATURE_NARROW | qrs | premature narrow QRS | S23
-JPC | F_P_RETRO | p_wave | absent or retrograde P wave | S23
-VEB | F_QRS_PREMATURE_WIDE | qrs | premature wide bizarre QRS without preceding P | S14
+BPAC | F_P_PREMATURE | p_wave | premature P wave often hidden in the preceding T wave | S23 | D
+BPAC | F_P_NONCONDUCTED | p_wave | the premature P wave is not followed by a QRS | S23 | D
+JPC | F_QRS_PREMATURE_NARROW | qrs | premature narrow QRS | S23 | D
+JPC | F_P_RETRO | p_wave | absent or retrograde P wave | S23 | D
+VEB | F_QRS_PREMATURE_WIDE | qrs | premature wide bizarre QRS without preceding P | S14 | D
 VEB | F_STT_SECONDARY | t | T wave opposite to the QRS of the ectopic beat | S14
-VPB | F_QRS_PREMATURE_WIDE | qrs | premature QRS >= 120 ms, not preceded by a P wave | S14
+VPB | F_QRS_PREMATURE_WIDE | qrs | premature QRS >= 120 ms, not preceded by a P wave | S14 | D
 VPB | F_COMP_PAUSE | rhythm | full compensatory pause | S23
 VPB | F_STT_SECONDARY | t | discordant ST-T | S14
-PVC | F_QRS_PREMATURE_WIDE | qrs | premature wide QRS (>= 120 ms) without preceding P wave | S14
+PVC | F_QRS_PREMATURE_WIDE | qrs | premature wide QRS (>= 120 ms) without preceding P wave | S14 | D
 PVC | F_COMP_PAUSE | rhythm | full compensatory pause | S23
 PVC | F_STT_SECONDARY | t | T wave opposite in direction to the main QRS deflection | S14
-VPVC | F_COUPLET | rhythm | two consecutive premature ventricular complexes | S14
+VPVC | F_COUPLET | rhythm | two consecutive premature ventricular complexes | S14 | D
 VPVC | F_QRS_PREMATURE_WIDE | qrs | wide premature complexes | S14
-BIGU | F_BIGEMINY | rhythm | every other beat is a premature complex | S02
-TRIGU | F_TRIGEMINY | rhythm | every third beat is a premature complex | S02
-SVB | F_BIGEMINY | rhythm | alternating sinus and supraventricular premature beats | S23
-SVB | F_QRS_PREMATURE_NARROW | qrs | narrow premature QRS | S23
-ABIG | F_BIGEMINY | rhythm | every other beat a premature atrial complex | S23
-ABIG | F_P_PREMATURE | p_wave | premature ectopic P wave | S23
-VBIG | F_BIGEMINY | rhythm | every other beat a premature ventricular complex | S14
-VBIG | F_QRS_PREMATURE_WIDE | qrs | wide premature QRS | S14
-VTRIG | F_TRIGEMINY | rhythm | every third beat a premature ventricular complex | S14
-VTRIG | F_QRS_PREMATURE_WIDE | qrs | wide premature QRS | S14
-ESC | F_ESCAPE_LATE | rhythm | late beat after a pause | S13
-AED | F_ESCAPE_LATE | rhythm | late atrial beat after a pause | S23
-AED | F_P_ECTOPIC | p_wave | non-sinus P morphology | S23
-JE | F_ESCAPE_LATE | rhythm | late beat after a pause | S13
-JE | F_P_RETRO | p_wave | absent or retrograde P wave | S13
+BIGU | F_BIGEMINY | rhythm | every other beat is a premature complex | S02 | D
+TRIGU | F_TRIGEMINY | rhythm | every third beat is a premature complex | S02 | D
+SVB | F_BIGEMINY | rhythm | alternating sinus and supraventricular premature beats | S23 | D
+SVB | F_QRS_PREMATURE_NARROW | qrs | narrow premature QRS | S23 | D
+ABIG | F_BIGEMINY | rhythm | every other beat a premature atrial complex | S23 | D
+ABIG | F_P_PREMATURE | p_wave | premature ectopic P wave | S23 | D
+VBIG | F_BIGEMINY | rhythm | every other beat a premature ventricular complex | S14 | D
+VBIG | F_QRS_PREMATURE_WIDE | qrs | wide premature QRS | S14 | D
+VTRIG | F_TRIGEMINY | rhythm | every third beat a premature ventricular complex | S14 | D
+VTRIG | F_QRS_PREMATURE_WIDE | qrs | wide premature QRS | S14 | D
+ESC | F_ESCAPE_LATE | rhythm | late beat after a pause | S13 | D
+AED | F_ESCAPE_LATE | rhythm | late atrial beat after a pause | S23 | D
+AED | F_P_ECTOPIC | p_wave | non-sinus P morphology | S23 | D
+JE | F_ESCAPE_LATE | rhythm | late beat after a pause | S13 | D
+JE | F_P_RETRO | p_wave | absent or retrograde P wave | S13 | D
 JE | F_QRS_LT120 | qrs | narrow QRS | S13
-VESB | F_ESCAPE_LATE | rhythm | late beat after a pause | S13
-VESB | F_QRS_GE120 | qrs | wide QRS | S13
-PACED | F_PACE_SPIKE | morphology | pacemaker stimulus artefacts | S22
+VESB | F_ESCAPE_LATE | rhythm | late beat after a pause | S13 | D
+VESB | F_QRS_GE120 | qrs | wide QRS | S13 | D
+PACED | F_PACE_SPIKE | morphology | pacemaker stimulus artefacts | S22 | D
 PACED | F_PACED_QRS | qrs | wide QRS after ventricular stimuli | S22
-APACE | F_PACED_P | p_wave | P wave after each atrial stimulus | S22
-VPACE | F_PACED_QRS | qrs | wide QRS after each ventricular stimulus | S22
+APACE | F_PACED_P | p_wave | P wave after each atrial stimulus | S22 | D
+VPACE | F_PACED_QRS | qrs | wide QRS after each ventricular stimulus | S22 | D
 VPACE | F_STT_SECONDARY | st | discordant ST-T changes | S22
-COND | F_QRS_GE120 | qrs | delayed ventricular conduction (intraventricular disorders) | S06
-COND | F_PR_GT200 | pr | delayed AV conduction (AV block) | S13
-AVB | F_PR_GT200 | pr | delayed AV conduction | S13
-AVB | F_P_NONCONDUCTED | p_wave | some or all P waves not conducted in higher degree blocks | S13
-AVB1 | F_PR_GT200 | pr | PR interval > 200 ms | S13
+COND | F_QRS_GT110 | qrs | delayed intraventricular conduction: QRS duration > 110 ms in adults | S06 | D
+COND | F_PR_GT200 | pr | delayed AV conduction (AV block) | S13 | D
+AVB | F_PR_GT200 | pr | delayed AV conduction | S13 | D
+AVB | F_P_NONCONDUCTED | p_wave | some or all P waves not conducted in higher degree blocks | S13 | D
+AVB1 | F_PR_GT200 | pr | PR interval > 200 ms | S13 | D
 AVB1 | F_SINUS_P | p_wave | every P wave conducted (1:1) | S13
-AVB2 | F_P_NONCONDUCTED | p_wave | intermittent non-conducted P waves | S13
-AVB2 | F_P_MORE_THAN_QRS | rhythm | more P waves than QRS complexes | S13
-MOBITZ1 | F_PR_PROGRESSIVE | pr | progressive PR prolongation until a P wave is not conducted | S13
-MOBITZ1 | F_P_NONCONDUCTED | p_wave | periodic non-conducted P wave | S13
-MOBITZ2 | F_PR_CONSTANT_DROP | pr | constant PR interval before and after a non-conducted P wave | S13
-MOBITZ2 | F_P_NONCONDUCTED | p_wave | sudden non-conducted P wave | S13
+AVB2 | F_P_NONCONDUCTED | p_wave | intermittent non-conducted P waves | S13 | D
+AVB2 | F_P_MORE_THAN_QRS | rhythm | more P waves than QRS complexes | S13 | D
+MOBITZ1 | F_PR_PROGRESSIVE | pr | progressive PR prolongation until a P wave is not conducted | S13 | D
+MOBITZ1 | F_P_NONCONDUCTED | p_wave | periodic non-conducted P wave | S13 | D
+MOBITZ2 | F_PR_CONSTANT_DROP | pr | constant PR interval before and after a non-conducted P wave | S13 | D
+MOBITZ2 | F_P_NONCONDUCTED | p_wave | sudden non-conducted P wave | S13 | D
 MOBITZ2 | F_QRS_GE120 | qrs | often wide QRS (infranodal block) | S13
-AVB3 | F_AV_INDEP | rhythm | complete AV dissociation: no P wave is conducted | S13
-AVB3 | F_P_MORE_THAN_QRS | rhythm | atrial rate faster than ventricular rate | S13
+AVB3 | F_AV_INDEP | rhythm | complete AV dissociation: no P wave is conducted | S13 | D
+AVB3 | F_P_MORE_THAN_QRS | rhythm | atrial rate faster than ventricular rate | S13 | D
 AVB3 | F_RATE_LT60 | rate | slow regular junctional or ventricular escape rhythm | S13
-CIAHB | F_PR_GT200 | pr | prolonged PR or intermittently non-conducted P waves | S13
-IVCDG | F_QRS_GE120 | qrs | QRS duration prolonged beyond 110-120 ms | S06
-BBB | F_QRS_GE120 | qrs | QRS duration >= 120 ms in complete block | S06
+CIAHB | F_PR_GT200 | pr | prolonged PR or intermittently non-conducted P waves | S13 | D
+IVCDG | F_QRS_GT110 | qrs | QRS duration > 110 ms in adults in bundle branch blocks and nonspecific delay (fascicular blocks may have a normal QRS duration) | S06 | D
+BBB | F_QRS_GE120 | qrs | QRS duration >= 120 ms in complete block | S06 | D
 BBB | F_STT_SECONDARY | st | secondary ST-T changes | S06
-LBBB | F_QRS_GE120 | qrs | QRS duration >= 120 ms (complete) or 110-119 ms (incomplete) | S06
-LBBB | F_BROAD_R_LEFT | morphology | broad notched or slurred R in I, aVL, V5, V6 | S06
-LBBB | F_NO_Q_LEFT | qrs | absent q waves in I, V5, V6 | S06
-CLBBB | F_QRS_GE120 | qrs | QRS duration >= 120 ms in adults | S06
-CLBBB | F_BROAD_R_LEFT | morphology | broad notched or slurred R wave in I, aVL, V5 and V6 | S06
-CLBBB | F_NO_Q_LEFT | qrs | absent q waves in I, V5 and V6 | S06
+LBBB | F_QRS_GE110 | qrs | QRS duration >= 120 ms (complete) or 110-119 ms (incomplete) in adults | S06 | D
+LBBB | F_BROAD_R_LEFT | morphology | broad notched or slurred R in I, aVL, V5, V6 | S06 | D
+LBBB | F_NO_Q_LEFT | qrs | absent q waves in I, V5, V6 | S06 | D
+CLBBB | F_QRS_GE120 | qrs | QRS duration >= 120 ms in adults | S06 | D
+CLBBB | F_BROAD_R_LEFT | morphology | broad notched or slurred R wave in I, aVL, V5 and V6 | S06 | D
+CLBBB | F_NO_Q_LEFT | qrs | absent q waves in I, V5 and V6 | S06 | D
 CLBBB | F_RPEAK_LEFT | qrs | R peak time > 60 ms in V5 and V6 | S06
 CLBBB | F_STT_SECONDARY | st | ST and T usually opposite to the QRS | S06
-ILBBB | F_QRS_110_119 | qrs | QRS duration 110-119 ms in adults | S06
-ILBBB | F_RPEAK_LEFT | qrs | R peak time > 60 ms in V4, V5 or V6 | S06
-ILBBB | F_NO_Q_LEFT | qrs | absence of q wave in I, V5 and V6 | S06
-RBBB | F_RSR_V1 | morphology | rsr', rsR' or rSR' in V1 or V2 | S06
-RBBB | F_WIDE_S_LEFT | qrs | wide S wave in I and V6 | S06
-CRBBB | F_QRS_GE120 | qrs | QRS duration >= 120 ms in adults | S06
-CRBBB | F_RSR_V1 | morphology | rsr', rsR' or rSR' in V1 or V2, R' usually wider than the initial R | S06
-CRBBB | F_WIDE_S_LEFT | qrs | S wave of greater duration than R or > 40 ms in I and V6 | S06
+ILBBB | F_QRS_110_119 | qrs | QRS duration 110-119 ms in adults | S06 | D
+ILBBB | F_RPEAK_LEFT | qrs | R peak time > 60 ms in V4, V5 or V6 | S06 | D
+ILBBB | F_NO_Q_LEFT | qrs | absence of q wave in I, V5 and V6 | S06 | D
+RBBB | F_RSR_V1 | morphology | rsr', rsR' or rSR' in V1 or V2 | S06 | D
+RBBB | F_WIDE_S_LEFT | qrs | wide S wave in I and V6 | S06 | D
+RBBB | F_QRS_GE110 | qrs | QRS duration >= 120 ms (complete) or 110-119 ms (incomplete) in adults | S06
+CRBBB | F_QRS_GE120 | qrs | QRS duration >= 120 ms in adults | S06 | D
+CRBBB | F_RSR_V1 | morphology | rsr', rsR' or rSR' in V1 or V2, R' usually wider than the initial R | S06 | D
+CRBBB | F_WIDE_S_LEFT | qrs | S wave of greater duration than R or > 40 ms in I and V6 | S06 | D
 CRBBB | F_STT_SECONDARY | st | secondary ST-T changes in V1-V3 | S06
-IRBBB | F_QRS_110_119 | qrs | QRS duration 110-119 ms in adults | S06
-IRBBB | F_RSR_V1 | morphology | rsr' or rSr' pattern in V1 or V2 | S06
+IRBBB | F_QRS_110_119 | qrs | QRS duration 110-119 ms in adults | S06 | D
+IRBBB | F_RSR_V1 | morphology | rsr' or rSr' pattern in V1 or V2 | S06 | D
 IRBBB | F_WIDE_S_LEFT | qrs | S wave wider than R in I and V6 | S06
 FASC | F_QRS_LT120 | qrs | QRS duration < 120 ms | S06
-FASC | F_AXIS_M45_M90 | axis | marked frontal axis shift (left or right) | S06
-LAFB | F_AXIS_M45_M90 | axis | frontal QRS axis -45 to -90 degrees | S06
-LAFB | F_QR_AVL | qrs | qR in aVL, rS in II, III and aVF | S06
+FASC | F_AXIS_MARKED | axis | frontal QRS axis -45 to -90 degrees (anterior fascicle) or +90 to +180 degrees (posterior fascicle) in adults | S06 | D
+LAFB | F_AXIS_M45_M90 | axis | frontal QRS axis -45 to -90 degrees | S06 | D
+LAFB | F_QR_AVL | qrs | qR in aVL, rS in II, III and aVF | S06 | D
 LAFB | F_RPEAK_AVL | qrs | R peak time in aVL >= 45 ms | S06
 LAFB | F_QRS_LT120 | qrs | QRS duration < 120 ms | S06
-LPFB | F_AXIS_90_180 | axis | frontal QRS axis +90 to +180 degrees in adults | S06
-LPFB | F_RS_I_QR_III | qrs | rS in I and aVL, qR in III and aVF | S06
+LPFB | F_AXIS_90_180 | axis | frontal QRS axis +90 to +180 degrees in adults | S06 | D
+LPFB | F_RS_I_QR_III | qrs | rS in I and aVL, qR in III and aVF | S06 | D
 LPFB | F_QRS_LT120 | qrs | QRS duration < 120 ms | S06
-NSIVCB | F_QRS_GT110 | qrs | QRS duration > 110 ms in adults | S06
-NSIVCB | F_QRS_ABN | morphology | morphology does not meet criteria for LBBB or RBBB | S06
-DIB | F_QRS_GE120 | qrs | diffusely prolonged QRS without bundle branch block morphology | S06
-VPEX | F_PR_LT120 | pr | PR interval < 120 ms | S06
-VPEX | F_DELTA | qrs | delta wave: slurred initial QRS upstroke | S06
-WPW | F_PR_LT120 | pr | PR interval < 120 ms during sinus rhythm | S06
-WPW | F_DELTA | qrs | delta wave (slurred QRS upstroke) in at least one lead | S06
+NSIVCB | F_QRS_GT110 | qrs | QRS duration > 110 ms in adults (> 90 ms in children 8-16 years) | S06 | D
+NSIVCB | F_QRS_ABN | morphology | morphology does not meet criteria for LBBB or RBBB | S06 | D
+DIB | F_QRS_GE120 | qrs | diffusely prolonged QRS without bundle branch block morphology | S06 | D
+VPEX | F_PR_LT120 | pr | PR interval < 120 ms | S06 | D
+VPEX | F_DELTA | qrs | delta wave: slurred initial QRS upstroke | S06 | D
+WPW | F_PR_LT120 | pr | PR interval < 120 ms during sinus rhythm | S06 | D
+WPW | F_DELTA | qrs | delta wave (slurred QRS upstroke) in at least one lead | S06 | D
 WPW | F_QRS_GE120 | qrs | QRS duration > 120 ms | S06
 WPW | F_STT_SECONDARY | st | secondary ST-T changes | S06
-HYPG | F_HIGH_QRS | voltage | increased QRS or P wave voltage | S08
-VH | F_HIGH_QRS | voltage | increased QRS voltage | S08
-VH | F_STRAIN | st | repolarization (strain) abnormalities | S08
-LVH | F_SOKOLOW | voltage | S V1 + R V5 or V6 > 35 mm | S15
-LVH | F_CORNELL | voltage | R aVL + S V3 > 28 mm (men) or > 20 mm (women) | S16
+HYPG | F_HIGH_QRS | voltage | increased QRS voltage in ventricular hypertrophy | S08 | D
+HYPG | F_P_BROAD | p_wave | P wave duration >= 120 ms in left atrial enlargement | S08 | D
+HYPG | F_P_TALL_II | p_wave | P amplitude > 0.25 mV in II in right atrial enlargement | S08 | D
+VH | F_HIGH_QRS | voltage | increased QRS voltage | S08 | D
+LVH | F_SOKOLOW | voltage | S V1 + R V5 or V6 > 35 mm | S15 | D
+LVH | F_CORNELL | voltage | R aVL + S V3 > 28 mm (men) or > 20 mm (women) | S16 | D
 LVH | F_RAVL | voltage | R aVL > 11 mm | S08
-LVH | F_STRAIN | st | downsloping ST depression and asymmetric T inversion in V5-V6 | S08
-RVH | F_AXIS_GT_90 | axis | right axis deviation (> +90 degrees) | S08
-RVH | F_TALL_R_V1 | voltage | dominant R in V1 (R/S > 1, R >= 7 mm) | S08
+LVH | F_STRAIN | st | downsloping ST depression and asymmetric T inversion in V5-V6 (left ventricular strain) | S08
+RVH | F_AXIS_GT_90 | axis | right axis deviation (> +90 degrees) | S08 | D
+RVH | F_TALL_R_V1 | voltage | dominant R in V1 (R/S > 1, R >= 7 mm) | S08 | D
 RVH | F_DEEP_S_LEFT | qrs | deep S waves in V5-V6 (R/S < 1) | S08
-RVH | F_STRAIN | st | ST depression and T inversion in right precordial leads | S08
-SEHYP | F_SEPTAL_Q_DEEP | qrs | deep narrow Q waves in lateral and/or inferior leads | S20
-SEHYP | F_HIGH_QRS | voltage | high QRS voltage | S20
+RVH | F_STRAIN_RV | st | ST depression and T wave inversion in the right precordial leads V1-V3 (right ventricular strain) | S08
+SEHYP | F_SEPTAL_Q_DEEP | qrs | deep narrow Q waves in lateral and/or inferior leads | S20 | D
+SEHYP | F_HIGH_QRS | voltage | high QRS voltage | S20 | D
 SEHYP | F_T_INV | t | T wave inversion | S20
-AH | F_P_BROAD | p_wave | increased P duration (left) | S08
-AH | F_P_TALL_II | p_wave | increased P amplitude (right) | S08
-ATRABN | F_P_BROAD | p_wave | abnormal P duration or amplitude | S08
-LAA | F_P_BROAD | p_wave | P wave duration >= 120 ms in II | S08
+AH | F_P_BROAD | p_wave | increased P duration (left) | S08 | D
+AH | F_P_TALL_II | p_wave | increased P amplitude (right) | S08 | D
+ATRABN | F_P_BROAD | p_wave | abnormal P duration or amplitude | S08 | D
+LAA | F_P_BROAD | p_wave | P wave duration >= 120 ms in II | S08 | D
 LAA | F_P_NOTCHED | p_wave | notched P wave in II (inter-peak > 40 ms) | S08
-LAA | F_P_TERM_NEG_V1 | p_wave | terminal negative P in V1 >= 40 ms and >= 1 mm deep | S08
-LAE | F_P_BROAD | p_wave | P wave duration >= 120 ms in II | S08
+LAA | F_P_TERM_NEG_V1 | p_wave | terminal negative P in V1 >= 40 ms and >= 1 mm deep | S08 | D
+LAE | F_P_BROAD | p_wave | P wave duration >= 120 ms in II | S08 | D
 LAE | F_P_NOTCHED | p_wave | notched (bifid) P in II | S08
-LAE | F_P_TERM_NEG_V1 | p_wave | terminal negative P in V1 >= 40 ms and >= 1 mm deep | S08
-LAH | F_P_BROAD | p_wave | P wave duration >= 120 ms | S08
-LAH | F_P_TERM_NEG_V1 | p_wave | deep broad terminal negative P in V1 | S08
-RAAB | F_P_TALL_II | p_wave | P amplitude > 0.25 mV in II | S08
-RAAB | F_P_TALL_V1 | p_wave | initial positive P > 0.15 mV in V1 | S08
-RAH | F_P_TALL_II | p_wave | peaked P wave > 0.25 mV in II, III, aVF | S08
-RAH | F_P_TALL_V1 | p_wave | P > 0.15 mV in V1 or V2 | S08
-RAHV | F_P_TALL_II | voltage | P amplitude > 0.25 mV in II | S08
-CHD | F_Q_PATH | qrs | pathological Q waves after infarction | S10
-CHD | F_ST_DEP | st | ischaemic ST depression | S10
-MIS | F_ST_DEP | st | new horizontal or downsloping ST depression >= 0.5 mm in two contiguous leads | S10
-MIS | F_T_DEEP_SYM | t | T inversion > 1 mm in two contiguous leads with prominent R or R/S > 1 | S10
-AMIS | F_ST_DEP | st | new horizontal or downsloping ST depression >= 0.5 mm | S10
-AMIS | F_ST_ELEV | st | new ST elevation at the J point in two contiguous leads | S10
-AMIS | F_T_DEEP_SYM | t | new T inversion > 1 mm | S10
-CMI | F_ST_DEP | st | persistent ST depression | S23
-CMI | F_T_INV | t | persistent T wave inversion or flattening | S23
-ISCAN | F_STT_ANT | st | ischaemic ST depression or T inversion in V3-V4 | S09
-ISCIN | F_STT_INF | st | ischaemic ST depression or T inversion in II, III, aVF | S09
-ISCLA | F_STT_LAT | st | ischaemic ST depression or T inversion in I, aVL, V5, V6 | S09
-ISCAS | F_STT_SEPT | st | ischaemic ST-T changes in V1-V2 | S09
-ISCAS | F_STT_ANT | st | ischaemic ST-T changes in V3-V4 | S09
-ISCAL | F_STT_ANT | st | ischaemic ST-T changes in V3-V4 | S09
-ISCAL | F_STT_LAT | st | ischaemic ST-T changes in I, aVL, V5-V6 | S09
-ISCIL | F_STT_INF | st | ischaemic ST-T changes in II, III, aVF | S09
-ISCIL | F_STT_LAT | st | ischaemic ST-T changes in V5-V6 (and I, aVL) | S09
-INJ | F_ST_DEP | st | horizontal or downsloping ST depression (subendocardial injury) | S09
-INJAS | F_ST_DEP | st | ST depression | S09
-INJAS | F_STT_SEPT | st | in V1-V2 | S09
-INJAS | F_STT_ANT | st | in V3-V4 | S09
-INJAL | F_ST_DEP | st | ST depression | S09
-INJAL | F_STT_ANT | st | in V3-V4 | S09
-INJAL | F_STT_LAT | st | in I, aVL, V5-V6 | S09
-INJLA | F_ST_DEP | st | ST depression | S09
-INJLA | F_STT_LAT | st | in I, aVL, V5-V6 | S09
-INJIN | F_ST_DEP | st | ST depression | S09
-INJIN | F_STT_INF | st | in II, III, aVF | S09
-INJIL | F_ST_DEP | st | ST depression | S09
-INJIL | F_STT_INF | st | in II, III, aVF | S09
-INJIL | F_STT_LAT | st | in V5-V6 | S09
-MI | F_Q_PATH | qrs | Q >= 30 ms and >= 1 mm deep (or QS) in two contiguous leads | S10
-MI | F_ST_ELEV | st | ST elevation in the acute phase | S10
+LAE | F_P_TERM_NEG_V1 | p_wave | terminal negative P in V1 >= 40 ms and >= 1 mm deep | S08 | D
+LAH | F_P_BROAD | p_wave | P wave duration >= 120 ms | S08 | D
+LAH | F_P_TERM_NEG_V1 | p_wave | deep broad terminal negative P in V1 | S08 | D
+RAAB | F_P_TALL_II | p_wave | P amplitude > 0.25 mV in II | S08 | D
+RAAB | F_P_TALL_V1 | p_wave | initial positive P > 0.15 mV in V1 | S08 | D
+RAH | F_P_TALL_II | p_wave | peaked P wave > 0.25 mV in II, III, aVF | S08 | D
+RAH | F_P_TALL_V1 | p_wave | P > 0.15 mV in V1 or V2 | S08 | D
+RAHV | F_P_TALL_II | voltage | P amplitude > 0.25 mV in II | S08 | D
+CHD | F_Q_PATH | qrs | pathological Q waves after infarction | S10 | D
+CHD | F_ST_DEP | st | ischaemic ST depression | S10 | D
+MIS | F_ST_DEP | st | new horizontal or downsloping ST depression >= 0.5 mm in two contiguous leads | S10 | D
+MIS | F_T_DEEP_SYM | t | T inversion > 1 mm in two contiguous leads with prominent R or R/S > 1 | S10 | D
+AMIS | F_ST_DEP | st | new horizontal or downsloping ST depression >= 0.5 mm | S10 | D
+AMIS | F_ST_ELEV | st | new ST elevation at the J point in two contiguous leads | S10 | D
+AMIS | F_T_DEEP_SYM | t | new T inversion > 1 mm | S10 | D
+CMI | F_ST_DEP | st | persistent ST depression | S23 | D
+CMI | F_T_INV | t | persistent T wave inversion or flattening | S23 | D
+ISCAN | F_STT_ANT | st | ischaemic ST depression or T inversion in V3-V4 | S09 | D
+ISCIN | F_STT_INF | st | ischaemic ST depression or T inversion in II, III, aVF | S09 | D
+ISCLA | F_STT_LAT | st | ischaemic ST depression or T inversion in I, aVL, V5, V6 | S09 | D
+ISCAS | F_STT_SEPT | st | ischaemic ST-T changes in V1-V2 | S09 | D
+ISCAS | F_STT_ANT | st | ischaemic ST-T changes in V3-V4 | S09 | D
+ISCAL | F_STT_ANT | st | ischaemic ST-T changes in V3-V4 | S09 | D
+ISCAL | F_STT_LAT | st | ischaemic ST-T changes in I, aVL, V5-V6 | S09 | D
+ISCIL | F_STT_INF | st | ischaemic ST-T changes in II, III, aVF | S09 | D
+ISCIL | F_STT_LAT | st | ischaemic ST-T changes in V5-V6 (and I, aVL) | S09 | D
+INJ | F_ST_DEP | st | horizontal or downsloping ST depression (subendocardial injury) | S09 | D
+INJAS | F_ST_DEP | st | ST depression | S09 | D
+INJAS | F_STT_SEPT | st | in V1-V2 | S09 | D
+INJAS | F_STT_ANT | st | in V3-V4 | S09 | D
+INJAL | F_ST_DEP | st | ST depression | S09 | D
+INJAL | F_STT_ANT | st | in V3-V4 | S09 | D
+INJAL | F_STT_LAT | st | in I, aVL, V5-V6 | S09 | D
+INJLA | F_ST_DEP | st | ST depression | S09 | D
+INJLA | F_STT_LAT | st | in I, aVL, V5-V6 | S09 | D
+INJIN | F_ST_DEP | st | ST depression | S09 | D
+INJIN | F_STT_INF | st | in II, III, aVF | S09 | D
+INJIL | F_ST_DEP | st | ST depression | S09 | D
+INJIL | F_STT_INF | st | in II, III, aVF | S09 | D
+INJIL | F_STT_LAT | st | in V5-V6 | S09 | D
+MI | F_Q_PATH | qrs | Q wave > 20 ms or QS complex in V2 and V3, elsewhere Q >= 30 ms and >= 0.1 mV deep or QS complex in two contiguous leads of I, aVL, V6 / V4-V6 / II, III, aVF | S10 | D
+MI | F_ST_ELEV | st | new J point elevation >= 1 mm in two contiguous leads (V2-V3: >= 2 mm men >= 40 y, >= 2.5 mm men < 40 y, >= 1.5 mm women) in the acute phase | S10 | D
 MI | F_T_INV | t | T wave inversion in the evolving phase | S10
-MI | F_FRAG | qrs | fragmented QRS | S19
-ACUTEMI | F_ST_ELEV | st | new J point elevation >= 1 mm in two contiguous leads (V2-V3: >= 2 mm men >= 40 y, >= 2.5 mm men < 40 y, >= 1.5 mm women) | S10
-ACUTEMI | F_ST_DEP | st | new horizontal or downsloping ST depression >= 0.5 mm | S10
-ACUTEMI | F_T_DEEP_SYM | t | new T inversion > 1 mm | S10
-OLDMI | F_Q_PATH | qrs | pathological Q waves without a non-ischaemic cause | S10
-OLDMI | F_FRAG | qrs | fragmented QRS | S19
-AMI | F_Q_ANT | qrs | pathological Q waves in V3-V4 | S10
+ACUTEMI | F_ST_ELEV | st | new J point elevation >= 1 mm in two contiguous leads (V2-V3: >= 2 mm men >= 40 y, >= 2.5 mm men < 40 y, >= 1.5 mm women) | S10 | D
+ACUTEMI | F_ST_DEP | st | new horizontal or downsloping ST depression >= 0.5 mm | S10 | D
+ACUTEMI | F_T_DEEP_SYM | t | new T inversion > 1 mm | S10 | D
+OLDMI | F_Q_PATH | qrs | pathological Q waves without a non-ischaemic cause | S10 | D
+AMI | F_Q_ANT | qrs | pathological Q waves in V3-V4 | S10 | D
 AMI | F_ST_ELEV | st | ST elevation in V2-V4 in the acute phase | S09
-AMI | F_POOR_R | qrs | loss of R wave progression | S23
-SMI | F_Q_SEPT | qrs | Q or QS in V1-V2 | S10
-ASMI | F_Q_SEPT | qrs | QS or Q waves in V1-V2 | S10
-ASMI | F_Q_ANT | qrs | Q waves in V3-V4 | S10
-ASMI | F_POOR_R | qrs | loss of R waves in V1-V3/V4 | S23
-LMI | F_Q_LAT | qrs | Q waves in I, aVL, V5, V6 | S10
+SMI | F_Q_SEPT | qrs | Q wave > 20 ms or QS complex in V2 and V3 (a QS complex in V1 alone is normal) | S10 | D
+ASMI | F_Q_SEPT | qrs | Q wave > 20 ms or QS complex in V2 and V3 | S10 | D
+ASMI | F_Q_ANT | qrs | Q waves in V3-V4 (>= 30 ms in V4) | S10 | D
+LMI | F_Q_LAT | qrs | Q waves in I, aVL, V5, V6 | S10 | D
 LMI | F_ST_ELEV | st | ST elevation in I, aVL, V5-V6 in the acute phase | S09
-ALMI | F_Q_ANT | qrs | Q waves in V3-V4 | S10
-ALMI | F_Q_LAT | qrs | Q waves in I, aVL, V5-V6 | S10
-IMI | F_Q_INF | qrs | Q waves in II, III, aVF | S10
+ALMI | F_Q_ANT | qrs | Q waves in V3-V4 | S10 | D
+ALMI | F_Q_LAT | qrs | Q waves in I, aVL, V5-V6 | S10 | D
+IMI | F_Q_INF | qrs | Q waves in II, III, aVF | S10 | D
 IMI | F_ST_ELEV | st | ST elevation in II, III, aVF in the acute phase | S09
 IMI | F_T_INV | t | T inversion in inferior leads | S10
-ILMI | F_Q_INF | qrs | Q waves in II, III, aVF | S10
-ILMI | F_Q_LAT | qrs | Q waves in V5-V6 (I, aVL) | S10
-PMI | F_R_POST | qrs | R >= 40 ms in V1-V2 with R/S >= 1 and positive T, without conduction defect | S10
+ILMI | F_Q_INF | qrs | Q waves in II, III, aVF | S10 | D
+ILMI | F_Q_LAT | qrs | Q waves in V5-V6 (I, aVL) | S10 | D
+PMI | F_R_POST | qrs | R >= 40 ms in V1-V2 with R/S >= 1 and positive T, without conduction defect | S10 | D
 PMI | F_ST_DEP | st | ST depression in V1-V3 (posterior injury mirror) in the acute phase | S09
-IPMI | F_Q_INF | qrs | Q waves in II, III, aVF | S10
-IPMI | F_R_POST | qrs | tall broad R in V1-V2 | S10
-IPLMI | F_Q_INF | qrs | Q waves in II, III, aVF | S10
-IPLMI | F_R_POST | qrs | tall broad R in V1-V2 | S10
-IPLMI | F_Q_LAT | qrs | Q waves in V5-V6 | S10
-BRU | F_COVED_ST | st | coved ST elevation >= 2 mm with negative T in >= 1 right precordial lead V1-V2 | S17
-BRU | F_RSR_V1 | morphology | terminal r' wave in V1-V2 | S17
-ALR | F_LEAD_I_INV | morphology | inverted P, QRS and T in lead I; aVR positive | S21
-PWC | F_P_ECTOPIC | p_wave | abnormal P wave duration, amplitude, axis or morphology | S05
+IPMI | F_Q_INF | qrs | Q waves in II, III, aVF | S10 | D
+IPMI | F_R_POST | qrs | tall broad R in V1-V2 | S10 | D
+IPLMI | F_Q_INF | qrs | Q waves in II, III, aVF | S10 | D
+IPLMI | F_R_POST | qrs | tall broad R in V1-V2 | S10 | D
+IPLMI | F_Q_LAT | qrs | Q waves in V5-V6 | S10 | D
+BRU | F_COVED_ST | st | coved ST elevation >= 2 mm with negative T in >= 1 right precordial lead V1-V2 | S17 | D
+ALR | F_LEAD_I_INV | morphology | inverted P, QRS and T in lead I; aVR positive | S21 | D
+PWC | F_P_ABN | p_wave | abnormal P wave duration, amplitude, axis or morphology | S05 | D
 PWC | F_P_BROAD | p_wave | broad P wave | S08
-PPW | F_P_BROAD | p_wave | P wave duration >= 120 ms | S08
-TPW | F_P_TALL_II | p_wave | P amplitude > 0.25 mV in II | S08
-LPR | F_PR_GT200 | pr | PR interval > 200 ms | S13
-SPRI | F_PR_LT120 | pr | PR interval < 120 ms | S06
-ABQRS | F_QRS_ABN | qrs | abnormal QRS duration, amplitude or morphology | S02
+PPW | F_P_BROAD | p_wave | P wave duration >= 120 ms | S08 | D
+TPW | F_P_TALL_II | p_wave | P amplitude > 0.25 mV in II | S08 | D
+LPR | F_PR_GT200 | pr | PR interval > 200 ms | S13 | D
+SPRI | F_PR_LT120 | pr | PR interval < 120 ms | S06 | D
+ABQRS | F_QRS_ABN | qrs | abnormal QRS duration, amplitude or morphology | S02 | D
 ABQRS | F_FRAG | qrs | notching of the QRS | S19
-QAB | F_Q_PATH | qrs | Q >= 30 ms wide and >= 1 mm deep in two contiguous leads | S10
-RAB | F_POOR_R | qrs | abnormal R wave amplitude or progression | S23
-RAB | F_TALL_R_V1 | qrs | abnormally tall R wave in V1 | S08
-PRWP | F_POOR_R | qrs | R wave <= 3 mm in V3 | S23
-FQRS | F_FRAG | qrs | additional R' or notching in the nadir of R or S in two contiguous leads | S19
-LQRSV | F_LOWV_LIMB | voltage | QRS amplitude <= 0.5 mV in every limb lead | S23
-LQRSV | F_LOWV_CHEST | voltage | QRS amplitude <= 1.0 mV in every precordial lead | S23
-LQRSV_CH | F_LOWV_CHEST | voltage | QRS amplitude <= 1.0 mV in every precordial lead | S23
-LQRSV_LI | F_LOWV_LIMB | voltage | QRS amplitude <= 0.5 mV in every limb lead | S23
-HVOLT | F_HIGH_QRS | voltage | QRS amplitude above normal limits | S08
+QAB | F_Q_PATH | qrs | Q wave > 20 ms or QS complex in V2 and V3, elsewhere Q >= 30 ms and >= 0.1 mV deep or QS complex in two contiguous leads of I, aVL, V6 / V4-V6 / II, III, aVF | S10 | D
+RAB | F_POOR_R | qrs | abnormal R wave amplitude or progression | S23 | D
+RAB | F_TALL_R_V1 | qrs | abnormally tall R wave in V1 | S08 | D
+PRWP | F_POOR_R | qrs | R wave <= 3 mm in V3 | S23 | D
+FQRS | F_FRAG | qrs | additional R' or notching in the nadir of R or S in two contiguous leads | S19 | D
+LQRSV | F_LOWV_LIMB | voltage | QRS amplitude <= 0.5 mV in every limb lead | S23 | D
+LQRSV | F_LOWV_CHEST | voltage | QRS amplitude <= 1.0 mV in every precordial lead | S23 | D
+LQRSV_CH | F_LOWV_CHEST | voltage | QRS amplitude <= 1.0 mV in every precordial lead | S23 | D
+LQRSV_LI | F_LOWV_LIMB | voltage | QRS amplitude <= 0.5 mV in every limb lead | S23 | D
+HVOLT | F_HIGH_QRS | voltage | QRS amplitude above normal limits | S08 | D
 HVOLT | F_SOKOLOW | voltage | S V1 + R V5/V6 > 35 mm | S15
-LVHV | F_SOKOLOW | voltage | S V1 + R V5 or V6 > 35 mm | S15
-LVHV | F_CORNELL | voltage | R aVL + S V3 > 28 mm (men) or > 20 mm (women) | S16
+LVHV | F_SOKOLOW | voltage | S V1 + R V5 or V6 > 35 mm | S15 | D
+LVHV | F_CORNELL | voltage | R aVL + S V3 > 28 mm (men) or > 20 mm (women) | S16 | D
 LVHV | F_RAVL | voltage | R aVL > 11 mm | S08
-LAD | F_AXIS_LT_M30 | axis | frontal QRS axis -30 to -90 degrees | S06
-RAD | F_AXIS_GT_90 | axis | frontal QRS axis +90 to +180 degrees in adults | S06
-ICA | F_AXIS_INDET | axis | QRS equiphasic in all limb leads, axis cannot be determined | S05
-CR | F_TRANS_LATE | morphology | R/S transition at V5 or V6 | S23
-CCR | F_TRANS_EARLY | morphology | R/S transition at V1 or V2 | S23
-CVCL | F_VECTOR_LOOP | morphology | abnormal direction of rotation of the QRS loop | S23
-LQT | F_QTC_LONG | qt | QTc >= 450 ms (men) or >= 460 ms (women) | S07
-SQT | F_QTC_SHORT | qt | QTc <= 390 ms | S07
-UAB | F_U_PROMINENT | t | U wave amplitude increased (> T in same lead) or inverted | S07
-STT | F_ST_DEP | st | ST segment deviation | S07
-STT | F_T_INV | t | T wave changes | S07
+LAD | F_AXIS_LT_M30 | axis | frontal QRS axis -30 to -90 degrees | S06 | D
+RAD | F_AXIS_GT_90 | axis | frontal QRS axis +90 to +180 degrees in adults | S06 | D
+ICA | F_AXIS_INDET | axis | QRS equiphasic in all limb leads, axis cannot be determined | S05 | D
+CR | F_TRANS_LATE | morphology | R/S transition at V5 or V6 | S23 | D
+CCR | F_TRANS_EARLY | morphology | R/S transition at V1 or V2 | S23 | D
+CVCL | F_VECTOR_LOOP | morphology | abnormal direction of rotation of the QRS loop | S23 | D
+LQT | F_QTC_LONG | qt | QTc >= 450 ms (men) or >= 460 ms (women) | S07 | D
+SQT | F_QTC_SHORT | qt | QTc <= 390 ms | S07 | D
+UAB | F_U_PROMINENT | t | U wave amplitude increased (> T in same lead) or inverted | S07 | D
+STT | F_ST_DEP | st | ST segment deviation | S07 | D
+STT | F_T_INV | t | T wave changes | S07 | D
 STSEG | F_ST_DEP | st | ST depression | S07
 STSEG | F_ST_ELEV | st | ST elevation | S07
-STD | F_ST_DEP | st | horizontal or downsloping ST depression >= 0.5 mm (0.05 mV) | S10
-ISTD | F_ST_DEP | st | ST depression | S07
-ISTD | F_STT_INF | st | in II, III, aVF | S09
-STE | F_ST_ELEV | st | J point elevation >= 1 mm in two contiguous leads (higher limits in V2-V3) | S10
-NST | F_ST_MINOR | st | minor ST deviation without a specific pattern | S02
-NSSTTA | F_ST_MINOR | st | minor ST deviation | S07
-NSSTTA | F_T_MINOR | t | minor T flattening or inversion | S07
+STD | F_ST_DEP | st | horizontal or downsloping ST depression >= 0.5 mm (0.05 mV) | S10 | D
+ISTD | F_ST_DEP | st | ST depression | S07 | D
+ISTD | F_STT_INF | st | in II, III, aVF | S09 | D
+STE | F_ST_ELEV | st | J point elevation >= 1 mm in two contiguous leads (higher limits in V2-V3) | S10 | D
+NST | F_ST_MINOR | st | minor ST deviation without a specific pattern | S02 | D
+NSSTTA | F_ST_MINOR | st | minor ST deviation | S07 | D
+NSSTTA | F_T_MINOR | t | minor T flattening or inversion | S07 | D
 TAB | F_T_INV | t | T wave inversion | S07
 TAB | F_T_FLAT | t | flat or low T wave | S07
-TINV | F_T_INV | t | negative T wave in leads where it is normally upright | S07
-NDT | F_T_MINOR | t | T wave changes without diagnostic meaning | S02
-NT | F_T_MINOR | t | non-specific T flattening or inversion | S07
-LOWT | F_T_FLAT | t | T amplitude <= 0.1 mV in leads with dominant R | S07
-HTV | F_T_TALL | t | T amplitude above normal limits | S07
+TINV | F_T_INV | t | negative T wave in leads where it is normally upright | S07 | D
+NDT | F_T_MINOR | t | T wave changes without diagnostic meaning | S02 | D
+NT | F_T_MINOR | t | non-specific T flattening or inversion | S07 | D
+LOWT | F_T_FLAT | t | T amplitude <= 0.1 mV in leads with dominant R | S07 | D
+HTV | F_T_TALL | t | T amplitude above normal limits | S07 | D
 HTV | F_T_PEAKED | t | tall narrow peaked T waves | S07
-LVS | F_STRAIN | st | downsloping ST depression and asymmetric T inversion in V5-V6 | S08
-ERE | F_J_NOTCH | st | J point elevation >= 0.1 mV with notching or slurring of the terminal QRS in >= 2 inferior or lateral leads | S18
-ERE | F_ST_ELEV | st | concave ST elevation | S18
-ANEUR | F_ST_PERSISTENT | st | persistent ST elevation weeks after infarction | S09
+LVS | F_STRAIN | st | downsloping ST depression and asymmetric T inversion in V5-V6 | S08 | D
+ERE | F_J_NOTCH | st | J point elevation >= 0.1 mV with a notch or slur on the downslope of a prominent R wave in >= 2 contiguous inferior and/or lateral leads, ST elevation not required | S18 | D
+ERE | F_QRS_LT120 | qrs | QRS duration < 120 ms (the consensus excludes wide QRS) | S18 | D
+ANEUR | F_ST_PERSISTENT | st | persistent ST elevation weeks after infarction | S09 | D
 ANEUR | F_Q_PATH | qrs | Q waves or QS in the same leads | S09
-EL | F_T_PEAKED | t | peaked T waves (hyperkalaemia) | S23
-EL | F_U_PROMINENT | t | prominent U waves (hypokalaemia) | S23
-EL | F_QTC_LONG | qt | QT prolongation (hypocalcaemia, drugs) | S23
-DIG | F_ST_SAGGING | st | sagging (scooped) ST depression | S23
+EL | F_T_PEAKED | t | peaked T waves (hyperkalaemia) | S23 | D
+EL | F_U_PROMINENT | t | prominent U waves (hypokalaemia) | S23 | D
+EL | F_QTC_LONG | qt | QT prolongation (hypocalcaemia, drugs) | S23 | D
+DIG | F_ST_SAGGING | st | sagging (scooped) ST depression | S23 | D
 DIG | F_QTC_SHORT | qt | shortened QT interval | S23
 DIG | F_T_FLAT | t | flattened or inverted T waves | S23
+ARR | F_RHYTHM_ABN | rhythm | abnormal rate, regularity or site of origin of the rhythm | S05 | D
+STSEG | F_ST_ABN | st | ST segment abnormal in contour or duration (elevation and depression are separate statements) | S07 | D
+TAB | F_T_ABN | t | T wave abnormal in polarity, amplitude or contour | S07 | D
+ISCSTT | F_ST_DEP | st | new horizontal or downsloping ST depression >= 0.5 mm in two contiguous leads | S10 | D
+ISCSTT | F_T_DEEP_SYM | t | T inversion > 1 mm in two contiguous leads with prominent R or R/S > 1 | S10 | D
+ISCNS | F_ST_DEP | st | new horizontal or downsloping ST depression >= 0.5 mm in two contiguous leads | S10 | D
+ISCNS | F_T_DEEP_SYM | t | T inversion > 1 mm in two contiguous leads with prominent R or R/S > 1 | S10 | D
 """

@@ -9,20 +9,20 @@ statements in the order of ``scp_statements.csv``. mapping: exact | closest | gr
 PTBXL = r"""
 super | HYP | HYPG | hypertrophy | group | PTB-XL superclass: LVH, RVH, SEHYP, LAO/LAE, RAO/RAE
 super | NORM | NORM | normal ECG | exact |
-super | MI | MI INJ | myocardial infarction | group | PTB-XL superclass: all infarct sites plus the subendocardial injury statements (INJxx) that PTB-XL files under MI
+super | MI | MI INJ | myocardial infarction | group | PTB-XL superclass MI: IMI, ASMI, ILMI, AMI, ALMI, LMI, IPLMI, IPMI, PMI (infarction) and INJAS, INJAL, INJLA, INJIN, INJIL (subendocardial injury), as PTB-XL files them
 super | CD | COND | conduction disturbance | group | PTB-XL superclass: AV blocks, bundle branch and fascicular blocks, IVCD, WPW; no single concept of its own
-super | STTC | STT MIS | ST/T change | group | PTB-XL superclass: ST-T changes incl. ischaemic (ISC_, ISCxx), NDT, NST_, DIG, LNGQT, EL, ANEUR
+super | STTC | STT LQT ISCSTT | ST/T change | group | PTB-XL superclass STTC: NDT, NST_, DIG, EL, ANEUR (ST-T change), LNGQT (prolonged QT) and the ischaemic statements ISC_, ISCAN, ISCAS, ISCAL, ISCLA, ISCIN, ISCIL (ischaemic ST-T change); not the INJxx statements, which PTB-XL files under MI
 sub | AMI | AMI INJAS INJAL INJLA | anterior myocardial infarction | group | PTB-XL subclass AMI: AMI, ASMI, ALMI and subendocardial injury in anteroseptal, anterolateral and lateral leads
-sub | LAFB/LPFB | LAFB LPFB | left anterior or posterior fascicular block | group | PTB-XL subclass joining LAFB and LPFB
+sub | LAFB/LPFB | FASC | left anterior or posterior fascicular block | group | PTB-XL subclass LAFB/LPFB: the left fascicular block concept, whose subtypes are exactly LAFB and LPFB (their axis criteria are alternatives, so the label states the concept's own either-or criterion)
 sub | LVH | LVH | left ventricular hypertrophy | exact |
-sub | STTC | STT | ST/T change | group | PTB-XL subclass STTC: NDT, DIG, LNGQT, ANEUR, EL (non-ischaemic ST-T statements)
+sub | STTC | NDT DIG LQT ANEUR EL | non-ischaemic ST/T change | group | PTB-XL subclass STTC (displayed as non-ischaemic ST/T change: "ST/T change" names the broader ST-T change concept): exactly NDT, DIG, LNGQT, ANEUR, EL, listed one by one (NST_ is the label NST, the ischaemic statements are ISC, ISCA, ISCI)
 sub | IMI | IMI INJIN INJIL | inferior myocardial infarction | group | PTB-XL subclass IMI: IMI, ILMI, IPMI, IPLMI and subendocardial injury in inferior and inferolateral leads
 sub | SEHYP | SEHYP | septal hypertrophy | exact |
 sub | CRBBB | CRBBB | complete right bundle branch block | exact |
 sub | WPW | WPW | Wolff-Parkinson-White syndrome | exact |
 sub | LAO/LAE | LAE | left atrial overload/enlargement | exact |
 sub | NORM | NORM | normal ECG | exact |
-sub | ISC | MIS | non-specific ischemic | closest | PTB-XL ISC_ (ischaemic ST-T changes without region) -> myocardial ischemia
+sub | ISC | ISCNS | non-specific ischemic | exact | PTB-XL ISC_: ischaemic ST-T change without regional localisation (the regional statements are ISCA and ISCI, the injury statements belong to AMI and IMI)
 sub | AVB | AVB | AV block | group | PTB-XL subclass _AVB: first, second and third degree AV block
 sub | RAO/RAE | RAAB | right atrial overload/enlargement | closest | right atrial abnormality covers overload and enlargement
 sub | LMI | LMI | lateral myocardial infarction | exact |
@@ -79,7 +79,7 @@ IMI | IMI | inferior myocardial infarction | exact |
 ASMI | ASMI | anteroseptal myocardial infarction | exact |
 LVH | LVH | left ventricular hypertrophy | exact |
 LAFB | LAFB | left anterior fascicular block | exact |
-ISC_ | MIS | non-specific ischemic | closest | ischaemic ST-T changes without region -> myocardial ischemia
+ISC_ | ISCNS | non-specific ischemic | exact | ischaemic ST-T change without regional localisation
 IRBBB | IRBBB | incomplete right bundle branch block | exact |
 1AVB | AVB1 | first degree AV block | exact |
 IVCD | NSIVCB | non-specific intraventricular conduction disturbance (block) | exact |
@@ -156,44 +156,44 @@ default | STD | STD | ST-segment depression | exact | CPSC2018 STD
 """
 
 CSN = r"""
-default | AQW | QAB | abnormal Q wave | exact | CSN code 164917005
-default | UW | UAB | U wave | exact | CSN code 164937009 (U wave abnormal)
-default | SR | SR | sinus rhythm | exact |
-default | WPW | WPW | Wolff-Parkinson-White pattern | exact |
-default | 2AVB | AVB2 | second degree atrioventricular block | exact |
-default | AT | ATACH | atrial tachycardia | exact |
-default | VB | VBIG | ventricular bigeminy | exact | CSN VB = ventricular bigeminy (not ventricular block)
-default | ARS | RAD | right axis deviation | exact | CSN "axis right shift"
-default | STTC | NSSTTA | ST-T change | exact | CSN code 428750005 (nonspecific ST-T abnormality)
-default | SA | SARR | sinus arrhythmia | exact | CSN "sinus irregularity"; SA is not a global synonym (sinoatrial)
-default | STE | STSEG | ST segment abnormality (ST extension) | exact | CSN "ST extension" carries code 164930006 (ST interval abnormal), not ST elevation (that is STTU)
-default | VPB | VPB | ventricular premature beat | exact |
-default | TWO | TINV | T wave inversion | exact | CSN "T wave opposite"
-default | STTU | STE | ST segment elevation | exact | CSN "ST tilt up", code 164931005
-default | ALS | LAD | left axis deviation | exact | CSN "axis left shift"
-default | APB | PAC | atrial premature beat | exact |
-default | 2AVB1 | MOBITZ1 | Mobitz type I second degree AV block (Wenckebach) | exact |
-default | PRIE | LPR | prolonged PR interval | exact | CSN "PR interval extension"
-default | CCR | CCR | counterclockwise rotation | exact |
-default | CR | CR | clockwise rotation | exact |
-default | AF | AFL | atrial flutter | exact | in CSN, AF = atrial FLUTTER (code 164890007); AF is not a global synonym
-default | AVB | AVB | atrioventricular block | exact |
-default | QTIE | LQT | prolonged QT interval | exact | CSN "QT interval extension"
-default | LBBB | LBBB | left bundle branch block | exact |
-default | VEB | VESB | ventricular escape beat | exact | CSN VEB = ventricular ESCAPE beat (code 75532003); in the Challenge tables VEB means ventricular ectopics
-default | SVT | SVT | supraventricular tachycardia | exact |
-default | RBBB | RBBB | right bundle branch block | exact |
-default | 1AVB | AVB1 | first degree atrioventricular block | exact |
-default | STDD | STD | ST segment depression | exact | CSN "ST drop down"
-default | MI | MI | myocardial infarction | exact |
-default | AFIB | AFIB | atrial fibrillation | exact | code 164889003
-default | TWC | TAB | T wave change | exact |
-default | PWC | PWC | P wave change | exact |
-default | ERV | ERE | early repolarization of the ventricles | exact |
-default | RVH | RVH | right ventricular hypertrophy | exact |
-default | LVH | LVH | left ventricular hypertrophy | exact |
-default | ST | STACH | sinus tachycardia | exact | in CSN, ST = sinus tachycardia (code 427084000); ST is not a global synonym
-default | JEB | JE | junctional escape beat | exact |
+default | AQW | QAB | abnormal Q wave | exact | CSN code 164917005; label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | UW | UAB | U wave | exact | CSN code 164937009 (U wave abnormal); label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | SR | SR | sinus rhythm | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | WPW | WPW | Wolff-Parkinson-White pattern | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | 2AVB | AVB2 | second degree atrioventricular block | exact | label mode: both; the published column also fires on 2AVB1 and 2AVB2 (Mobitz I and II), which are subtypes of this concept
+default | AT | ATACH | atrial tachycardia | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | VB | VBIG | ventricular bigeminy | exact | CSN VB = ventricular bigeminy (not ventricular block); label mode: rebuilt; the published column also fires on every AV block code (1AVB, 2AVB, 2AVB1, 2AVB2, 3AVB, AVB) and IVB by substring, which this mapping does not describe
+default | ARS | RAD | right axis deviation | exact | CSN "axis right shift"; label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | STTC | NSSTTA | ST-T change (nonspecific ST-T abnormality) | exact | CSN code 428750005 (nonspecific ST-T abnormality); the bare name "ST-T change" would name the broader ST-T change concept; label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | SA | SARR | sinus arrhythmia | exact | CSN "sinus irregularity"; SA is not a global synonym (sinoatrial); label mode: rebuilt; the published column also fires on LVQRSAL and SAAWR by substring, which this mapping does not describe
+default | STE | STSEG | ST segment abnormality (ST extension) | exact | CSN "ST extension" carries code 164930006 (ST interval abnormal), not ST elevation (that is STTU); label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | VPB | VPB | ventricular premature beat | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | TWO | TINV | T wave inversion | exact | CSN "T wave opposite"; label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | STTU | STE | ST segment elevation | exact | CSN "ST tilt up", code 164931005; label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | ALS | LAD | left axis deviation | exact | CSN "axis left shift"; label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | APB | PAC | atrial premature beat | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | 2AVB1 | MOBITZ1 | Mobitz type I second degree AV block (Wenckebach) | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | PRIE | LPR | prolonged PR interval | exact | CSN "PR interval extension"; label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | CCR | CCR | counterclockwise rotation | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | CR | CR | clockwise rotation | exact | label mode: rebuilt; the published column also fires on CCR (counterclockwise rotation, the opposite finding) by substring
+default | AF | AFL | atrial flutter | exact | in CSN, AF = atrial FLUTTER (code 164890007); AF is not a global synonym; label mode: rebuilt; the published column also fires on AFIB by substring (flutter or fibrillation)
+default | AVB | AVB | atrioventricular block | exact | label mode: both; the published column also fires on 1AVB, 2AVB, 2AVB1, 2AVB2, 3AVB, all subtypes of this concept
+default | QTIE | LQT | prolonged QT interval | exact | CSN "QT interval extension"; label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | LBBB | LBBB | left bundle branch block | exact | label mode: both; the published column also fires on LBBBB, which carries the same code
+default | VEB | VESB | ventricular escape beat | exact | CSN VEB = ventricular ESCAPE beat (code 75532003); in the Challenge tables VEB means ventricular ectopics; label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | SVT | SVT | supraventricular tachycardia | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | RBBB | RBBB | right bundle branch block | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | 1AVB | AVB1 | first degree atrioventricular block | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | STDD | STD | ST segment depression | exact | CSN "ST drop down"; label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | MI | MI | myocardial infarction | exact | label mode: both; the published column also fires on MIBW, MIFW, MILW, MISW, infarct sites with the same code
+default | AFIB | AFIB | atrial fibrillation | exact | code 164889003; label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | TWC | TAB | T wave change | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | PWC | PWC | P wave change | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | ERV | ERE | early repolarization of the ventricles | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | RVH | RVH | right ventricular hypertrophy | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | LVH | LVH | left ventricular hypertrophy | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
+default | ST | STACH | sinus tachycardia | exact | in CSN, ST = sinus tachycardia (code 427084000); ST is not a global synonym; label mode: rebuilt; the published column also fires on STDD, STE, STTC, STTU by substring, which this mapping does not describe
+default | JEB | JE | junctional escape beat | exact | label mode: both (no other CSN acronym contains this one, so the published and rebuilt columns agree)
 """
 
 SYNTHETIC = r"""

@@ -6,8 +6,9 @@ zero-shot needs, per class and per task. Both formats are read there: the struct
 ``ckepe build-prompts`` writes and the flat ``{label: text}`` file upstream MERL consumes
 (a list of texts per label is one description, the texts joined, as ckepe audits it).
 
-``version`` is always recomputed from the content; a stored ``prompt_set_version`` that
-differs is reported in the log and kept as ``stored_version``.
+``version`` is always ckepe's recomputed version (``read_prompt_version``: the content hash
+of a structured file, the hash of the mapping of a flat one); a stored
+``prompt_set_version`` that differs is logged and kept as ``stored_version``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ckepe.promptfile import PromptFileError, PromptSet, is_flat, load_json, read_prompt_set
+from ckepe.promptfile import (
+    PromptFileError,
+    PromptSet,
+    PromptVersion,
+    import_flat,
+    read_prompt_version,
+)
 
 __all__ = ["PROMPT_MODES", "PromptEntry", "PromptFileError", "PromptTable", "read_prompts"]
 
@@ -89,7 +96,7 @@ class PromptTable:
 
 
 def _table(
-    path: Path, ps: PromptSet, flat: bool, scopes: list[list[str]] | None = None
+    path: Path, ps: PromptSet, version: PromptVersion, scopes: list[list[str]]
 ) -> PromptTable:
     """``scopes``: for a flat file, the tasks each key's ``task1+task2:`` prefix names."""
     entries: dict[str, PromptEntry] = {}
@@ -100,26 +107,33 @@ def _table(
         entries.setdefault(c.label, entry)  # the first entry of a label answers task-less
         for task in c.tasks or (scopes[i] if scopes else []):
             by_task[(task, c.label)] = entry
-    version = ps.content_hash()
-    stored = None if flat else (ps.prompt_set_version or None)
-    if stored is not None and stored != version:
-        log.warning("%s: stored prompt_set_version %s does not match its content (%s); "
-                    "using the recomputed one", path, stored, version)  # fmt: skip
-    return PromptTable(str(path), version, ps.dataset, flat, entries, by_task, stored)
+    if version.mismatch:
+        log.warning(
+            "%s: stored prompt_set_version %s does not match its content (%s); "
+            "using the recomputed one",
+            path,
+            version.recorded,
+            version.recomputed,
+        )
+    flat = version.format == "flat"
+    return PromptTable(str(path), version.recomputed, None if flat else ps.dataset, flat,
+                       entries, by_task, version.recorded)  # fmt: skip
 
 
 def read_prompts(path: str | Path, dataset: str | None = None) -> PromptTable:
     """Read a structured or flat prompt file through :mod:`ckepe.promptfile`.
 
+    ``version`` is ckepe's recomputed version of the file (``read_prompt_version``).
+
     Raises:
         PromptFileError: unreadable file, or not a valid prompt file of either format.
     """
     path = Path(path)
-    data = load_json(path)
-    ps = read_prompt_set(path, dataset)
-    if not is_flat(data):
-        return _table(path, ps, flat=False)
+    content, version = read_prompt_version(path)
+    if isinstance(content, PromptSet):
+        return _table(path, content, version, [])
+    ps = import_flat(content, dataset or "unknown")
     # ckepe keeps a flat key's label; its task prefix (the scope export_flat writes when two
     # tasks share a label) is read back from the key.
-    scopes = [[t for t in key.rpartition(":")[0].split("+") if t] for key in data]
-    return _table(path, ps, flat=True, scopes=scopes)
+    scopes = [[t for t in key.rpartition(":")[0].split("+") if t] for key in content]
+    return _table(path, ps, version, scopes)

@@ -51,26 +51,31 @@ def test_terminology_only_build_is_deterministic(small_knowledge: Path) -> None:
     assert ps.prompt_set_version == b.prompt_set.prompt_set_version
     assert [c.label for c in ps.classes] == ["RBBB", "IRBBB", "CRBBB", "LBBB", "AFIB"]
     rbbb = ps.classes[0]
-    # the wide-QRS feature is linked to CRBBB, a competing label of this set: left out
-    assert rbbb.description == (
-        "right bundle branch block; subtypes: complete right bundle branch block, incomplete "
-        "right bundle branch block; ecg features: rsr' pattern in v1")
+    # the wide-QRS feature belongs to CRBBB (a subtype's feature stays with the subtype) and
+    # both subtypes are competing labels of this set: the parent says what it has itself
+    assert rbbb.description == "right bundle branch block; ecg features: rsr' pattern in v1"
     assert all(p.origin == "terminology" and p.concept_id for p in rbbb.phrases)
     assert not any(c.fallback for c in ps.classes)
     afib = ps.classes[-1]
     assert [p.kind for p in afib.phrases] == ["name", "feature", "feature"]
 
 
-def test_descendant_features_reach_the_parent_without_competitors(small_knowledge: Path
-                                                                   ) -> None:
+def test_features_are_own_links_and_competing_subtypes_stay_out(small_knowledge: Path
+                                                                  ) -> None:
     from ckepe.build import retrieve
     from ckepe.labelsets import load_labelset
 
     term = load_terminology()
     rbbb = load_labelset("csn")[0]
-    feats = [n for _, n, _ in retrieve(term, rbbb)["features"]]
-    assert feats == ["rsr' pattern in v1", "qrs duration greater than or equal to 120 ms"]
-    assert [n for _, n, _ in retrieve(term, rbbb, ["713427006"])["features"]] == feats[:1]
+    alone = retrieve(term, rbbb)
+    # CRBBB's wide QRS is not RBBB's own link: it stays with the subtype
+    assert [n for _, n, _ in alone["features"]] == ["rsr' pattern in v1"]
+    assert [n for _, n in alone["subtypes"]] == ["complete right bundle branch block",
+                                                 "incomplete right bundle branch block"]
+    rivals = retrieve(term, rbbb, ["713427006"])
+    assert [n for _, n in rivals["subtypes"]] == ["incomplete right bundle branch block"]
+    assert ("713427006", "subtype that is (or lies below) a competing label") in rivals[
+        "excluded"]
 
 
 def test_scripted_proposer_claims_are_verified(small_knowledge: Path) -> None:
@@ -79,9 +84,10 @@ def test_scripted_proposer_claims_are_verified(small_knowledge: Path) -> None:
     rbbb = by["RBBB"]
     assert not rbbb.fallback
     assert [(p.text, p.origin) for p in rbbb.phrases] == [
-        ("right bundle branch block", "terminology"),
-        ("incomplete right bundle branch block", "llm"), ("rsr' pattern in v1", "llm")]
+        ("right bundle branch block", "terminology"), ("rsr' pattern in v1", "llm")]
     assert {r.text: r.code for r in rbbb.rejected} == {
+        # a true subtype, but a competing label of this set (IRBBB)
+        "incomplete right bundle branch block": "competing_label_subtype",
         "trifascicular right bundle branch block": "unknown_term",
         "bundle branch block": "not_descendant",
         "Here is a list of ECG features for RBBB": "chat_text"}
@@ -103,7 +109,7 @@ def test_empty_output_error_and_exception_fall_back(small_knowledge: Path) -> No
         assert by[label].fallback and why in (by[label].fallback_reason or "")
         assert by[label].description == plain[label].description  # terminology-only
     stats = {s.label: s for s in res.stats}
-    assert stats["RBBB"].proposed == 5 and stats["RBBB"].rejected == 3
+    assert stats["RBBB"].proposed == 5 and stats["RBBB"].rejected == 4
     assert stats["LBBB"].fallback and not stats["RBBB"].fallback
 
 

@@ -81,7 +81,8 @@ def test_audit_flags_defects_in_a_real_flat_file(bundled_knowledge: Path, tmp_pa
     f = tmp_path / "icbeb_prompts.json"
     f.write_text(json.dumps(flat))
     report = tmp_path / "r.json"
-    res = runner.invoke(app, ["audit", "--hallucination-check", str(f), "--json", str(report)])
+    res = runner.invoke(app, ["audit", "--hallucination-check", str(f), "--json", str(report),
+                              "--partial"])  # six of the nine CPSC labels
     assert res.exit_code == 1, res.output
     got = {(x["label"], x["code"]) for x in json.loads(report.read_text())["findings"]}
     assert got == {("AFIB", "not_descendant"), ("1AVB", "unknown_term"), ("NORM", "chat_text"),

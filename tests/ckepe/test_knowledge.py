@@ -278,3 +278,90 @@ def test_generated_files_are_up_to_date() -> None:
     from knowledge.src.build import main
 
     assert main(["--check"]) == 0
+
+
+def test_every_label_concept_has_one_to_three_defining_criteria(kb: dict) -> None:
+    feats = kb["features"]
+    assert set(feats.defining) == {"0", "1"}
+    defining = feats[feats.defining == "1"].groupby("class_concept_id").size()
+    assert defining.between(1, 3).all(), defining[~defining.between(1, 3)]
+    for name, table in kb["labelsets"].items():
+        for row in table.itertuples():
+            for c in row.concept_ids.split(";"):
+                assert c in defining.index, f"{name}/{row.task}/{row.label}: {_fsn_of(kb, c)}"
+
+
+def _cid(kb: dict, fsn: str) -> str:
+    (hit,) = [c for c in kb["active"] if _fsn_of(kb, c) == fsn]
+    return hit
+
+
+def _links(kb: dict, cls: str) -> dict[str, str]:
+    f = kb["features"]
+    rows = f[f.class_concept_id == _cid(kb, cls)]
+    return {_fsn_of(kb, r.feature_concept_id): r.defining for r in rows.itertuples()}
+
+
+def test_review_corrections(kb: dict) -> None:
+    """knowledge/REVIEW.md: each correction, read back from the generated files."""
+    rvh = _links(kb, "Right ventricular hypertrophy (disorder)")
+    assert "Downsloping ST depression with T wave inversion in V1 to V3 (finding)" in rvh
+    assert not any("V5 and V6" in f for f in rvh if "ST depression" in f)
+    avd = _links(kb, "Atrioventricular dissociation (finding)")
+    assert "Non-sinus P wave morphology (finding)" not in avd
+    assert avd["Ventricular rate equal to or faster than the atrial rate (finding)"] == "1"
+    assert "Regular RR intervals (finding)" not in _links(kb, "Cardiac arrhythmia (disorder)")
+    nsivcb = _links(kb, "Nonspecific intraventricular conduction disorder (disorder)")
+    assert nsivcb["QRS duration more than 110 ms (finding)"] == "1"
+    ivcd = _links(kb, "Intraventricular conduction disorder (disorder)")
+    assert "QRS duration 120 ms or more (finding)" not in ivcd
+    lbbb = _links(kb, "Left bundle branch block (disorder)")
+    assert lbbb["QRS duration 110 ms or more (finding)"] == "1"
+    assert "QRS duration 120 ms or more (finding)" not in lbbb
+    fasc = _links(kb, "Left fascicular block (disorder)")
+    assert fasc["Marked left or right deviation of the frontal QRS axis (finding)"] == "1"
+    assert "Frontal QRS axis between -45 and -90 degrees (finding)" not in fasc
+    assert "rsR' or rSR' pattern in V1 or V2 (finding)" not in _links(
+        kb, "Brugada syndrome (disorder)")
+    ere = _links(kb, "Early repolarization (finding)")
+    assert "ST elevation at the J point in two contiguous leads (finding)" not in ere
+    assert ere["J point elevation with terminal QRS notching or slurring (finding)"] == "1"
+    for mi in ("Myocardial infarction (disorder)", "Old myocardial infarction (disorder)",
+               "Anterior myocardial infarction (disorder)",
+               "Anteroseptal myocardial infarction (disorder)"):
+        links = _links(kb, mi)
+        assert not {"Additional R' wave or notching of the QRS in two contiguous leads (finding)",
+                    "R wave 3 mm or less in V3 (finding)"} & set(links), mi
+    f = kb["features"]
+    q_path = f[(f.class_concept_id == _cid(kb, "Myocardial infarction (disorder)"))
+               & (f.feature_concept_id == _cid(
+                   kb, "Pathological Q waves in two contiguous leads (finding)"))]
+    assert "V2 and V3" in q_path.criterion.item() and "> 20 ms" in q_path.criterion.item()
+    assert _cid(kb, "Q wave over 20 ms or QS complex in V2 and V3 (finding)")
+
+
+@pytest.mark.data
+def test_ptbxl_group_labels_cover_exactly_their_statements(kb: dict, ptbxl_root: Path) -> None:
+    """A super/sub label's concepts (and descendants) reach exactly its PTB-XL statements."""
+    scp = pd.read_csv(ptbxl_root / "scp_statements.csv", index_col=0, dtype=str)
+    diag = scp[scp.diagnostic.astype(float) == 1]
+    table = kb["labelsets"]["ptbxl"]
+    stmt = {r.label: set(r.concept_ids.split(";")) for r in table[table.task == "all"]
+            .itertuples()}
+    for task, column in (("super", "diagnostic_class"), ("sub", "diagnostic_subclass")):
+        for row in table[table.task == task].itertuples():
+            cover: set[str] = set()
+            for c in row.concept_ids.split(";"):
+                cover |= {c} | _descendants(kb, c)
+            got = {s for s in diag.index if stmt[s] & cover}
+            want = set(diag.index[diag[column].str.strip("_") == row.label.strip("_")])
+            assert got == want, f"{task}/{row.label}: extra {got - want}, missing {want - got}"
+
+
+def test_csn_notes_say_which_label_mode_each_mapping_describes(kb: dict) -> None:
+    csn = kb["labelsets"]["csn"].set_index("label")
+    assert csn.note.str.contains("label mode: (?:both|rebuilt)").all()
+    for label in ("AF", "ST", "VB", "SA", "CR"):
+        assert "label mode: rebuilt" in csn.loc[label, "note"], label
+    for label in ("AVB", "2AVB", "MI", "LBBB", "SR"):
+        assert "label mode: both" in csn.loc[label, "note"], label

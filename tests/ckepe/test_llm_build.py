@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from ckepe.audit import Knowledge
+from ckepe.audit_run import audit_prompt_set
 from ckepe.build import build_prompt_set
 from ckepe.labelsets import COLUMNS, read_labelset_table
 from ckepe.llm import LLMProposer, generator_info
 from ckepe.llm.cache import ResponseCache
 from ckepe.promptfile import read_prompt_set, write_prompt_set
 from ckepe.terminology import knowledge_dir, load_terminology
-from ckepe.verify import audit_prompt_set
 
 pytestmark = pytest.mark.llm
 
@@ -67,7 +68,8 @@ def test_local_llm_build_of_three_classes(local_chat, small_rf2: Path, tmp_path:
             assert any(p.origin == "llm" for p in ce.phrases)
     # the built file passes the same hallucination check as `ckepe audit`
     rows = read_labelset_table(dataset, folder)
-    assert audit_prompt_set(ps, term, rows) == []
+    report = audit_prompt_set(Knowledge(term), ps, rows=rows)
+    assert report.exit_code() == 0, [f.as_dict() for f in report.problems]
     out = tmp_path / f"{dataset}.json"
     write_prompt_set(ps, out)
     assert read_prompt_set(out).prompt_set_version == ps.prompt_set_version

@@ -8,11 +8,8 @@ import pytest
 
 from ckepe.terminology import RF2Terminology
 from ckepe.verify import (
-    MAX_DESCRIPTION_WORDS,
     ClassVerifier,
     OtherLabel,
-    audit_class,
-    contradiction,
     parse_description,
 )
 
@@ -40,7 +37,9 @@ def verifier(term: RF2Terminology, label: str, cid: str, name: str) -> ClassVeri
     ("complete right bundle branch block", "subtype", True, None),  # another label, but a
     ("incomplete right bundle-branch blocks", "subtype", True, None),  # true descendant
     ("rsr' pattern in v1", "feature", True, None),
-    ("QRS duration >= 120 ms", "feature", True, None),  # linked to a descendant
+    ("rsR prime in V1", "feature", True, None),
+    # linked to a descendant, but that descendant is the competing label CRBBB
+    ("QRS duration >= 120 ms", "feature", False, "not_linked_feature"),
     ("bundle branch block", "subtype", False, "not_descendant"),  # a parent
     ("absent p waves", "feature", False, "not_linked_feature"),
     ("atrial fibrillation", "feature", False, "other_label"),
@@ -79,10 +78,19 @@ def test_duplicates_and_contradictions(term: RF2Terminology) -> None:
     assert [a.text for a in acc] == ["atrial fibrillation", "irregularly irregular rhythm",
                                      "no p waves"]
     assert [r.code for r in rej] == ["duplicate", "duplicate"]
-    assert contradiction("regular rhythm", "irregularly irregular rhythm") == "rhythm regularity"
-    assert contradiction("absent p waves", "normal P waves") == "p waves"
-    assert contradiction("wide QRS complex", "narrow QRS") == "qrs width"
-    assert contradiction("absent p waves", "irregular rhythm") is None
+
+
+def test_contradiction_from_the_knowledge_table(small_rf2: Path) -> None:
+    """Exclusive features come from contradictions.tsv beside features.tsv, not from code."""
+    (small_rf2 / "contradictions.tsv").write_text(
+        "concept_id_a\tterm_a\tconcept_id_b\tterm_b\ttopic\tsource\n"
+        "1000000012\tAbsent P waves\t1000000013\tIrregularly irregular rhythm\ttest\tS1\n")
+    term = RF2Terminology(small_rf2, small_rf2 / "features.tsv")
+    v = verifier(term, "AFIB", "49436004", "atrial fibrillation")
+    acc, rej = v.check_all([("no p waves", "feature", "llm"),
+                            ("irregularly irregular rhythm", "feature", "llm")])
+    assert [a.text for a in acc] == ["no p waves"]
+    assert [r.code for r in rej] == ["contradiction"] and "S1" in rej[0].reason
 
 
 def test_parse_description_sections() -> None:
@@ -93,20 +101,3 @@ def test_parse_description_sections() -> None:
                    ("rsr' pattern in v1", "feature"), ("wide qrs", "feature")]
     assert parse_description("AFIB: irregular rhythm, no p waves")[:2] == [
         ("AFIB", "name"), ("irregular rhythm", "any")]
-
-
-def test_audit_class_reports_each_defect(term: RF2Terminology) -> None:
-    desc = ("right bundle branch block; subtypes: bundle branch block, complete right bundle "
-            "branch block; ecg features: rsr' pattern in v1, giant flaming p waves, atrial "
-            "fibrillation, rsr' pattern in v1")
-    found = audit_class(term, "RBBB", desc, ["59118001"], ["right bundle branch block"],
-                        [o for k, o in OTHERS.items() if k != "RBBB"])
-    assert sorted(f.code for f in found) == ["duplicate", "not_descendant", "other_label",
-                                             "unknown_term"]
-    long_desc = ", ".join(["right bundle branch block"] * MAX_DESCRIPTION_WORDS)
-    codes = {f.code for f in audit_class(term, "RBBB", long_desc, ["59118001"], [], [])}
-    assert "too_long" in codes
-    chat = audit_class(term, "RBBB", "Sure! Here is a prompt: rbbb", ["59118001"], [], [])
-    assert [f.code for f in chat] == ["chat_text"]
-    assert [f.code for f in audit_class(term, "X", "rbbb", ["999"], [], [])] == [
-        "unknown_concept", "wrong_concept"]

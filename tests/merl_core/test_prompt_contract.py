@@ -14,7 +14,9 @@ from ckepe.promptfile import (
     Phrase,
     PromptSet,
     export_flat,
+    prompt_file_version,
     read_prompt_set,
+    read_prompt_version,
     write_prompt_set,
 )
 from merl_core.eval.prompts import PromptFileError, read_prompts
@@ -62,8 +64,8 @@ def test_flat_export_with_task_prefixed_keys_reads_back_per_task(tmp_path: Path)
     assert "sub:STTC" in flat  # the second STTC is written with its task prefix
     path = atomic_write_json(tmp_path / "ptbxl_flat.json", flat)
     table = read_prompts(path)
-    assert table.flat
-    assert table.version == read_prompt_set(path).prompt_set_version
+    assert table.flat and table.stored_version is None
+    assert table.version == prompt_file_version(flat) == read_prompt_version(path)[1].recomputed
     assert table.texts(["STTC"], "description", "sub") == [["st/t change, sub"]]
     assert table.texts(["STTC"], "description", "super") == [["st/t change, super"]]
     assert table.texts(["NORM"], "description", "sub") == [["normal ecg"]]
@@ -79,7 +81,7 @@ def test_flat_list_of_texts_is_the_description_ckepe_audits(tmp_path: Path) -> N
     assert [c.description for c in ps.classes] == ["absent P waves, irregular RR", "sinus rhythm"]
     assert table.texts(["AFIB", "sr"]) == [["absent P waves, irregular RR"], ["sinus rhythm"]]
     assert table.texts(["AFIB"], "phrases") == [["absent P waves, irregular RR"]]
-    assert table.version == ps.prompt_set_version
+    assert table.version == read_prompt_version(path)[1].recomputed
 
 
 def test_a_stored_version_that_does_not_match_is_recomputed_and_logged(

@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 import torch
 
-from ckepe.promptfile import ClassEntry, Phrase, PromptSet, read_prompt_set, write_prompt_set
+from ckepe.promptfile import (
+    ClassEntry,
+    Phrase,
+    PromptSet,
+    read_prompt_set,
+    read_prompt_version,
+    write_prompt_set,
+)
 from merl_core.eval.evalsets import EvalSplit, normalize_id, read_split_file, select_split
 from merl_core.eval.metrics import select_thresholds
 from merl_core.eval.prompts import PromptFileError, read_prompts
@@ -77,7 +84,7 @@ def test_flat_upstream_prompt_file(tmp_path: Path) -> None:
     path = tmp_path / "flat.json"
     path.write_text(json.dumps({"AFIB": "AFIB description", "SR": ["sinus"]}))
     table = read_prompts(path)
-    assert table.flat and table.version == read_prompt_set(path).prompt_set_version
+    assert table.flat and table.version == read_prompt_version(path)[1].recomputed
     # case-insensitive; a list of texts is one description (joined, as ckepe reads it)
     assert table.texts(["afib", "SR"]) == [["AFIB description"], ["sinus"]]
     assert table.texts(["SR"], "phrases") == [["sinus"]]
