@@ -220,7 +220,7 @@ def compose(phrases: Sequence[Phrase]) -> str:
     return "; ".join(p for p in parts if p).lower()
 
 
-def _fit(phrases: list[Phrase], keep: Collection[str] = ()) -> list[Phrase]:
+def fit_to_length(phrases: list[Phrase], keep: Collection[str] = ()) -> list[Phrase]:
     """Drop trailing supporting features, then subtypes, then synonyms until the description
     fits; the name and the defining criteria (concept ids in ``keep``) are never dropped."""
     phrases = list(phrases)
@@ -343,7 +343,7 @@ def build_class(term: GraphTerminology, dataset: str, entry: LabelEntry, tasks: 
         accepted, dropped = verifier.check_all(base)  # hallucination: logged, not recorded
         for d in dropped:
             logger.debug("%s: candidate %r dropped: %s", entry.label, d.text, d.reason)
-    phrases = _fit([Phrase(text=v.text, kind=v.kind, concept_id=v.concept_id or "",  # type: ignore[arg-type]
+    phrases = fit_to_length([Phrase(text=v.text, kind=v.kind, concept_id=v.concept_id or "",  # type: ignore[arg-type]
                            origin=v.origin) for v in _ordered(accepted, defining)],  # type: ignore[arg-type]
                    keep=defining)
     if not phrases or phrases[0].kind != "name":

@@ -11,6 +11,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from ckepe.errors import CkepeError
 from ckepe.terminology import knowledge_dir
 
 DATASETS = ("ptbxl", "cpsc2018", "csn", "synthetic")
@@ -24,7 +25,7 @@ COLUMNS = ["task", "label", "concept_ids", "name", "mapping", "note"]
 MAPPINGS = {"exact", "closest", "group"}
 
 
-class LabelSetError(ValueError):
+class LabelSetError(CkepeError, ValueError):
     """A label-set table is missing or malformed."""
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ckepe.build import ClassContext, Proposal, RawClaim
+from ckepe.errors import CkepeError
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class ProposalSchema(BaseModel):
         return out
 
 
-class ProposalParseError(ValueError):
+class ProposalParseError(CkepeError, ValueError):
     """The reply held no usable JSON proposal; the message says why, for the repair turn."""
 
 

@@ -21,6 +21,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from ckepe.errors import CkepeError
 from ckepe.normalize import normalize_term, strip_semantic_tag
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ FEATURE_KINDS = {"rhythm", "rate", "p_wave", "pr", "qrs", "st", "t", "qt", "axis
                  "morphology"}
 
 
-class TerminologyError(ValueError):
+class TerminologyError(CkepeError, ValueError):
     """A terminology source is missing or malformed."""
 
 

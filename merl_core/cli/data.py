@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from merl_core.cli.errors import fail, setup_logging
+
 logger = logging.getLogger(__name__)
 
 
@@ -86,7 +88,7 @@ def prepare(
     from merl_core.data.shards import ShardError, parse_shard
     from merl_core.data.splits import SplitError
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging()
     cfg = PreprocessConfig(crop=crop.value, normalize=normalize.value)
     try:
         shard_ij = parse_shard(shard) if shard is not None else None
@@ -103,11 +105,9 @@ def prepare(
                            min_seconds=min_seconds, shard=shard_ij, merge=merge)  # fmt: skip
     except (DatasetError, PTBXLError, ChallengeError, MimicError, SplitError,
             NoUsableRecordsError) as exc:  # fmt: skip
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
     except PrepareError as exc:  # locked, no space, shards not done: retry when resolved
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(str(exc), 1)
     if shard_ij is not None:
         typer.echo(f"{path}: shard {shard_ij[0]}/{shard_ij[1]} done; when every shard is, run "
                    "the same command with --merge instead of --shard")  # fmt: skip
@@ -148,8 +148,7 @@ def check_splits(
         try:
             df = compare_labels(read_split(path))
         except SplitError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+            fail(str(exc))
         table = Table(title=f"{path.name}: published vs rebuilt positives")
         for col in ("label", "published", "rebuilt", "published_only", "rebuilt_only"):
             table.add_column(col, justify="left" if col == "label" else "right")

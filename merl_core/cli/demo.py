@@ -21,12 +21,14 @@ from typing import Any
 
 import numpy as np
 
+from merl_core.errors import MerlCoreError
+
 logger = logging.getLogger(__name__)
 
 DEMO_CLASSES = ("SR", "SBRAD", "STACH", "AFIB")
 
 
-class DemoError(RuntimeError):
+class DemoError(MerlCoreError, RuntimeError):
     """A demo step that failed, with what to do about it."""
 
 

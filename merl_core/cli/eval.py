@@ -7,9 +7,11 @@ import logging
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
+
+from merl_core.cli.errors import fail, setup_logging
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +46,8 @@ class Dataset(StrEnum):
 class LabelSource(StrEnum):
     """Where evaluation labels come from when a split file is given."""
 
-    split = "split"  # type: ignore[assignment]  # a member named like str.split
+    split_file = "split"
     cache = "cache"
-
-
-def _fail(msg: str) -> NoReturn:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(2)
 
 
 def _leads(leads: str | None, sweep: str | None) -> tuple[tuple[str, ...] | None, list | None]:
@@ -72,17 +69,6 @@ def _run(fn: Any, sweep: list | None, leads: tuple[str, ...] | None, **kwargs: A
 
 def _default_out(kind: str) -> Path:
     return Path("results") / f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def _setup_logging(verbose: bool) -> None:
-    from rich.logging import RichHandler
-
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(show_path=False, show_time=False)],
-        force=True,
-    )
 
 
 OutOpt = Annotated[
@@ -155,7 +141,7 @@ def zeroshot(
     prompt_mode: PromptModeOpt = PromptMode.description,
     labels: Annotated[
         LabelSource, typer.Option(help="Labels from the split file or the cache.")
-    ] = LabelSource.split,
+    ] = LabelSource.split_file,
     leads: LeadsOpt = None,
     lead_sweep: SweepOpt = None,
     no_split: NoSplitOpt = False,
@@ -169,7 +155,7 @@ def zeroshot(
     """Zero-shot classification of one dataset task from a prompt set."""
     from merl_core.eval import runner
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         subset, sweep = _leads(leads, lead_sweep)
         _run(
@@ -182,7 +168,7 @@ def zeroshot(
             batch_size=batch_size, device=device, no_split=no_split,
         )  # fmt: skip
     except runner.USER_ERRORS as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def protocol(
@@ -222,7 +208,7 @@ def protocol(
     """
     from merl_core.eval import runner
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         subset, sweep = _leads(leads, lead_sweep)
         _run(
@@ -237,7 +223,7 @@ def protocol(
         typer.echo(f"incomplete: {exc}", err=True)
         raise typer.Exit(1) from None
     except runner.USER_ERRORS as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def linear_probe(
@@ -277,7 +263,7 @@ def linear_probe(
     """Linear probe on frozen ECG features with 1 / 10 / 100 % of the training split."""
     from merl_core.eval import runner
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         subset, sweep = _leads(leads, lead_sweep)
         ratios = runner.parse_ratios([ratio, *ctx.args])
@@ -290,7 +276,7 @@ def linear_probe(
             batch_size=batch_size, device=device,
         )  # fmt: skip
     except runner.USER_ERRORS as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def compare_prompts(
@@ -342,7 +328,7 @@ def compare_prompts(
             leads=parse_leads(leads) if leads else None, no_split=no_split,
         )  # fmt: skip
     except ValueError as exc:  # every runner.USER_ERRORS is a ValueError
-        _fail(str(exc))
+        fail(str(exc))
     doc = json.loads(path.read_text(encoding="utf-8"))
     for line in doc["run"].get("notes") or []:
         typer.echo(line)
@@ -378,7 +364,7 @@ def import_upstream(
     try:
         path = do_import(pth, out, arch=arch, text_encoder=text_encoder, encoder_only=encoder_only)
     except UpstreamImportError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(f"imported {pth.name} into {path}")
 
 
@@ -396,11 +382,11 @@ def demo(
     """End to end on a fresh machine, offline: synthetic data, pretrain, prompts, zero-shot."""
     from merl_core.cli import demo as demo_mod
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         demo_mod.run_demo(out, quick=quick, n_records=n_records, steps=steps, llm=llm, seed=seed)
     except demo_mod.DemoError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def register(app: typer.Typer) -> None:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
-
-def _fail(msg: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(code)
+from merl_core.cli.errors import fail, setup_logging
 
 
 def pretrain(
@@ -72,7 +68,7 @@ def pretrain(
     try:
         rank = resolve_launch().rank
     except LaunchError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     # Rank 0 alone tells the story; the others speak only of problems.
     logging.basicConfig(level=logging.INFO if rank == 0 else logging.WARNING,
                         format=f"%(levelname)s {'' if rank == 0 else f'[rank {rank}] '}"
@@ -99,11 +95,11 @@ def pretrain(
         )
         summary = train(cfg)
     except NonFiniteLoss as exc:
-        _fail(str(exc), 1)
+        fail(str(exc), 1)
     except (ConfigError, PretrainError, CheckpointError, LaunchError, KeyError) as exc:
-        _fail(str(exc).strip("'\""))
+        fail(str(exc).strip("'\""))
     except ValueError as exc:  # e.g. the data helper's CacheError, a resume mismatch
-        _fail(str(exc))
+        fail(str(exc))
     if summary.pop("rank", 0) == 0:
         typer.echo(json.dumps(summary))
 
@@ -118,7 +114,7 @@ def export(
     try:
         path = export_ecg_encoder(checkpoint, out)
     except (CheckpointError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(str(path))
 
 

@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 
 from merl_core.data.prepare import FORMAT
+from merl_core.errors import MerlCoreError
 
 _BIG_KEYS = ("ids", "reports", "labels", "tasks", "source_sha256", "skipped", "missing",
              "zeroed_leads", "resampled_from")
 
 
-class CacheError(ValueError):
+class CacheError(MerlCoreError, ValueError):
     """A folder that is not a readable prepared cache."""
 
 

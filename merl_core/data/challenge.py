@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from merl_core.data.source import RecordRef, Source
+from merl_core.errors import MerlCoreError
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ CSN_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-class ChallengeError(ValueError):
+class ChallengeError(MerlCoreError, ValueError):
     """A Challenge-format root that cannot be read."""
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from merl_core.data.preprocess import PreprocessConfig
 from merl_core.data.source import Source
+from merl_core.errors import MerlCoreError
 
 DATASETS = (
     "ptbxl", "cpsc2018", "csn", "ningbo", "georgia", "cpsc-extra", "ptbxl-challenge", "ptb",
@@ -14,7 +15,7 @@ DATASETS = (
 )  # fmt: skip
 
 
-class DatasetError(ValueError):
+class DatasetError(MerlCoreError, ValueError):
     """An unknown dataset or a root that does not fit it."""
 
 

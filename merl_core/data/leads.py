@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from merl_core.errors import MerlCoreError
+
 LEADS: tuple[str, ...] = (
     "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
 )  # fmt: skip
@@ -18,7 +20,7 @@ _CANON = {name.upper(): i for i, name in enumerate(LEADS)}
 _ALIASES = {"MLI": "I", "MLII": "II", "MLIII": "III", "-AVR": "AVR"}
 
 
-class LeadError(ValueError):
+class LeadError(MerlCoreError, ValueError):
     """A record whose lead names cannot be mapped onto the 12 canonical leads."""
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from merl_core.data.source import RecordRef, Source
+from merl_core.errors import MerlCoreError
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ REPORT_COLUMNS = tuple(f"report_{i}" for i in range(18))
 MIN_WORDS = 4
 
 
-class MimicError(ValueError):
+class MimicError(MerlCoreError, ValueError):
     """A MIMIC-IV-ECG root that cannot be read."""
 
 

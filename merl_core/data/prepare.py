@@ -44,6 +44,7 @@ from merl_core.data.leads import LEADS
 from merl_core.data.preprocess import PreprocessConfig, preprocess
 from merl_core.data.quality import BadRecordError, QualityConfig, check_record, quality_for
 from merl_core.data.source import Loader, RecordRef, Source, load_wfdb
+from merl_core.errors import MerlCoreError
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ def _run_jobs(
             source.warm_up()
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         pool = ctx.Pool(workers)
-        results = pool.imap_unordered(_work, jobs, chunksize=8)
+        results: Iterator[tuple[int, Any, str]] = pool.imap_unordered(_work, jobs, chunksize=8)
     else:
         results = map(_work, jobs)
     try:

@@ -19,13 +19,14 @@ import numpy as np
 import pandas as pd
 
 from merl_core.data.source import RecordRef, Source
+from merl_core.errors import MerlCoreError
 
 logger = logging.getLogger(__name__)
 
 TASKS = ("all", "super", "sub", "form", "rhythm")
 
 
-class PTBXLError(ValueError):
+class PTBXLError(MerlCoreError, ValueError):
     """A PTB-XL root that cannot be read."""
 
 

@@ -22,12 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from merl_core.errors import MerlCoreError
+
 logger = logging.getLogger(__name__)
 
 TEXT_COLUMN = "description"
 
 
-class StatementError(ValueError):
+class StatementError(MerlCoreError, ValueError):
     """An ``scp_statements.csv`` or ``scp_codes`` value that cannot be used."""
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from merl_core.data.source import Source
+from merl_core.errors import MerlCoreError
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ META_COLUMNS = frozenset({
 LABEL_MODES = ("published", "rebuilt")
 
 
-class SplitError(ValueError):
+class SplitError(MerlCoreError, ValueError):
     """A split file that cannot be read or used."""
 
 

@@ -143,9 +143,9 @@ class ECGDataset(Dataset):
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the memory map as its file name (spawned DataLoader workers reopen it)."""
         state = self.__dict__.copy()
-        name = getattr(self.signals, "filename", None)
-        if name:
-            state["signals"] = ("__memmap__", str(name))
+        filename = getattr(self.signals, "filename", None)
+        if filename:
+            state["signals"] = ("__memmap__", str(filename))
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from merl_core.train.checkpoint import CheckpointError
+
 logger = logging.getLogger(__name__)
 
 NOT_A_BENCHMARK = (
@@ -22,10 +24,6 @@ NOT_A_BENCHMARK = (
     "split, no validation thresholds); do not compare these numbers with published ones"
 )
 EVAL_DATASETS = ("ptbxl", "cpsc2018", "csn")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded or does not fit the evaluation."""
 
 
 def checkpoint_folder(path: str | Path) -> Path:
@@ -47,12 +45,11 @@ def checkpoint_folder(path: str | Path) -> Path:
 
 def checkpoint_doc(path: Path) -> dict[str, Any]:
     """The ``config.json`` of a checkpoint (or run) folder, as a dict."""
-    from merl_core.train.checkpoint import CheckpointError as TrainCheckpointError
     from merl_core.train.checkpoint import read_config
 
     try:
         return read_config(path)
-    except (TrainCheckpointError, OSError) as exc:
+    except OSError as exc:
         raise CheckpointError(str(exc)) from exc
 
 

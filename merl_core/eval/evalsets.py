@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from merl_core.data.splits import SplitError, SplitFile, read_split, record_id
+from merl_core.errors import MerlCoreError
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ PROTOCOL = (
 )
 
 
-class EvalDataError(ValueError):
+class EvalDataError(MerlCoreError, ValueError):
     """A split file or cache that cannot be used for an evaluation."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from merl_core.data.leads import LEADS, canonical_name
+from merl_core.errors import MerlCoreError
 
 NAMED_SETS: dict[str, tuple[str, ...]] = {
     "all12": LEADS,
@@ -24,7 +25,7 @@ NAMED_SETS: dict[str, tuple[str, ...]] = {
 DEFAULT_SWEEP = ("all12", "limb6", "precordial6", "I,II", "I", "II")
 
 
-class LeadSpecError(ValueError):
+class LeadSpecError(MerlCoreError, ValueError):
     """A lead subset that names no known lead or set."""
 
 

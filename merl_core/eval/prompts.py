@@ -1,24 +1,35 @@
-"""Read prompt sets for zero-shot evaluation, through the prompt-file schema only.
+"""Prompt sets for zero-shot evaluation, read through ckepe's prompt-file contract.
 
-Two formats are accepted (DESIGN.md, "Prompt file"): the structured prompt file that
-``ckepe build-prompts`` writes (``classes`` list with ``label``, ``name``, ``description``,
-``phrases``) and the flat ``{label: text}`` file that upstream MERL consumes (a list of texts
-per label is accepted too). merl_core never imports ckepe: this module reads the JSON itself.
+The file format, its reader and its version hash live in one place, :mod:`ckepe.promptfile`
+(torch-free). This module only reduces a :class:`ckepe.promptfile.PromptSet` to the texts
+zero-shot needs, per class and per task. Both formats are read there: the structured file
+``ckepe build-prompts`` writes and the flat ``{label: text}`` file upstream MERL consumes
+(a list of texts per label is one description, the texts joined, as ckepe audits it).
+
+``version`` is always ckepe's recomputed version (``read_prompt_version``: the content hash
+of a structured file, the hash of the mapping of a flat one); a stored
+``prompt_set_version`` that differs is logged and kept as ``stored_version``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from ckepe.promptfile import (
+    PromptFileError,
+    PromptSet,
+    PromptVersion,
+    import_flat,
+    read_prompt_version,
+)
+
+__all__ = ["PROMPT_MODES", "PromptEntry", "PromptFileError", "PromptTable", "read_prompts"]
+
+log = logging.getLogger(__name__)
 
 PROMPT_MODES = ("description", "phrases", "name")
-
-
-class PromptFileError(ValueError):
-    """A prompt file that cannot be read, or that lacks a class an evaluation needs."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,7 @@ class PromptTable:
     # (task, label) -> entry: PTB-XL's super and sub tasks both have a label "STTC" with
     # different concepts, so a label alone is ambiguous in a multi-task prompt set.
     by_task: dict[tuple[str, str], PromptEntry] = field(default_factory=dict)
+    stored_version: str | None = None
 
     def texts(
         self, labels: list[str], mode: str = "description", task: str | None = None
@@ -54,7 +66,8 @@ class PromptTable:
         """
         if mode not in PROMPT_MODES:
             raise PromptFileError(f"unknown prompt mode {mode!r}; choose from {PROMPT_MODES}")
-        missing = [lab for lab in labels if self.find(lab, task) is None]
+        found = [self.find(lab, task) for lab in labels]
+        missing = [lab for lab, e in zip(labels, found, strict=True) if e is None]
         if missing:
             raise PromptFileError(
                 f"{self.path}: prompt set has no class {', '.join(repr(m) for m in missing)} "
@@ -62,8 +75,7 @@ class PromptTable:
                 f"{', …' if len(self.entries) > 12 else ''})"
             )
         out = []
-        for lab in labels:
-            e = self.find(lab, task)
+        for e in found:
             assert e is not None
             if mode == "description":
                 out.append([e.description])
@@ -75,67 +87,53 @@ class PromptTable:
 
     def find(self, label: str, task: str | None = None) -> PromptEntry | None:
         """The entry of a label: the task's own entry first, then exact, then case-insensitive."""
-        if task is not None:
-            if (task, label) in self.by_task:
-                return self.by_task[(task, label)]
-            if f"{task}:{label}" in self.entries:  # flat export of a task-specific duplicate
-                return self.entries[f"{task}:{label}"]
+        if task is not None and (task, label) in self.by_task:
+            return self.by_task[(task, label)]
         if label in self.entries:
             return self.entries[label]
         low = {k.lower(): v for k, v in self.entries.items()}
         return low.get(label.lower())
 
 
-def _content_hash(obj: Any) -> str:
-    blob = json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()
-    return "sha256:" + hashlib.sha256(blob).hexdigest()[:16]
-
-
-def _structured(path: Path, raw: dict[str, Any]) -> PromptTable:
+def _table(
+    path: Path, ps: PromptSet, version: PromptVersion, scopes: list[list[str]]
+) -> PromptTable:
+    """``scopes``: for a flat file, the tasks each key's ``task1+task2:`` prefix names."""
     entries: dict[str, PromptEntry] = {}
     by_task: dict[tuple[str, str], PromptEntry] = {}
-    for i, c in enumerate(raw["classes"]):
-        if not isinstance(c, dict) or not c.get("label") or not c.get("description"):
-            raise PromptFileError(f"{path}: class #{i} lacks a label or a description")
-        phrases = tuple(
-            p["text"] if isinstance(p, dict) else str(p)
-            for p in c.get("phrases", [])
-            if (p.get("text") if isinstance(p, dict) else p)
+    for i, c in enumerate(ps.classes):
+        phrases = tuple(p.text for p in c.phrases)
+        entry = PromptEntry(c.label, c.name or c.label, c.description, phrases)
+        entries.setdefault(c.label, entry)  # the first entry of a label answers task-less
+        for task in c.tasks or (scopes[i] if scopes else []):
+            by_task[(task, c.label)] = entry
+    if version.mismatch:
+        log.warning(
+            "%s: stored prompt_set_version %s does not match its content (%s); "
+            "using the recomputed one",
+            path,
+            version.recorded,
+            version.recomputed,
         )
-        label = str(c["label"])
-        entry = PromptEntry(label, str(c.get("name") or label), c["description"], phrases)
-        entries.setdefault(label, entry)
-        for task in c.get("tasks") or []:
-            by_task[(str(task), label)] = entry
-    version = raw.get("prompt_set_version") or _content_hash(raw["classes"])
-    return PromptTable(str(path), str(version), raw.get("dataset"), False, entries, by_task)
+    flat = version.format == "flat"
+    return PromptTable(str(path), version.recomputed, None if flat else ps.dataset, flat,
+                       entries, by_task, version.recorded)  # fmt: skip
 
 
-def _flat(path: Path, raw: dict[str, Any]) -> PromptTable:
-    entries: dict[str, PromptEntry] = {}
-    for label, value in raw.items():
-        texts = [value] if isinstance(value, str) else value
-        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
-            raise PromptFileError(f"{path}: class {label!r} needs a text or a list of texts")
-        entries[label] = PromptEntry(label, label, texts[0], tuple(texts))
-    return PromptTable(str(path), _content_hash(raw), None, True, entries)
+def read_prompts(path: str | Path, dataset: str | None = None) -> PromptTable:
+    """Read a structured or flat prompt file through :mod:`ckepe.promptfile`.
 
-
-def read_prompts(path: str | Path) -> PromptTable:
-    """Read a structured or flat prompt file.
+    ``version`` is ckepe's recomputed version of the file (``read_prompt_version``).
 
     Raises:
-        PromptFileError: unreadable file, or neither format.
+        PromptFileError: unreadable file, or not a valid prompt file of either format.
     """
     path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise PromptFileError(f"{path}: prompt file not found") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PromptFileError(f"{path}: not a readable JSON prompt file ({exc})") from exc
-    if not isinstance(raw, dict) or not raw:
-        raise PromptFileError(f"{path}: expected a JSON object of classes")
-    if isinstance(raw.get("classes"), list):
-        return _structured(path, raw)
-    return _flat(path, raw)
+    content, version = read_prompt_version(path)
+    if isinstance(content, PromptSet):
+        return _table(path, content, version, [])
+    ps = import_flat(content, dataset or "unknown")
+    # ckepe keeps a flat key's label; its task prefix (the scope export_flat writes when two
+    # tasks share a label) is read back from the key.
+    scopes = [[t for t in key.rpartition(":")[0].split("+") if t] for key in content]
+    return _table(path, ps, version, scopes)

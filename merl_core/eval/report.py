@@ -188,7 +188,8 @@ def _npz_bytes(**arrays: np.ndarray) -> bytes:
     import io
 
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]  # numpy stub: **kwds
+    named: dict[str, Any] = dict(arrays)  # numpy's stub types **kwargs as its own keywords
+    np.savez_compressed(buf, **named)
     return buf.getvalue()
 
 

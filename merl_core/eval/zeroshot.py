@@ -136,7 +136,7 @@ class FeatureBank:
         self.batch_size, self.device, self.normalize = batch_size, device, normalize
         self._rows: dict[int, torch.Tensor] = {}
 
-    def get(self, indices: Sequence[int], progress: bool = True) -> torch.Tensor:
+    def get(self, indices: Sequence[int] | np.ndarray, progress: bool = True) -> torch.Tensor:
         """Embeddings (N, D) of the rows ``indices``, encoding only the rows not seen yet."""
         todo = sorted({int(i) for i in indices} - self._rows.keys())
         if todo:

@@ -9,18 +9,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from merl_core.models.dropout import use_fast_dropout
-from merl_core.models.registry import ModelConfig
+from merl_core.models.registry import ModelConfig, ResNet1dConfig, ecg_params
 from merl_core.models.resnet1d import ResNet1dEncoder
 from merl_core.models.text import TextEncoder
 from merl_core.models.vit1d import ViT1dEncoder
 
 
-def build_ecg_encoder(cfg: ModelConfig) -> nn.Module:
+def build_ecg_encoder(cfg: ModelConfig) -> ResNet1dEncoder | ViT1dEncoder:
     """The ECG encoder a config describes."""
-    params = {k: v for k, v in cfg.ecg.items() if k != "family"}
-    shared = {"in_leads": cfg.in_leads, "num_samples": cfg.num_samples,
+    params = ecg_params(cfg.ecg)
+    shared: dict[str, Any] = {"in_leads": cfg.in_leads, "num_samples": cfg.num_samples,
               "embed_dim": cfg.embed_dim, "drop_rate": cfg.drop_rate}  # fmt: skip
-    if cfg.ecg["family"] == "resnet1d":
+    if isinstance(cfg.ecg, ResNet1dConfig):
         return ResNet1dEncoder(**params, **shared)
     return ViT1dEncoder(**params, **shared)
 
@@ -34,19 +34,19 @@ class MERLModel(nn.Module):
     def __init__(self, cfg: ModelConfig, *, text: bool = True, load_text_weights: bool = True):
         super().__init__()
         self.config = cfg
-        self.ecg = build_ecg_encoder(cfg)
+        self.ecg: ResNet1dEncoder | ViT1dEncoder = build_ecg_encoder(cfg)
         self.text: TextEncoder | None = None
         if text:
             t = cfg.text
             self.text = TextEncoder(
-                t["model"], embed_dim=cfg.embed_dim, pooling=t["pooling"],
-                max_length=t["max_length"], pad_to_max=t["pad_to_max"],
-                train_backbone=t["train_backbone"], freeze_layers=t["freeze_layers"],
-                freeze_embeddings=t["freeze_embeddings"],
+                t.model, embed_dim=cfg.embed_dim, pooling=t.pooling, max_length=t.max_length,
+                pad_to_max=t.pad_to_max, train_backbone=t.train_backbone,
+                freeze_layers=t.freeze_layers, freeze_embeddings=t.freeze_embeddings,
                 load_weights=load_text_weights,
             )  # fmt: skip
         use_fast_dropout(self)  # same dropout, cheaper masks on CPU
         # Fixed temperature, as upstream (not learned).
+        self.logit_scale: torch.Tensor
         self.register_buffer("logit_scale", torch.tensor(1.0 / cfg.temperature), persistent=False)
         self.meta: dict[str, Any] = {}
 

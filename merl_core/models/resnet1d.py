@@ -2,8 +2,8 @@
 
 The stem has no max-pool, so a 12 × 5000 record leaves the last stage as C × 313; a 1 × 1
 convolution maps it to ``embed_dim`` channels. The CMA embedding is an attention pool over
-the 313 positions (a CLS query, learned positional embedding); the UMA views are two
-bias-free linear maps of the average-pooled map, each followed by dropout.
+the 313 positions (a CLS query, learned positional embedding); the UMA views
+(:class:`~merl_core.models.uma.UMAHead`) come from the average-pooled map.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from merl_core.models.uma import UMAHead, map_legacy_uma_keys
 
 
 def _out_len(n: int, kernel: int, stride: int, pad: int) -> int:
@@ -119,7 +121,10 @@ class ResNet1dEncoder(nn.Module):
         drop_rate: float = 0.1,
     ) -> None:
         super().__init__()
-        block_cls = {"basic": BasicBlock1d, "bottleneck": Bottleneck1d}[block]
+        blocks_by_name: dict[str, type[BasicBlock1d] | type[Bottleneck1d]] = {
+            "basic": BasicBlock1d, "bottleneck": Bottleneck1d,
+        }  # fmt: skip
+        block_cls = blocks_by_name[block]
         self.stem = nn.Sequential(
             nn.Conv1d(in_leads, widths[0], stem_kernel, 2, stem_kernel // 2, bias=False),
             nn.BatchNorm1d(widths[0]),
@@ -141,10 +146,8 @@ class ResNet1dEncoder(nn.Module):
         self.feature_dim = in_ch
         self.downconv = nn.Conv1d(in_ch, embed_dim, 1)
         self.att_pool = AttentionPool1d(seq, embed_dim, attn_heads, embed_dim, pool_query)
-        self.uma1 = nn.Linear(embed_dim, embed_dim, bias=False)
-        self.uma2 = nn.Linear(embed_dim, embed_dim, bias=False)
-        self.dropout1 = nn.Dropout(drop_rate)
-        self.dropout2 = nn.Dropout(drop_rate)
+        self.uma = UMAHead(embed_dim, embed_dim, drop_rate)
+        self.register_load_state_dict_pre_hook(map_legacy_uma_keys)
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -167,5 +170,5 @@ class ResNet1dEncoder(nn.Module):
         """CMA embedding and the two UMA views, all (B, embed_dim), unnormalised."""
         fmap = self.feature_map(x)
         proj = self.att_pool(fmap)
-        pooled = fmap.mean(dim=2)
-        return proj, self.dropout1(self.uma1(pooled)), self.dropout2(self.uma2(pooled))
+        view1, view2 = self.uma(fmap.mean(dim=2))
+        return proj, view1, view2

@@ -84,8 +84,12 @@ class TextEncoder(nn.Module):
         else:
             self.backbone.requires_grad_(False)
             self.frozen_layers = len(_encoder_layers(self.backbone))
-        log.info("text encoder %s: %s pooling, %s", self.model_name, pooling,
-                 f"{self.frozen_layers} layers frozen" if train_backbone else "fixed (no grad)")
+        log.info(
+            "text encoder %s: %s pooling, %s",
+            self.model_name,
+            pooling,
+            f"{self.frozen_layers} layers frozen" if train_backbone else "fixed (no grad)",
+        )
 
     def _freeze(self, n: int) -> int:
         layers = _encoder_layers(self.backbone)
@@ -107,7 +111,7 @@ class TextEncoder(nn.Module):
         """Projected report embedding (B, embed_dim), unnormalised."""
         if isinstance(tokens, (list, tuple)):
             tokens = self.tokenize(list(tokens))
-        device = self.proj[0].weight.device
+        device = next(self.proj.parameters()).device
         ids = tokens["input_ids"].to(device)
         mask = tokens["attention_mask"].to(device)
         with nullcontext() if self.train_backbone else torch.no_grad():

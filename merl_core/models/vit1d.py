@@ -2,8 +2,8 @@
 
 Patches of ``patch_size`` samples are embedded by a strided Conv1d (100 tokens for 5000
 samples), a learned positional embedding is added, pre-norm transformer blocks follow, and the
-tokens are mean-pooled and layer-normalised. CMA: Linear → BN → ReLU → Linear → BN; UMA: two
-bias-free linear maps of the pooled features, each followed by dropout.
+tokens are mean-pooled and layer-normalised. CMA: Linear → BN → ReLU → Linear → BN; UMA:
+:class:`~merl_core.models.uma.UMAHead` on the pooled features.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from merl_core.models.uma import UMAHead, map_legacy_uma_keys
 
 
 class _Attention(nn.Module):
@@ -80,10 +82,8 @@ class ViT1dEncoder(nn.Module):
             nn.Linear(width, embed_dim), nn.BatchNorm1d(embed_dim), nn.ReLU(inplace=True),
             nn.Linear(embed_dim, embed_dim), nn.BatchNorm1d(embed_dim),
         )  # fmt: skip
-        self.uma1 = nn.Linear(width, embed_dim, bias=False)
-        self.uma2 = nn.Linear(width, embed_dim, bias=False)
-        self.dropout1 = nn.Dropout(drop_rate)
-        self.dropout2 = nn.Dropout(drop_rate)
+        self.uma = UMAHead(width, embed_dim, drop_rate)
+        self.register_load_state_dict_pre_hook(map_legacy_uma_keys)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, leads, samples) → mean-pooled, layer-normalised tokens (B, width)."""
@@ -98,4 +98,5 @@ class ViT1dEncoder(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """CMA embedding and the two UMA views, all (B, embed_dim), unnormalised."""
         feats = self.features(x)
-        return self.proj(feats), self.dropout1(self.uma1(feats)), self.dropout2(self.uma2(feats))
+        view1, view2 = self.uma(feats)
+        return self.proj(feats), view1, view2

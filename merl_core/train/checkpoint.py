@@ -31,6 +31,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ckepe.fileio import atomic_write_json, atomic_write_text, fsync_dir, sha256_file
+from merl_core.errors import MerlCoreError
 from merl_core.models.merl import MERLModel
 from merl_core.models.registry import ModelConfig
 
@@ -43,7 +44,7 @@ _MARGIN = 64 << 20  # free space kept beyond a checkpoint's size
 _HASHED = ("config.json", "model.safetensors", "state.safetensors")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(MerlCoreError, ValueError):
     """A checkpoint folder is missing, incomplete or inconsistent."""
 
 

@@ -8,8 +8,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from merl_core.errors import MerlCoreError
 
-class ConfigError(ValueError):
+
+class ConfigError(MerlCoreError, ValueError):
     """A configuration file or override that cannot be used."""
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+from merl_core.errors import MerlCoreError
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ BACKEND_ENV = "MERL_DIST_BACKEND"  # override the backend rule (tests, unusual c
 _BATCH_STEP_IDS = {"4294967294", "batch", "extern", "4294967295"}
 
 
-class LaunchError(RuntimeError):
+class LaunchError(MerlCoreError, RuntimeError):
     """Launcher variables that are missing, malformed or contradict each other."""
 
 

@@ -33,6 +33,7 @@ import torch
 from ckepe.fileio import sha256_file
 from merl_core.data.leads import LEADS
 from merl_core.models.registry import ModelConfig, get_model_config
+from merl_core.errors import MerlCoreError
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ _RENAMES: tuple[tuple[str, str], ...] = (
 _HEADS = re.compile(r"^ecg\.(downconv|att_pool|uma1|uma2|proj)\.")
 
 
-class UpstreamImportError(ValueError):
+class UpstreamImportError(MerlCoreError, ValueError):
     """A published weights file that cannot be imported (one-line message)."""
 
 

@@ -118,8 +118,8 @@ def test_compose_caps_the_description() -> None:
                    origin="terminology")]
     many += [Phrase(text=f"feature number {i} with several words", kind="feature",
                     concept_id=str(i), origin="terminology") for i in range(30)]
-    from ckepe.build import _fit
+    from ckepe.build import fit_to_length
 
-    kept = _fit(many)
+    kept = fit_to_length(many)
     assert len(compose(kept).split()) <= MAX_DESCRIPTION_WORDS < len(compose(many).split())
     assert kept[0].kind == "name"

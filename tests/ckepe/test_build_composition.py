@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ckepe.build import BuildError, Proposal, RawClaim, _fit, build_prompt_set, compose
+from ckepe.build import BuildError, Proposal, RawClaim, build_prompt_set, compose, fit_to_length
 from ckepe.promptfile import Phrase
 from ckepe.terminology import knowledge_dir, load_terminology
 from ckepe.verify import MAX_DESCRIPTION_WORDS
@@ -268,7 +268,7 @@ def test_defining_criteria_survive_the_length_limit() -> None:
         )
         for i in range(12)
     ]
-    kept = _fit(phrases, keep={"d0", "d1", "d2"})
+    kept = fit_to_length(phrases, keep={"d0", "d1", "d2"})
     assert len(compose(kept).split()) <= MAX_DESCRIPTION_WORDS < len(compose(phrases).split())
     assert [p.concept_id for p in kept[:4]] == ["1", "d0", "d1", "d2"]
 

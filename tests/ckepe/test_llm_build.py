@@ -21,7 +21,7 @@ pytestmark = pytest.mark.llm
 PTBXL_THREE = ("CLBBB", "AFIB", "1AVB")
 
 
-def _write_table(folder: Path, dataset: str, rows: list[list[str]]) -> None:
+def write_table(folder: Path, dataset: str, rows: list[list[str]]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / f"{dataset}.tsv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, delimiter="\t", lineterminator="\n")
@@ -36,10 +36,10 @@ def _three_classes(tmp_path: Path, small_rf2: Path):
     if list((knowledge_dir() / "terminology").glob("sct2_Concept_Snapshot*.txt")):
         rows = [r for r in read_labelset_table("ptbxl") if r.task == "all"
                 and r.label in PTBXL_THREE]
-        _write_table(folder, "ptbxl", [[r.task, r.label, ";".join(r.concept_ids), r.name,
+        write_table(folder, "ptbxl", [[r.task, r.label, ";".join(r.concept_ids), r.name,
                                         r.mapping, r.note] for r in rows])
         return load_terminology(), "ptbxl", "all", folder
-    _write_table(folder, "cpsc2018", [
+    write_table(folder, "cpsc2018", [
         ["default", "RBBB", "59118001", "right bundle branch block", "exact", ""],
         ["default", "LBBB", "164909002", "left bundle branch block", "exact", ""],
         ["default", "AF", "49436004", "atrial fibrillation", "exact", ""],

@@ -18,7 +18,7 @@ from ckepe.llm.cache import ResponseCache
 from ckepe.llm.chat import ChatModelBase
 from ckepe.terminology import load_terminology
 from ckepe.verify import OtherLabel
-from tests.ckepe.test_llm_build import _write_table
+from tests.ckepe.test_llm_build import write_table
 
 RBBB_REPLY = "Sure! Here is the JSON you asked for:\n" + json.dumps({
     "subtypes": [
@@ -107,7 +107,7 @@ class InterruptingChat(ScriptedChat):
 def test_interrupted_build_resumes_from_cache(small_rf2: Path, tmp_path: Path) -> None:
     term = load_terminology(small_rf2 / "Snapshot" / "Terminology", small_rf2 / "features.tsv")
     folder = tmp_path / "labelsets"
-    _write_table(folder, "cpsc2018", [
+    write_table(folder, "cpsc2018", [
         ["default", "RBBB", "59118001", "right bundle branch block", "exact", ""],
         ["default", "AF", "49436004", "atrial fibrillation", "exact", ""],
     ])

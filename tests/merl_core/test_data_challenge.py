@@ -84,7 +84,7 @@ def test_check_splits_cli(splits_root: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "AFIB" in res.output and "classes differ" in res.output
     bad = CliRunner().invoke(app, ["check-splits", str(splits_root / "icbeb" / "icbeb_val.csv")])
-    assert bad.exit_code == 2 and "diagnose" in bad.output
+    assert bad.exit_code == 2 and "diagnose" in bad.output  # bad input
 
 
 def test_prepare_with_split_file_cli(

@@ -12,6 +12,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
+from ckepe.promptfile import read_prompt_version
 from merl_core.cli import app
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]  # module set-up trains a model (~30 s)
@@ -32,7 +33,8 @@ def _structured(labels: dict[str, tuple[str, list[str]]]) -> dict:
         "schema_version": "1", "prompt_set_version": "sha256:testset", "dataset": "ptbxl",
         "classes": [
             {"label": k, "name": v[0], "description": f"{v[0]}: " + ", ".join(v[1]),
-             "phrases": [{"text": p, "kind": "feature"} for p in v[1]]}
+             "phrases": [{"text": p, "kind": "feature", "concept_id": "0",
+                          "origin": "terminology"} for p in v[1]]}
             for k, v in labels.items()
         ],
     }  # fmt: skip
@@ -87,7 +89,9 @@ def test_zeroshot_fold10_matches_sklearn(work: dict[str, Path], splits_root: Pat
     assert res.exit_code == 0, res.output
     m = json.loads((out / "metrics.json").read_text())
     run, task = m["run"], m["tasks"]["ptbxl-super"]
-    assert len(run["checkpoint_sha256"]) == 64 and run["prompt_set_version"] == "sha256:testset"
+    # the recorded version is the one ckepe recomputes, not the file's "sha256:testset"
+    recomputed = read_prompt_version(work["prompts"])[1].recomputed
+    assert len(run["checkpoint_sha256"]) == 64 and run["prompt_set_version"] == recomputed
     assert len(run["data_manifest_sha256"]) == 64 and run["seed"] == 0
     assert task["threshold_source"] == "val" and task["val"]["split_file"].endswith("_val.csv")
     # independently: fold-10 labels straight from the published CSV, AUCs from scikit-learn

@@ -1,14 +1,24 @@
-"""The encoder registry and every registered encoder on real PTB-XL records."""
+"""The encoder registry and every registered encoder on random input (no data needed)."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 import torch
 
-from merl_core.models import create_model, get_model_config, list_models
-from tests.merl_core._train_fixtures import ptbxl_cache  # noqa: F401
+from merl_core.models import (
+    ModelConfigError,
+    ResNet1dConfig,
+    UnknownModelError,
+    ViT1dConfig,
+    create_model,
+    get_model_config,
+    list_models,
+)
+from merl_core.train.checkpoint import load_model, save_checkpoint
 
 # Trainable parameters of each ECG encoder (backbone + CMA head + UMA views), fixed by the
 # architecture JSONs; a change here is a change of architecture.
@@ -18,46 +28,69 @@ ECG_PARAMS = {
     "vit1d-middle": 38_648_832, "vit1d-base": 86_251_264,
 }  # fmt: skip
 BATCH_ONE = {"resnet1d50", "resnet1d101"}
-
-
-def test_registry_lists_all_encoders_and_returns_copies() -> None:
-    assert set(list_models()) == set(ECG_PARAMS)
-    cfg = get_model_config("vit1d-tiny")
-    cfg.ecg["depth"] = 1
-    assert get_model_config("vit1d-tiny").ecg["depth"] == 12
-    assert get_model_config("resnet1d50").ecg["block"] == "bottleneck"
-
-
-def test_unknown_model_and_override_name_the_valid_ones() -> None:
-    with pytest.raises(KeyError, match="resnet1d18"):
-        create_model("resnet1d19")
-    with pytest.raises(KeyError, match="depth"):
-        create_model("vit1d-tiny", text=False, nonsense=1)
+LEGACY = Path(__file__).with_name("legacy_checkpoints")
 
 
 @pytest.fixture(scope="module")
-def two_records(ptbxl_cache: Path) -> torch.Tensor:  # noqa: F811
-    from merl_core.data.cache import ECGCache
+def two_records() -> torch.Tensor:
+    """Two random 12-lead, 5000-sample records in the cache's value range."""
+    g = torch.Generator().manual_seed(0)
+    return torch.rand(2, 12, 5000, generator=g)
 
-    return torch.from_numpy(ECGCache(ptbxl_cache).batch([0, 1]))
+
+def test_registry_lists_all_encoders_and_returns_typed_copies() -> None:
+    assert set(list_models()) == set(ECG_PARAMS)
+    cfg = get_model_config("vit1d-tiny")
+    assert isinstance(cfg.ecg, ViT1dConfig)
+    cfg.ecg.depth = 1
+    assert get_model_config("vit1d-tiny").ecg.depth == 12
+    big = get_model_config("resnet1d50").ecg
+    assert isinstance(big, ResNet1dConfig) and big.block == "bottleneck"
+    assert get_model_config("resnet1d18").text.model is None  # the packaged MiniLM
 
 
-@pytest.mark.parametrize("name", sorted(ECG_PARAMS))
-def test_every_encoder_forward_backward_on_real_records(name: str, two_records) -> None:
+def test_config_round_trips_through_its_json_form() -> None:
+    from merl_core.models import ModelConfig
+
+    for name in list_models():
+        cfg = get_model_config(name)
+        doc = json.loads(json.dumps(cfg.to_dict()))
+        assert ModelConfig.from_dict(doc) == cfg
+        assert doc["ecg"]["family"] in ("resnet1d", "vit1d")
+    with pytest.raises(ModelConfigError, match="bogus"):
+        ModelConfig.from_dict({**get_model_config("vit1d-tiny").to_dict(), "bogus": 1})
+    bad = get_model_config("vit1d-tiny").to_dict()
+    bad["ecg"]["blocks"] = 3
+    with pytest.raises(ModelConfigError, match="blocks"):
+        ModelConfig.from_dict(bad)
+
+
+def test_unknown_model_and_override_name_the_valid_ones() -> None:
+    with pytest.raises(UnknownModelError, match="resnet1d18"):
+        create_model("resnet1d19")
+    with pytest.raises(KeyError, match="depth"):  # still a KeyError for old callers
+        create_model("vit1d-tiny", text=False, nonsense=1)
+    model = create_model("vit1d-tiny", text=False, depth=1, drop_rate=0.0)
+    assert model.config.ecg.depth == 1 and model.config.drop_rate == 0.0
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_encoder_forward_backward_on_random_input(name: str, two_records) -> None:
     torch.manual_seed(0)
     model = create_model(name, text=False)
     n_params = sum(p.numel() for p in model.ecg.parameters() if p.requires_grad)
-    print(f"{name}: {n_params:,} parameters")  # shown with pytest -s
-    assert n_params == ECG_PARAMS[name]
+    assert n_params == ECG_PARAMS[name], f"{name}: {n_params:,} parameters"
     # The big ResNets at batch 1 (their BatchNorm sees 313+ values per channel); ViT's
     # projection BatchNorm needs two records in training mode.
     x = two_records[:1] if name in BATCH_ONE else two_records
     proj, v1, v2 = model.ecg(x)
     assert proj.shape == v1.shape == v2.shape == (len(x), 256)
+    assert all(torch.isfinite(t).all() for t in (proj, v1, v2))
     (proj.square().sum() + v1.sum() + v2.sum()).backward()
     for pname, p in model.ecg.named_parameters():
         assert p.grad is not None, f"{name}: {pname} got no gradient"
         assert torch.isfinite(p.grad).all(), f"{name}: {pname} has a non-finite gradient"
+        assert p.grad.abs().sum() > 0, f"{name}: {pname} got an all-zero gradient"
     model.eval()
     with torch.no_grad():
         emb = model.encode_ecg(two_records, normalize=True)
@@ -72,15 +105,48 @@ def test_resnet_attention_pool_sees_313_positions() -> None:
     assert create_model("vit1d-tiny", text=False).ecg.seq_len == 100
 
 
-def test_uma_views_differ_in_training_and_agree_in_eval(two_records) -> None:
-    model = create_model("vit1d-tiny", text=False, depth=1)
-    model.ecg.uma2.load_state_dict(model.ecg.uma1.state_dict())
+@pytest.mark.parametrize("name", ["resnet1d18", "vit1d-tiny"])
+def test_both_encoders_share_one_uma_head(name: str, two_records) -> None:
+    from merl_core.models.uma import UMAHead
+
+    model = create_model(name, text=False, **({"depth": 1} if "vit" in name else {}))
+    assert isinstance(model.ecg.uma, UMAHead)
+    model.ecg.uma.view2.load_state_dict(model.ecg.uma.view1.state_dict())
     model.train()
     _, v1, v2 = model.ecg(two_records)
     assert not torch.allclose(v1, v2)  # dropout makes two views
     model.eval()
     _, v1, v2 = model.ecg(two_records)
     assert torch.allclose(v1, v2)
+
+
+@pytest.mark.parametrize("family", ["resnet1d", "vit1d"])
+def test_checkpoint_saved_before_the_shared_uma_head_still_loads(
+    family: str, tmp_path: Path
+) -> None:
+    """The folders were written by the encoders of commit 44f2522 (``uma1``/``uma2``)."""
+    from safetensors.torch import load_file
+
+    folder = LEGACY / family
+    old = load_file(str(folder / "model.safetensors"))
+    assert "ecg.uma1.weight" in old and not any(".uma.view" in k for k in old)
+    model = load_model(folder).eval()
+    torch.testing.assert_close(model.ecg.uma.view1.weight, old["ecg.uma1.weight"])
+    torch.testing.assert_close(model.ecg.uma.view2.weight, old["ecg.uma2.weight"])
+    expected = json.loads((folder / "expected.json").read_text())
+    x = torch.linspace(-1, 1, 12 * 500).reshape(1, 12, 500).repeat(2, 1, 1)
+    with torch.no_grad():
+        proj, v1, v2 = model.ecg(x)
+    for key, out in (("proj", proj), ("view1", v1), ("view2", v2)):
+        torch.testing.assert_close(out[0, :8], torch.tensor(expected[key]), rtol=1e-4, atol=1e-5)
+    # saved again, it uses the new names and loads the same
+    save_checkpoint(tmp_path / "new", model)
+    new = load_file(str(tmp_path / "new" / "model.safetensors"))
+    assert "ecg.uma.view1.weight" in new and "ecg.uma1.weight" not in new
+    again = load_model(tmp_path / "new").eval()
+    with torch.no_grad():
+        torch.testing.assert_close(again.ecg(x)[1], v1)
+    assert asdict(again.config) == asdict(model.config)
 
 
 def test_text_encoder_pooling_padding_and_freezing(minilm_path: str) -> None:

@@ -13,6 +13,14 @@ import numpy as np
 import pytest
 import torch
 
+from ckepe.promptfile import (
+    ClassEntry,
+    Phrase,
+    PromptSet,
+    read_prompt_set,
+    read_prompt_version,
+    write_prompt_set,
+)
 from merl_core.eval.evalsets import EvalSplit, normalize_id, read_split_file, select_split
 from merl_core.eval.metrics import select_thresholds
 from merl_core.eval.prompts import PromptFileError, read_prompts
@@ -33,26 +41,23 @@ def _encode(texts: list[str]) -> torch.Tensor:
 
 
 def _prompt_file(tmp_path: Path) -> Path:
-    ps = {
-        "schema_version": "1",
-        "prompt_set_version": "sha256:test",
-        "dataset": "synthetic",
-        "classes": [
-            {"label": "AFIB", "name": "AFIB", "description": "AFIB description",
-             "phrases": [{"text": "irregular RR", "kind": "feature"},
-                         {"text": "absent P waves", "kind": "feature"}]},
-            {"label": "SR", "name": "sinus", "description": "sinus description",
-             "phrases": [{"text": "sinus", "kind": "name"}]},
-        ],
-    }  # fmt: skip
-    path = tmp_path / "ps.json"
-    path.write_text(json.dumps(ps))
-    return path
+    def phrase(text: str, kind: str) -> Phrase:
+        return Phrase(text=text, kind=kind, concept_id="1", origin="terminology")
+
+    ps = PromptSet(dataset="synthetic", classes=[
+        ClassEntry(label="AFIB", name="AFIB", description="AFIB description",
+                   phrases=[phrase("irregular RR", "feature"),
+                            phrase("absent P waves", "feature")]),
+        ClassEntry(label="SR", name="sinus", description="sinus description",
+                   phrases=[phrase("sinus", "name")]),
+    ])  # fmt: skip
+    return write_prompt_set(ps, tmp_path / "ps.json")
 
 
 def test_phrase_mean_and_description_differ_as_they_should(tmp_path: Path) -> None:
-    table = read_prompts(_prompt_file(tmp_path))
-    assert table.version == "sha256:test" and not table.flat
+    path = _prompt_file(tmp_path)
+    table = read_prompts(path)
+    assert table.version == read_prompt_set(path).prompt_set_version and not table.flat
     desc = build_classifier(_encode, table.texts(["AFIB", "SR"], "description"))
     phr = build_classifier(_encode, table.texts(["AFIB", "SR"], "phrases"))
     name = build_classifier(_encode, table.texts(["AFIB", "SR"], "name"))
@@ -77,11 +82,12 @@ def test_missing_class_names_the_class(tmp_path: Path) -> None:
 
 def test_flat_upstream_prompt_file(tmp_path: Path) -> None:
     path = tmp_path / "flat.json"
-    path.write_text(json.dumps({"AFIB": "AFIB description", "SR": ["sinus", "sinus description"]}))
+    path.write_text(json.dumps({"AFIB": "AFIB description", "SR": ["sinus"]}))
     table = read_prompts(path)
-    assert table.flat and table.version.startswith("sha256:")
-    assert table.texts(["afib", "SR"]) == [["AFIB description"], ["sinus"]]  # case-insensitive
-    assert table.texts(["SR"], "phrases") == [["sinus", "sinus description"]]
+    assert table.flat and table.version == read_prompt_version(path)[1].recomputed
+    # case-insensitive; a list of texts is one description (joined, as ckepe reads it)
+    assert table.texts(["afib", "SR"]) == [["AFIB description"], ["sinus"]]
+    assert table.texts(["SR"], "phrases") == [["sinus"]]
     clf = build_classifier(_encode, table.texts(["AFIB", "SR"], "phrases"))
     assert clf.shape == (3, 2)
 
