@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import shutil
 import time
 from pathlib import Path
@@ -17,9 +16,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from _study_setup import PROMPT_ARMS, REPORT_VARIANTS, TASKS, StudyConfig
 
 from ckepe.fileio import atomic_write_text
-from _study_setup import PROMPT_ARMS, REPORT_VARIANTS, TASKS, StudyConfig
 
 log = logging.getLogger("study")
 
@@ -121,8 +120,8 @@ def class_counts(splits: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- one seed
 def _encoders(cfg: StudyConfig, ckpts: dict[str, str], seed: int) -> dict[str, Any]:
-    from merl_core.train.checkpoint import load_model
     from merl_core.models import create_model
+    from merl_core.train.checkpoint import load_model
 
     models = {f"merl-{v}": load_model(ckpts[v]).eval() for v in REPORT_VARIANTS}
     # The pretraining starting point of this seed: random ECG encoder and projections, the

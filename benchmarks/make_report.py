@@ -5,8 +5,6 @@ Usage: python benchmarks/make_report.py
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from ckepe.fileio import atomic_write_text
