@@ -22,33 +22,7 @@ from typing import Any
 
 import torch
 
-try:
-    from merl_core.train.trainer import StepBatches, Trainer
-except ImportError:  # before the public trainer API (merl_core.train.trainer) lands
-    from merl_core.train import pretrain as _pt
-    from merl_core.train.loss import MERLLoss
-
-    StepBatches = _pt.StepBatches
-
-    class Trainer:  # type: ignore[no-redef]
-        """The same steps through the trainer's own functions."""
-
-        def __init__(self, cfg: Any, dist: Any) -> None:
-            self.cfg = cfg
-            cache, n = _pt._open_cache(cfg)
-            self.run = _pt._build(cfg, dist, n, _pt._meta(cfg, cache, n))
-            self.model = self.run.model
-            self.loss_fn = MERLLoss(cfg.gather)
-            self.batches = StepBatches(cache, n, cfg.batch_size, dist, cfg.seed,
-                                       self.model.tokenize)  # fmt: skip
-            self.run.ddp.train()
-
-        def batch(self, step: int) -> dict[str, Any]:
-            return self.batches[step]
-
-        def step(self, batch: dict[str, Any]) -> dict[str, float]:
-            lr = _pt.lr_at(self.cfg, int(batch["step"]), self.run.total)
-            return _pt._step(self.run, batch, self.loss_fn, lr)
+from merl_core.train.trainer import StepBatches, Trainer
 
 
 def add_worker_args(ap: argparse.ArgumentParser) -> None:

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from ckepe.fileio import atomic_write_text
 from merl_core.data.leads import LEADS
 from merl_core.data.preprocess import BadRecordError, PreprocessConfig, preprocess
-from merl_core.data.source import RecordRef, Source
+from merl_core.data.source import Loader, RecordRef, Source, load_wfdb
 
 logger = logging.getLogger(__name__)
 
@@ -56,20 +56,10 @@ def fingerprint(source: Source, cfg: PreprocessConfig, dtype: str, params: dict[
     return _sha(key)
 
 
-def _load(ref: RecordRef, loader: str) -> tuple[np.ndarray, float, str]:
-    if loader == "synthetic":
-        from merl_core.data.synthetic import load_synthetic
-
-        return load_synthetic(ref)
-    from merl_core.data.source import load_wfdb
-
-    return load_wfdb(ref)
-
-
-def _work(job: tuple[int, RecordRef, str, PreprocessConfig, str]) -> tuple[int, Any, str]:
-    i, ref, loader, cfg, dtype = job
+def _work(job: tuple[int, RecordRef, Loader, PreprocessConfig, str]) -> tuple[int, Any, str]:
+    i, ref, load, cfg, dtype = job
     try:
-        x, fs, digest = _load(ref, loader)
+        x, fs, digest = load(ref)
         return i, preprocess(x, fs, cfg).astype(dtype), digest
     except BadRecordError as exc:
         return i, None, str(exc)
@@ -114,7 +104,8 @@ def _run_jobs(
     state: tuple[Any, Any, Any], reasons_path: Path, progress: bool,
 ) -> None:  # fmt: skip
     signals, status, hashes = state
-    jobs = ((int(i), source.records[i], source.loader, cfg, dtype) for i in todo)
+    load = source.load or load_wfdb
+    jobs = ((int(i), source.records[i], load, cfg, dtype) for i in todo)
     pending: list[int] = []
 
     def flush() -> None:
@@ -126,10 +117,8 @@ def _run_jobs(
     bar = tqdm(total=len(todo), desc=f"prepare {source.dataset}", unit="rec", disable=not progress)
     pool = None
     if workers > 1:
-        if source.loader == "synthetic":  # build the template bank once; forked workers share it
-            from merl_core.data.synthetic import TEMPLATE_SEED, beat_templates
-
-            beat_templates(TEMPLATE_SEED)
+        if source.warm_up is not None:  # shared state built once; forked workers inherit it
+            source.warm_up()
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         pool = ctx.Pool(workers)
         results = pool.imap_unordered(_work, jobs, chunksize=8)

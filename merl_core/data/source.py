@@ -8,6 +8,7 @@ picklable, so ``prepare`` runs it in worker processes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ class RecordRef:
     report: str | None = None
 
 
+Loader = Callable[[RecordRef], tuple[np.ndarray, float, str]]
+"""Reads one record: ((12, samples), fs, a hash or parameter string); picklable."""
+
+
 @dataclass
 class Source:
     """The records of one dataset with labels aligned to them."""
@@ -35,7 +40,9 @@ class Source:
     records: list[RecordRef]
     label_names: list[str]
     labels: np.ndarray  # (N, C) float32, NaN = unknown
-    loader: str = "wfdb"  # "wfdb" or "synthetic"
+    loader: str = "wfdb"  # the loader's name, recorded in the cache fingerprint
+    load: Loader | None = None  # reads one record; None = :func:`load_wfdb`
+    warm_up: Callable[[], object] | None = None  # run once before forking workers
     info: dict[str, Any] = field(default_factory=dict)
     missing: list[dict[str, str]] = field(default_factory=list)
     extra_tasks: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)

@@ -165,7 +165,13 @@ def synthetic_source(n: int, seed: int = 0) -> Source:
     info = {"seed": seed, "n": n, "class_names": CLASSES, "rates_bpm": RATES,
             "generator": "neurokit2 multileads beat templates",
             "template_seed": TEMPLATE_SEED, "n_templates": N_TEMPLATES}  # fmt: skip
-    return Source("synthetic", records, names, labels, loader="synthetic", info=info)
+    return Source("synthetic", records, names, labels, loader="synthetic", load=load_synthetic,
+                  warm_up=_warm_up, info=info)  # fmt: skip
+
+
+def _warm_up() -> None:
+    """Build the template bank once before ``prepare`` forks its workers."""
+    beat_templates(TEMPLATE_SEED)
 
 
 def load_synthetic(ref: RecordRef) -> tuple[np.ndarray, float, str]:

@@ -22,16 +22,17 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from merl_core.errors import MerlCoreError
+from merl_core.models import create_model
 from merl_core.train import checkpoint as ckpt_io
 from merl_core.train.config import PretrainConfig, dump_config
 from merl_core.train.distributed import DistInfo, cleanup_distributed, init_distributed
 from merl_core.train.loss import MERLLoss
-from merl_core.models import create_model
 
 log = logging.getLogger(__name__)
 
 
-class PretrainError(RuntimeError):
+class PretrainError(MerlCoreError, RuntimeError):
     """A run that cannot start (no reports, too few records, bad resume point)."""
 
 
@@ -101,7 +102,9 @@ def resolve_precision(precision: str, device: str) -> torch.dtype | None:
 
 
 @dataclass
-class _Run:
+class Run:
+    """A built run: model, its DDP wrapper, optimiser, scaler, autocast dtype, step range."""
+
     cfg: PretrainConfig
     dist: DistInfo
     model: Any
@@ -114,7 +117,8 @@ class _Run:
     meta: dict[str, Any]
 
 
-def _open_cache(cfg: PretrainConfig) -> tuple[Any, int]:
+def open_cache(cfg: PretrainConfig) -> tuple[Any, int]:
+    """The cache of ``cfg.cache`` and how many of its records to train on."""
     from merl_core.data.cache import ECGCache
 
     if cfg.cache is None:
@@ -126,7 +130,8 @@ def _open_cache(cfg: PretrainConfig) -> tuple[Any, int]:
     return cache, n
 
 
-def _meta(cfg: PretrainConfig, cache: Any, n: int) -> dict[str, Any]:
+def run_meta(cfg: PretrainConfig, cache: Any, n: int) -> dict[str, Any]:
+    """What a checkpoint records about its data: leads, fs, preprocessing, labels, cache."""
     from merl_core.data.leads import LEADS
 
     m = cache.meta
@@ -176,7 +181,7 @@ def _resume_point(cfg: PretrainConfig) -> Path | None:
     return ckpt_io.resolve_checkpoint(cfg.resume)
 
 
-def _adamw(params: list[torch.nn.Parameter], cfg: PretrainConfig) -> torch.optim.AdamW:
+def create_optimizer(params: list[torch.nn.Parameter], cfg: PretrainConfig) -> torch.optim.AdamW:
     """AdamW with the fused kernel (one pass over all parameters instead of a loop over
     tensors, which cost up to ~0.9 s a step on 2 CPU cores); the same update rule, so only
     float rounding differs."""
@@ -187,12 +192,13 @@ def _adamw(params: list[torch.nn.Parameter], cfg: PretrainConfig) -> torch.optim
         return torch.optim.AdamW(params, **kwargs)
 
 
-def _build(cfg: PretrainConfig, dist: DistInfo, n: int, meta: dict[str, Any]) -> _Run:
+def build_run(cfg: PretrainConfig, dist: DistInfo, n: int, meta: dict[str, Any]) -> Run:
+    """Model, optimiser, scaler and step range (resumed if ``cfg.resume`` says so)."""
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
     model = create_model(cfg.model, **cfg.model_overrides).to(dist.device)
     model.meta = meta
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = _adamw(params, cfg)
+    optimizer = create_optimizer(params, cfg)
     steps_per_epoch = n // (cfg.batch_size * dist.world_size)
     if steps_per_epoch == 0:
         raise PretrainError(f"{n} records < one global batch ({cfg.batch_size} × "
@@ -213,7 +219,7 @@ def _build(cfg: PretrainConfig, dist: DistInfo, n: int, meta: dict[str, Any]) ->
         ddp = DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
     if cfg.compile:
         ddp = torch.compile(ddp)
-    return _Run(cfg, dist, model, ddp, optimizer, scaler, amp, total, start, meta)
+    return Run(cfg, dist, model, ddp, optimizer, scaler, amp, total, start, meta)
 
 
 def _load_resume(point: Path, model: Any, optimizer: Any, scaler: Any, dist: DistInfo) -> int:
@@ -228,7 +234,7 @@ def _load_resume(point: Path, model: Any, optimizer: Any, scaler: Any, dist: Dis
     return int(state["step"])
 
 
-def _save(run: _Run, step: int) -> Path | None:
+def save_run(run: Run, step: int) -> Path | None:
     """Checkpoint after ``step`` steps (all ranks join the RNG gather; rank 0 writes)."""
     rng = _rng_tensors(run.dist)
     if not run.dist.is_main:
@@ -244,7 +250,8 @@ def _save(run: _Run, step: int) -> Path | None:
     return path
 
 
-def _step(run: _Run, batch: dict[str, Any], loss_fn: MERLLoss, lr: float) -> dict[str, float]:
+def train_step(run: Run, batch: dict[str, Any], loss_fn: MERLLoss, lr: float) -> dict[str, float]:
+    """One optimiser step on ``batch`` at learning rate ``lr``; returns its losses."""
     for group in run.optimizer.param_groups:
         group["lr"] = lr
     dev = run.dist.device
@@ -274,7 +281,7 @@ def _step(run: _Run, batch: dict[str, Any], loss_fn: MERLLoss, lr: float) -> dic
 class _Logger:
     """Rank-0 metrics: JSON lines, TensorBoard, a tqdm bar."""
 
-    def __init__(self, run: _Run) -> None:
+    def __init__(self, run: Run) -> None:
         self.on = run.dist.is_main
         self.every = run.cfg.log_every
         self.fh = self.tb = self.bar = None
@@ -311,7 +318,7 @@ class _Logger:
                 h.close()
 
 
-def _loader(run: _Run, cache: Any, n: int) -> DataLoader:
+def _loader(run: Run, cache: Any, n: int) -> DataLoader:
     src = StepBatches(cache, n, run.cfg.batch_size, run.dist, run.cfg.seed, run.model.tokenize)
     return DataLoader(src, batch_size=None, sampler=range(run.start, run.total),
                       num_workers=run.cfg.num_workers,
@@ -334,8 +341,8 @@ def train(cfg: PretrainConfig) -> dict[str, Any]:
 
 
 def _train(cfg: PretrainConfig, dist: DistInfo) -> dict[str, Any]:
-    cache, n = _open_cache(cfg)
-    run = _build(cfg, dist, n, _meta(cfg, cache, n))
+    cache, n = open_cache(cfg)
+    run = build_run(cfg, dist, n, run_meta(cfg, cache, n))
     if dist.is_main:
         cfg.out.mkdir(parents=True, exist_ok=True)
         dump_config(cfg, cfg.out / "pretrain_config.yaml")
@@ -348,20 +355,20 @@ def _train(cfg: PretrainConfig, dist: DistInfo) -> dict[str, Any]:
         t0 = time.perf_counter()
         for batch in _loader(run, cache, n):
             step = int(batch["step"]) + 1  # steps done after this one
-            rec = _step(run, batch, loss_fn, lr_at(cfg, step - 1, run.total))
+            rec = train_step(run, batch, loss_fn, lr_at(cfg, step - 1, run.total))
             now = time.perf_counter()
             rec["pairs_per_s"] = global_batch / max(now - t0, 1e-9)
             rec["epoch"] = (step - 1) // (n // global_batch)
             t0 = now
             logger.log(step, rec)
             if cfg.ckpt_every and step % cfg.ckpt_every == 0 and step < run.total:
-                last_ckpt = _save(run, step) or last_ckpt
+                last_ckpt = save_run(run, step) or last_ckpt
             if cfg.stop_after and step >= cfg.stop_after and step < run.total:
                 stopped = True
                 log.warning("stopping after step %d (--stop-after); no final checkpoint", step)
                 break
         if not stopped:
-            last_ckpt = _save(run, run.total) or last_ckpt
+            last_ckpt = save_run(run, run.total) or last_ckpt
     finally:
         logger.close()
     return {"steps": run.total, "start_step": run.start, "stopped": stopped,

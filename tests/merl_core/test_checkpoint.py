@@ -9,6 +9,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from merl_core.cli import app
+from merl_core.models import create_model
 from merl_core.train.checkpoint import (
     CheckpointError,
     export_ecg_encoder,
@@ -16,15 +18,13 @@ from merl_core.train.checkpoint import (
     load_training_state,
     save_checkpoint,
 )
-from merl_core.cli import app
-from merl_core.models import create_model
-from tests.merl_core._train_fixtures import TINY, ptbxl_cache  # noqa: F401
+from tests.merl_core.tiny import TINY
 
 REPORTS = ["sinus rhythm. normal ecg.", "atrial fibrillation. left axis deviation."]
 
 
 @pytest.fixture(scope="module")
-def records(ptbxl_cache: Path) -> torch.Tensor:  # noqa: F811
+def records(ptbxl_cache: Path) -> torch.Tensor:
     from merl_core.data.cache import ECGCache
 
     return torch.from_numpy(ECGCache(ptbxl_cache).batch([3, 4]))

@@ -11,8 +11,6 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.merl_core._train_fixtures import ptbxl_cache  # noqa: F401
-
 SCRIPT = Path(__file__).with_name("ddp_grad_check.py")
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +28,7 @@ def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
 
 @pytest.mark.slow
 def test_two_process_gather_equals_one_process_doubled_batch(
-    ptbxl_cache: Path,  # noqa: F811
+    ptbxl_cache: Path,
     tmp_path: Path,
 ) -> None:
     single, double = tmp_path / "single.safetensors", tmp_path / "ddp.safetensors"
@@ -53,7 +51,7 @@ def test_two_process_gather_equals_one_process_doubled_batch(
 
 
 @pytest.mark.slow
-def test_pretrain_cli_runs_unchanged_under_torchrun(ptbxl_cache: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_pretrain_cli_runs_unchanged_under_torchrun(ptbxl_cache: Path, tmp_path: Path) -> None:
     import json
     import shutil
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from merl_core.train.config import PretrainConfig
-from merl_core.train.pretrain import _adamw
+from merl_core.train.trainer import create_optimizer
 
 
 def test_fused_adamw_matches_reference_updates() -> None:
@@ -14,7 +14,7 @@ def test_fused_adamw_matches_reference_updates() -> None:
     a = [torch.nn.Parameter(torch.randn(64, 32)), torch.nn.Parameter(torch.randn(7))]
     b = [torch.nn.Parameter(p.detach().clone()) for p in a]
     start = [p.detach().clone() for p in a]
-    fused = _adamw(a, cfg)
+    fused = create_optimizer(a, cfg)
     ref = torch.optim.AdamW(b, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay,
                             foreach=False)  # fmt: skip
     assert fused.defaults.get("fused") is True

@@ -14,7 +14,7 @@ from merl_core.cli import app
 from merl_core.train.config import ConfigError, PretrainConfig, load_config
 from merl_core.train.distributed import DistInfo
 from merl_core.train.pretrain import StepBatches, lr_at, train
-from tests.merl_core._train_fixtures import TINY, ptbxl_cache  # noqa: F401
+from tests.merl_core.tiny import TINY
 
 
 def test_ranks_split_the_single_process_batch() -> None:
@@ -60,7 +60,7 @@ def _cfg(cache: Path, out: Path, **kw) -> PretrainConfig:
 
 
 @pytest.mark.slow
-def test_resume_after_a_stop_gives_the_same_weights(ptbxl_cache: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_resume_after_a_stop_gives_the_same_weights(ptbxl_cache: Path, tmp_path: Path) -> None:
     full = train(_cfg(ptbxl_cache, tmp_path / "full", max_steps=5))
     assert full["steps"] == 5 and not full["stopped"]
     stopped = train(_cfg(ptbxl_cache, tmp_path / "cut", max_steps=5, stop_after=3))
@@ -99,7 +99,7 @@ def test_bad_inputs_exit_with_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_resnet18_loss_falls_on_real_ptbxl(ptbxl_cache: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_resnet18_loss_falls_on_real_ptbxl(ptbxl_cache: Path, tmp_path: Path) -> None:
     out = tmp_path / "r18"
     summary = train(PretrainConfig(model="resnet1d18", cache=ptbxl_cache, out=out, limit=16,
                                    batch_size=4, epochs=6, lr=1e-3, warmup_steps=2, threads=2,
