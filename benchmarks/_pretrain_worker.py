@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -195,7 +196,7 @@ def worker(args: argparse.Namespace) -> None:
             torch.distributed.all_reduce(t)
             flops = float(t)
         times = rec["times"]
-        out[name] = {"step_s": sorted(times)[len(times) // 2], "times": times, "flops": flops,
+        out[name] = {"step_s": statistics.median(times), "times": times, "flops": flops,
                      "flop_pairs": args.batch * len(times), "profile": rec["profile"]}  # fmt: skip
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     world = max(b.world for b in benches.values())

@@ -188,12 +188,12 @@ def main() -> None:
         except UpstreamMissing as exc:
             published, absent = False, f"Published step not run: {exc}; no ratio is given."
     peaks_start = _common.matmul_peaks(bf16)
-    rows: list[dict[str, Any]] = []
     results: dict[tuple[str, str, int, str], dict[str, Any]] = {}
     gflop: dict[tuple[str, str], float] = {}
     profiles: dict[str, str] = {}
+    plan = _plan(args, bf16, published)
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (codes, model, nproc, prec) in enumerate(_plan(args, bf16, published)):
+        for i, (codes, model, nproc, prec) in enumerate(plan):
             count = any((c, model) not in gflop for c in codes)
             res = _launch(args, codes, model, nproc, prec, count, Path(tmp) / f"{i}.json")
             for code, r in res.items():
@@ -202,19 +202,26 @@ def main() -> None:
                     gflop[(code, model)] = r["flops"] / r["flop_pairs"] / 1e9
                 if r.get("profile"):
                     profiles[f"{code}/{model}/{nproc}p/{prec}"] = r["profile"]
-                print(
-                    json.dumps(
-                        {
-                            "run": [code, model, nproc, prec],
-                            "step_s": r["step_s"],
-                            "times": r["times"],
-                        }
-                    ),
-                    flush=True,
-                )  # noqa: T201
+                run = [code, model, nproc, prec]
+                print(json.dumps({"run": run, "times": r["times"]}), flush=True)  # noqa: T201
+            if i + 1 < len(plan):  # a partial table survives an interrupted run
+                rows = _rows(args, results, gflop, peaks_start, published)
+                partial = f"**Partial: {i + 1} of {len(plan)} configurations done.**"
+                write_report(args, rows, peaks_start, peaks_start, bf16,
+                             "\n\n".join(filter(None, [partial, absent])), profiles)  # fmt: skip
     peaks_end = _common.matmul_peaks(bf16)
     peaks = {k: max(v for v in (peaks_start[k], peaks_end[k]) if v) if peaks_start[k] else None
              for k in peaks_start}  # fmt: skip
+    rows = _rows(args, results, gflop, peaks, published)
+    write_report(args, rows, peaks_start, peaks_end, bf16, absent, profiles)
+
+
+def _rows(args: argparse.Namespace, results: dict[tuple[str, str, int, str], dict[str, Any]],
+          gflop: dict[tuple[str, str], float], peaks: dict[str, float | None],
+          published: bool) -> list[dict[str, Any]]:  # fmt: skip
+    """The table rows, in the summary's order, with ratios to the published fp32 step."""
+    rows: list[dict[str, Any]] = []
+    bf16 = peaks.get("bf16") is not None
     for model in args.models.split(","):
         for impl, nproc, prec in [("published", 1, "fp32"), ("published", 1, "bf16"),
                                   ("project", 1, "fp32"), ("project", 2, "fp32"),
@@ -224,10 +231,12 @@ def main() -> None:
                     impl == "project" and mode not in args.modes):  # fmt: skip
                 continue
             got = results.get((impl, model, nproc, prec))
+            if got is None and (bf16 or prec == "fp32"):
+                continue  # not run yet (partial table)
             rows.append(_row(impl, model, nproc, prec, got, args.batch,
                              gflop.get((impl, model)), peaks[prec]))  # fmt: skip
     _add_ratios(rows)
-    write_report(args, rows, peaks_start, peaks_end, bf16, absent, profiles)
+    return rows
 
 
 def write_report(args: argparse.Namespace, rows: list[dict[str, Any]], peaks_start: dict,

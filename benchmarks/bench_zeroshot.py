@@ -58,22 +58,29 @@ def _resolve(name: str) -> str:
     raise SystemExit(f"bench_zeroshot: unknown model {name!r}; available: {', '.join(names)}")
 
 
-def _measure(fn: Callable[[], Any], repeats: int, bf16: bool) -> tuple[float, float]:
-    """(best seconds of ``repeats`` after a warm-up, FLOPs of one call)."""
+def _measure(fns: dict[str, Callable[[], Any]], repeats: int,
+             bf16: bool) -> dict[str, tuple[float, float]]:  # fmt: skip
+    """Per code: (best seconds of ``repeats``, FLOPs of one call). The codes run in turn,
+    alternating which goes first, after one warm-up each, so that both see the same load."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     ctx = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else nullcontext
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    flops: dict[str, float] = {}
     with ctx():
-        fn()  # warm-up
-        times = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t)
-        with FlopCounterMode(display=False) as fc:
-            fn()
-    return min(times), float(fc.get_total_flops())
+        for fn in fns.values():
+            fn()  # warm-up
+        for r in range(repeats):
+            for k in list(fns) if r % 2 == 0 else list(fns)[::-1]:
+                t = time.perf_counter()
+                fns[k]()
+                times[k].append(time.perf_counter() - t)
+        for k, fn in fns.items():
+            with FlopCounterMode(display=False) as fc:
+                fn()
+            flops[k] = float(fc.get_total_flops())
+    return {k: (min(times[k]), flops[k]) for k in fns}
 
 
 def _published(model_name: str, x: Any, clf: Any) -> Callable[[], Any] | str:
@@ -124,37 +131,29 @@ def main() -> None:
                 return m.encode_ecg(x, normalize=True) @ c
 
         published = _published(name, x, clf)
+        fns: dict[str, Callable[[], Any]] = {"project": project}
         if isinstance(published, str):
             absent = f"Published code not run: {published}; no ratio is given."
-        codes: list[tuple[str, Any]] = [("published", published), ("project", project)]
-        base = None
-        for code, fn in codes:
-            if isinstance(fn, str):
+        else:
+            fns = {"published": published, **fns}
+        for prec in precisions:
+            if prec == "bf16" and not bf16:
+                rows += [{"model": name, "code": c, "precision": prec, "ECGs/s": SKIP_BF16}
+                         for c in fns]  # fmt: skip
                 continue
-            for prec in precisions:
-                row: dict[str, Any] = {"model": name, "code": code, "precision": prec}
-                if prec == "bf16" and not bf16:
-                    rows.append({**row, "ECGs/s": SKIP_BF16})
-                    continue
-                sec, flops = _measure(fn, args.repeats, prec == "bf16")
+            measured = _measure(fns, args.repeats, prec == "bf16")
+            base = args.batch / measured["published"][0] if "published" in measured else None
+            for code, (sec, flops) in measured.items():
                 rate, gflops = args.batch / sec, flops / sec / 1e9
-                if code == "published" and prec == "fp32":
-                    base = rate
-                rows.append(
-                    {
-                        **row,
-                        "ECGs/s": rate,
-                        "x_published": _frac(rate, base),
-                        "ms/batch": sec * 1000,
-                        "GFLOP/ECG": flops / args.batch / 1e9,
-                        "GFLOP/s": gflops,
-                        "frac_peak": _frac(gflops, peaks[prec]),
-                    }
-                )
+                rows.append({"model": name, "code": code, "precision": prec, "ECGs/s": rate,
+                             "x_published": _frac(rate, base), "ms/batch": sec * 1000,
+                             "GFLOP/ECG": flops / args.batch / 1e9, "GFLOP/s": gflops,
+                             "frac_peak": _frac(gflops, peaks[prec])})  # fmt: skip
     notes = [absent] if absent else []
     notes.append(
         f"Batch {args.batch} real PTB-XL records; scores against {args.classes} classes; best "
-        f"of {args.repeats} timed batches after a warm-up. project: `encode_ecg` + cosine "
+        f"of {args.repeats} timed batches after a warm-up, the two codes in turn (alternating "
+        "which goes first) so that both see the same load. project: `encode_ecg` + cosine "
         "scores under `torch.inference_mode`; published: its `get_ecg_emd` (`ext_ecg_emb`, "
         "normalise, logits, to NumPy) on the same batch and class matrix. x_published: ECGs/s "
         "over the published fp32 rate of the same encoder in this run. GFLOP/ECG: forward "
