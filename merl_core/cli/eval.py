@@ -1,4 +1,5 @@
-"""``merl-core`` evaluation commands: ``zeroshot``, ``protocol``, ``linear-probe``, ``demo``."""
+"""``merl-core`` evaluation commands: ``zeroshot``, ``protocol``, ``linear-probe``,
+``compare-prompts``, ``import-upstream``, ``demo``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import logging
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -32,6 +33,14 @@ class PromptMode(StrEnum):
     name = "name"
 
 
+class Dataset(StrEnum):
+    """The datasets of the published evaluation protocol."""
+
+    ptbxl = "ptbxl"
+    cpsc2018 = "cpsc2018"
+    csn = "csn"
+
+
 class LabelSource(StrEnum):
     """Where evaluation labels come from when a split file is given."""
 
@@ -42,6 +51,23 @@ class LabelSource(StrEnum):
 def _fail(msg: str) -> NoReturn:
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(2)
+
+
+def _leads(leads: str | None, sweep: str | None) -> tuple[tuple[str, ...] | None, list | None]:
+    from merl_core.eval.leads import parse_leads, parse_sweep
+
+    if leads and sweep:
+        raise typer.BadParameter("give --leads or --lead-sweep, not both")
+    return (parse_leads(leads) if leads else None), (parse_sweep(sweep) if sweep else None)
+
+
+def _run(fn: Any, sweep: list | None, leads: tuple[str, ...] | None, **kwargs: Any) -> Any:
+    """One run, or a lead sweep of runs (the same arguments, one subset each)."""
+    if sweep is None:
+        return fn(leads=leads, **kwargs)
+    from merl_core.eval.sweep import run_lead_sweep
+
+    return run_lead_sweep(fn, sweep, **kwargs)
 
 
 def _default_out(kind: str) -> Path:
@@ -75,7 +101,32 @@ DataOpt = Annotated[
 TaskOpt = Annotated[
     Task | None, typer.Option(help="Dataset task (default: super for PTB-XL, else default).")
 ]
-DatasetOpt = Annotated[str | None, typer.Option(help="ptbxl, cpsc2018, csn (default: inferred).")]
+DatasetOpt = Annotated[
+    Dataset | None, typer.Option(help="The data's dataset (default: from the cache or prompts).")
+]
+LeadsOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Leads kept, the others zeroed: names or sets, comma-separated (all12, limb6, "
+        "precordial6, limb3, I, II, 'I,II', 'limb6,V1'). Recorded in metrics.json."
+    ),
+]
+SweepOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lead-sweep",
+        help="Evaluate several lead subsets, ';'-separated ('all12;limb6;I,II;II') or 'default'; "
+        "writes lead_sweep.json/.md/.png beside one run folder per subset.",
+    ),
+]
+NoSplitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-split",
+        help="Score every cached record with the cache's labels when no split file exists; "
+        "every output then says the scores are NOT a benchmark.",
+    ),
+]
 SplitsRootOpt = Annotated[
     Path | None, typer.Option(help="merl-splits folder for the default split files.")
 ]
@@ -85,7 +136,8 @@ PromptModeOpt = Annotated[PromptMode, typer.Option(help="description | phrases |
 def zeroshot(
     prompts: Annotated[Path, typer.Option(help="Prompt file (structured or flat {label: text}).")],
     checkpoint: Annotated[
-        Path, typer.Option(help="Checkpoint folder or file (merl-core pretrain).")
+        Path,
+        typer.Option(help="Checkpoint folder, run folder, or its model.safetensors file."),
     ],
     data: DataOpt,
     task: TaskOpt = None,
@@ -104,6 +156,9 @@ def zeroshot(
     labels: Annotated[
         LabelSource, typer.Option(help="Labels from the split file or the cache.")
     ] = LabelSource.split,
+    leads: LeadsOpt = None,
+    lead_sweep: SweepOpt = None,
+    no_split: NoSplitOpt = False,
     out: OutOpt = None,
     bootstrap: BootOpt = 1000,
     seed: SeedOpt = 0,
@@ -112,19 +167,21 @@ def zeroshot(
     verbose: VerboseOpt = False,
 ) -> None:
     """Zero-shot classification of one dataset task from a prompt set."""
-    from merl_core.cli import eval_run
+    from merl_core.eval import runner
 
     _setup_logging(verbose)
     try:
-        eval_run.run_zeroshot_cli(
+        subset, sweep = _leads(leads, lead_sweep)
+        _run(
+            runner.run_zeroshot_cli, sweep, subset,
             prompts=prompts, checkpoint=checkpoint, data=data,
-            task=task.value if task else None, dataset=dataset,
+            task=task.value if task else None, dataset=dataset.value if dataset else None,
             split_file=split_file, val_split_file=val_split_file, splits_root=splits_root,
             prompt_mode=prompt_mode.value, label_source=labels.value,
             out=out or _default_out("zeroshot"), n_bootstrap=bootstrap, seed=seed,
-            batch_size=batch_size, device=device,
+            batch_size=batch_size, device=device, no_split=no_split,
         )  # fmt: skip
-    except eval_run.USER_ERRORS as exc:
+    except runner.USER_ERRORS as exc:
         _fail(str(exc))
 
 
@@ -132,7 +189,9 @@ def protocol(
     prompts_dir: Annotated[
         Path, typer.Option(help="Folder with ptbxl.json, cpsc2018.json, csn.json.")
     ],
-    checkpoint: Annotated[Path, typer.Option(help="Checkpoint folder or file.")],
+    checkpoint: Annotated[
+        Path, typer.Option(help="Checkpoint folder, run folder, or its model.safetensors.")
+    ],
     ptbxl: Annotated[Path | None, typer.Option(help="PTB-XL cache or root.")] = None,
     cpsc: Annotated[Path | None, typer.Option(help="CPSC2018 cache or root.")] = None,
     csn: Annotated[Path | None, typer.Option(help="Chapman-Shaoxing-Ningbo cache or root.")] = None,
@@ -140,6 +199,15 @@ def protocol(
         Path | None, typer.Option(help="merl-splits folder (default: the shared data).")
     ] = None,
     prompt_mode: PromptModeOpt = PromptMode.description,
+    leads: LeadsOpt = None,
+    lead_sweep: SweepOpt = None,
+    allow_missing: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing",
+            help="Exit 0 although test sets were skipped (each is still listed in the output).",
+        ),
+    ] = False,
     out: OutOpt = None,
     bootstrap: BootOpt = 1000,
     seed: SeedOpt = 0,
@@ -147,25 +215,40 @@ def protocol(
     device: DeviceOpt = "cpu",
     verbose: VerboseOpt = False,
 ) -> None:
-    """The published zero-shot protocol: six test sets, 106 classes, in one run."""
-    from merl_core.cli import eval_run
+    """The published zero-shot protocol: up to six test sets (106 classes) in one run.
+
+    A test set without records in the given data is skipped, listed in the terminal and in
+    metrics.md, and the run exits 1 unless --allow-missing.
+    """
+    from merl_core.eval import runner
 
     _setup_logging(verbose)
     try:
-        eval_run.run_protocol_cli(
+        subset, sweep = _leads(leads, lead_sweep)
+        _run(
+            runner.run_protocol_cli, sweep, subset,
             prompts_dir=prompts_dir, checkpoint=checkpoint,
             roots={"ptbxl": ptbxl, "cpsc2018": cpsc, "csn": csn}, splits_root=splits_root,
             prompt_mode=prompt_mode.value, out=out or _default_out("protocol"),
             n_bootstrap=bootstrap, seed=seed, batch_size=batch_size, device=device,
+            allow_missing=allow_missing,
         )  # fmt: skip
-    except eval_run.USER_ERRORS as exc:
+    except runner.MissingResultsError as exc:
+        typer.echo(f"incomplete: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except runner.USER_ERRORS as exc:
         _fail(str(exc))
 
 
 def linear_probe(
     ctx: typer.Context,
     data: DataOpt,
-    checkpoint: Annotated[Path | None, typer.Option(help="Checkpoint folder or file.")] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="Checkpoint folder (whole model or ECG encoder) or its model.safetensors."
+        ),
+    ] = None,
     model: Annotated[
         str | None, typer.Option(help="Architecture for --random-init without a checkpoint.")
     ] = None,
@@ -182,6 +265,8 @@ def linear_probe(
         bool, typer.Option("--random-init", help="Random-weight encoder baseline.")
     ] = False,
     epochs: Annotated[int, typer.Option(help="Full-batch epochs per weight decay.")] = 200,
+    leads: LeadsOpt = None,
+    lead_sweep: SweepOpt = None,
     out: OutOpt = None,
     bootstrap: BootOpt = 1000,
     seed: SeedOpt = 0,
@@ -190,19 +275,112 @@ def linear_probe(
     verbose: VerboseOpt = False,
 ) -> None:
     """Linear probe on frozen ECG features with 1 / 10 / 100 % of the training split."""
-    from merl_core.cli import eval_run
+    from merl_core.eval import runner
 
     _setup_logging(verbose)
     try:
-        ratios = eval_run.parse_ratios([ratio, *ctx.args])
-        eval_run.run_probe_cli(
+        subset, sweep = _leads(leads, lead_sweep)
+        ratios = runner.parse_ratios([ratio, *ctx.args])
+        _run(
+            runner.run_probe_cli, sweep, subset,
             checkpoint=checkpoint, model_name=model, data=data, task=task.value if task else None,
-            dataset=dataset, split_file=split_file, splits_root=splits_root, ratios=ratios,
-            random_init=random_init, epochs=epochs, out=out or _default_out("probe"),
-            n_bootstrap=bootstrap, seed=seed, batch_size=batch_size, device=device,
+            dataset=dataset.value if dataset else None, split_file=split_file,
+            splits_root=splits_root, ratios=ratios, random_init=random_init, epochs=epochs,
+            out=out or _default_out("probe"), n_bootstrap=bootstrap, seed=seed,
+            batch_size=batch_size, device=device,
         )  # fmt: skip
-    except eval_run.USER_ERRORS as exc:
+    except runner.USER_ERRORS as exc:
         _fail(str(exc))
+
+
+def compare_prompts(
+    prompts: Annotated[
+        Path, typer.Option(help="A structured CKEPE prompt set (ckepe build-prompts).")
+    ],
+    checkpoint: Annotated[
+        Path, typer.Option(help="Checkpoint folder (e.g. imported published weights).")
+    ],
+    data: DataOpt,
+    task: Annotated[
+        list[Task] | None,
+        typer.Option(help="Task(s) to compare (repeat; default: all four PTB-XL tasks)."),
+    ] = None,
+    dataset: DatasetOpt = None,
+    splits_root: SplitsRootOpt = None,
+    extra: Annotated[
+        list[Path] | None,
+        typer.Option(help="Another prompt file to compare (repeat), e.g. a published flat file."),
+    ] = None,
+    leads: LeadsOpt = None,
+    no_split: NoSplitOpt = False,
+    out: OutOpt = None,
+    bootstrap: BootOpt = 1000,
+    seed: SeedOpt = 0,
+    batch_size: BatchOpt = 64,
+    device: DeviceOpt = "cpu",
+    verbose: VerboseOpt = False,
+) -> None:
+    """CKEPE prompts vs class names and two controls, with paired-bootstrap CIs per task.
+
+    Sets: ckepe-description, ckepe-phrases (phrase mean), class-names, random-words (as many
+    random words as the CKEPE text), shuffled-ckepe (CKEPE texts given to the wrong classes).
+    Writes compare.json, compare.md, compare.png and the scores per task.
+    """
+    import json
+
+    from merl_core.eval import runner
+    from merl_core.eval.compare import run_compare
+    from merl_core.eval.leads import parse_leads
+
+    _setup_logging(verbose)
+    try:
+        path = run_compare(
+            prompts=prompts, checkpoint=checkpoint, data=data,
+            tasks=[t.value for t in task] if task else None,
+            dataset=dataset.value if dataset else None, splits_root=splits_root,
+            extra_prompts=list(extra or []), out=out or _default_out("compare"),
+            n_bootstrap=bootstrap, seed=seed, batch_size=batch_size, device=device,
+            leads=parse_leads(leads) if leads else None, no_split=no_split,
+        )  # fmt: skip
+    except (*runner.USER_ERRORS, ValueError) as exc:
+        _fail(str(exc))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    for line in doc["run"].get("notes") or []:
+        typer.echo(line)
+    for t in doc["tasks"].values():
+        typer.echo(t["sentence"])
+    typer.echo(f"results: {path.parent}/compare.json, compare.md, compare.png")
+
+
+def import_upstream(
+    pth: Annotated[Path, typer.Argument(help="Published xxx_ckpt.pth (or xxx_encoder.pth).")],
+    out: Annotated[Path, typer.Option("--out", help="Checkpoint folder to write.")],
+    arch: Annotated[
+        str | None,
+        typer.Option(
+            help="resnet1d18/34/50/101, vit1d-tiny/small/middle/base (default: from keys)."
+        ),
+    ] = None,
+    text_encoder: Annotated[
+        str,
+        typer.Option(help="Hugging Face name or folder of the text encoder's config+tokenizer."),
+    ] = "ncbi/MedCPT-Query-Encoder",
+    encoder_only: Annotated[
+        bool,
+        typer.Option("--encoder-only", help="ECG encoder alone (for linear-probe and export)."),
+    ] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Import published MERL weights (read with torch.load(weights_only=True)) as a checkpoint."""
+    from merl_core.upstream import UpstreamImportError
+    from merl_core.upstream import import_upstream as do_import
+
+    _setup_logging(verbose)
+    try:
+        path = do_import(pth, out, arch=arch, text_encoder=text_encoder, encoder_only=encoder_only)
+    except UpstreamImportError as exc:
+        _fail(str(exc))
+    typer.echo(f"imported {pth.name} into {path}")
 
 
 def demo(
@@ -234,4 +412,6 @@ def register(app: typer.Typer) -> None:
         "linear-probe",
         context_settings={"allow_extra_args": True, "ignore_unknown_options": False},
     )(linear_probe)
+    app.command("compare-prompts")(compare_prompts)
+    app.command("import-upstream")(import_upstream)
     app.command("demo")(demo)

@@ -144,6 +144,36 @@ def run_probe(
     return result, s_test, info
 
 
+class BackboneFeatures:
+    """A model whose ``encode_ecg`` gives the ECG backbone's pooled features.
+
+    What the published linear probe reads: the ResNet's last feature map averaged over time,
+    or the ViT's mean-pooled, layer-normalised tokens (before any projection head).
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["model"], name)
+
+    def encode_ecg(self, x: torch.Tensor, normalize: bool = False) -> torch.Tensor:
+        """Pooled backbone features (B, feature_dim)."""
+        ecg = self.model.ecg
+        if hasattr(ecg, "stages"):
+            feats = ecg.stages(ecg.stem(x)).mean(dim=2)
+        else:
+            feats = ecg.features(x)
+        return F.normalize(feats, dim=-1) if normalize else feats
+
+
+def probe_view(model: Any) -> tuple[Any, str]:
+    """The model the probe reads features from, and which features (checkpoint ``meta``)."""
+    if (getattr(model, "meta", None) or {}).get("probe_features") == "backbone":
+        return BackboneFeatures(model), "backbone"
+    return model, "embedding"
+
+
 def randomize_weights(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
     """Re-initialise every layer of ``model`` in place (the ``--random-init`` baseline)."""
     torch.manual_seed(seed)

@@ -34,6 +34,7 @@ class TaskOutput:
     y: np.ndarray
     scores: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
+    ids: np.ndarray | None = None  # record ids of the rows of ``y`` and ``scores``
 
 
 def _fmt(v: float | None, ci: Any = None) -> str:
@@ -148,14 +149,30 @@ def write_run(out_dir: str | Path, run_info: dict[str, Any], tasks: list[TaskOut
     for t in tasks:
         safe = t.name.replace("/", "_")
         labels = np.array([c.label for c in t.result.classes])
-        buf = _npz_bytes(y=t.y, scores=t.scores, labels=labels)
-        atomic_write_bytes(out / f"scores_{safe}.npz", buf)
-        plot_roc(out / f"roc_{safe}.png", t)
-        plot_auc_bars(out / f"auc_{safe}.png", t)
+        arrays = {"y": t.y, "scores": t.scores, "labels": labels}
+        if t.ids is not None:
+            arrays["ids"] = np.asarray([str(i) for i in t.ids])
+        atomic_write_bytes(out / f"scores_{safe}.npz", _npz_bytes(**arrays))
+        if any(c.status == "ok" for c in t.result.classes):  # no plot of only absent classes
+            plot_roc(out / f"roc_{safe}.png", t)
+            plot_auc_bars(out / f"auc_{safe}.png", t)
+        else:
+            logger.info("%s: no class with positives and negatives; no plots drawn", t.name)
     md = [f"# {run_info.get('mode', 'evaluation')} results", ""]
-    for key in ("checkpoint", "checkpoint_sha256", "prompt_set_version", "prompt_mode", "seed"):
+    for line in run_info.get("notes") or []:
+        md.append(f"> **{line}**" if line.startswith("NOT A BENCHMARK") else f"- {line}")
+    if run_info.get("notes"):
+        md.append("")
+    for key in ("checkpoint", "checkpoint_sha256", "prompt_mode", "lead_subset", "seed"):
         if run_info.get(key) is not None:
             md.append(f"- {key}: `{run_info[key]}`")
+    versions = run_info.get("prompt_set_version")
+    if isinstance(versions, dict):
+        md += ["", "| prompt set | version |", "|---|---|"]
+        md += [f"| {k} | `{v}` |" for k, v in versions.items()]
+        md.append("")
+    elif versions is not None:
+        md.append(f"- prompt_set_version: `{versions}`")
     if payload["summary"]["mean_macro_auc"] is not None and len(tasks) > 1:
         md.append(f"- mean macro AUC over tasks: {payload['summary']['mean_macro_auc']:.3f}")
     md.append("")

@@ -66,19 +66,37 @@ def _shortcut(in_ch: int, out_ch: int, stride: int) -> nn.Module | None:
 
 
 class AttentionPool1d(nn.Module):
-    """Multi-head attention pooling: the mean token queries all positions (CLIP-style)."""
+    """Multi-head attention pooling: the mean token queries all positions (CLIP-style).
 
-    def __init__(self, seq_len: int, dim: int, heads: int, out_dim: int) -> None:
+    ``query="cls"`` is the published MERL head instead: a learned query token and an output
+    projection after the attention (``c_proj``), so imported published weights run exactly.
+    """
+
+    def __init__(
+        self, seq_len: int, dim: int, heads: int, out_dim: int, query: str = "mean"
+    ) -> None:
         super().__init__()
+        if query not in ("mean", "cls"):
+            raise ValueError(f"pool query must be 'mean' or 'cls', got {query!r}")
+        self.query = query
         self.pos = nn.Parameter(torch.randn(seq_len + 1, dim) / dim**0.5)
+        if query == "cls":
+            self.cls = nn.Parameter(torch.randn(1, dim))
         self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
         # The attention's own output projection is CLIP's c_proj; add one only to change width.
-        self.out = nn.Identity() if out_dim == dim else nn.Linear(dim, out_dim)
+        if query == "cls" or out_dim != dim:
+            self.out: nn.Module = nn.Linear(dim, out_dim)
+        else:
+            self.out = nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, L) → (B, out_dim)."""
         x = x.transpose(1, 2)  # B, L, C
-        x = torch.cat([x.mean(dim=1, keepdim=True), x], dim=1) + self.pos.to(x.dtype)
+        if self.query == "cls":
+            q = self.cls.to(x.dtype).expand(x.shape[0], 1, -1)
+        else:
+            q = x.mean(dim=1, keepdim=True)
+        x = torch.cat([q, x], dim=1) + self.pos.to(x.dtype)
         pooled, _ = self.attn(x[:, :1], x, x, need_weights=False)
         return self.out(pooled[:, 0])
 
@@ -94,6 +112,7 @@ class ResNet1dEncoder(nn.Module):
         widths: list[int] | tuple[int, ...] = (64, 128, 256, 512),
         stem_kernel: int = 7,
         attn_heads: int = 4,
+        pool_query: str = "mean",
         in_leads: int = 12,
         num_samples: int = 5000,
         embed_dim: int = 256,
@@ -121,7 +140,7 @@ class ResNet1dEncoder(nn.Module):
         self.seq_len = seq
         self.feature_dim = in_ch
         self.downconv = nn.Conv1d(in_ch, embed_dim, 1)
-        self.att_pool = AttentionPool1d(seq, embed_dim, attn_heads, embed_dim)
+        self.att_pool = AttentionPool1d(seq, embed_dim, attn_heads, embed_dim, pool_query)
         self.uma1 = nn.Linear(embed_dim, embed_dim, bias=False)
         self.uma2 = nn.Linear(embed_dim, embed_dim, bias=False)
         self.dropout1 = nn.Dropout(drop_rate)
