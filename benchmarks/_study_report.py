@@ -42,7 +42,7 @@ def aggregate(seed_results: list[dict[str, Any]], ratios: tuple[float, ...],
             rare = [macro_without_rare(rec.get("per_class_auc") or {},
                                        (counts or {}).get(task, {}).get("classes", []))
                     for rec in recs]  # fmt: skip
-            rare_ok = [float(v) for v in rare if finite(v)]
+            rare_ok = [v for v in rare if v is not None and finite(v)]
             entry: dict[str, Any] = {
                 "encoder": enc, "method": method, "task": task,
                 "seeds": [r["seed"] for r in seed_results], "per_seed": vals,

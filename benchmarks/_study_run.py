@@ -172,9 +172,8 @@ def _zeroshot_arms(cfg: StudyConfig, model: Any, cache: Any, bank: Any, splits: 
                    scores: dict[str, np.ndarray]) -> dict[str, Any]:  # fmt: skip
     """Every prompt arm and control on fold 10 (the result) and fold 9 (the check); the
     scores of both folds go into ``scores`` (``task/arm/fold``, labels ``y/task/fold``)."""
-    from merl_core.eval.compare import word_vocabulary
-
     from merl_core.cli.eval_run import zeroshot_on_cache
+    from merl_core.eval.compare import word_vocabulary
     from merl_core.eval.prompts import read_prompts
 
     term = read_prompts(prompts["term"])
@@ -281,7 +280,7 @@ def save_scores(path: Path, scores: dict[str, np.ndarray]) -> None:
     from ckepe.fileio import atomic_write_bytes
 
     buf = io.BytesIO()
-    np.savez_compressed(buf, **scores)
+    np.savez_compressed(buf, **scores)  # type: ignore[arg-type]
     atomic_write_bytes(path, buf.getvalue())
 
 
