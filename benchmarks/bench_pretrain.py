@@ -269,6 +269,14 @@ def write_report(args: argparse.Namespace, rows: list[dict[str, Any]], peaks_sta
         "matmul peak of the same precision measured in this run (the better of before and "
         f"after; GFLOP/s before: {fmt(peaks_start)}; after: {fmt(peaks_end)})."
     )
+    load = max(_common.LOAD_AT_START[0], os.getloadavg()[0])
+    if load > (os.cpu_count() or 1):
+        notes.append(
+            f"Shared machine: the load average reached {load:.1f} on {os.cpu_count()} cores, so "
+            "absolute rates and the peaks are far below this CPU's (a frac_peak above 1 means the "
+            "peak was taken in a busier moment than the step), and rates measured in different "
+            "processes (1 process vs DDP 2) are not comparable. Ratios of the published step to "
+            "ours in one process, interleaved, are what this run can tell.")  # fmt: skip
     if not bf16:
         notes.append(
             "bf16 rows: skipped, this CPU has no bf16 units (no avx512_bf16 or "
