@@ -11,7 +11,6 @@ import os
 import platform
 import shlex
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,45 @@ from typing import Any
 from ckepe.fileio import atomic_write_text
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# The CPU flags that decide how fast bf16 (and wide fp32) matmuls can be.
+CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+# Load average when the benchmark started (this module is imported first by every script).
+LOAD_AT_START = os.getloadavg()
+
+
+def cpu_flags() -> dict[str, bool]:
+    """Which of :data:`CPU_FLAGS` this CPU reports in /proc/cpuinfo (all False elsewhere)."""
+    try:
+        words = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        words = set()
+    return {f: f in words for f in CPU_FLAGS}
+
+
+def has_bf16_units(flags: dict[str, bool] | None = None) -> bool:
+    """True where the CPU multiplies bf16 in hardware (avx512_bf16 or amx_bf16)."""
+    flags = flags or cpu_flags()
+    return flags["avx512_bf16"] or flags["amx_bf16"]
+
+
+def threads_in_use() -> int:
+    """torch's intra-op threads if torch is loaded, else OMP_NUM_THREADS or the core count."""
+    if "torch" in sys.modules:
+        return int(sys.modules["torch"].get_num_threads())
+    return int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
+
+
+def conditions_line(load_before: tuple[float, float, float] | None = None,
+                    threads: int | None = None) -> str:  # fmt: skip
+    """One Markdown line: the CPU flags that matter, threads, and the 1-min load average
+    before and after (a load above the core count means the run shared the CPU)."""
+    flags = cpu_flags()
+    before = load_before or LOAD_AT_START
+    after = os.getloadavg()
+    shown = ", ".join(f"{f} {'yes' if v else 'no'}" for f, v in flags.items())
+    return (f"Conditions: CPU flags {shown}; {threads or threads_in_use()} threads; "
+            f"load average (1 min) {before[0]:.2f} before, {after[0]:.2f} after, "
+            f"on {os.cpu_count()} cores")  # fmt: skip
 
 
 def machine_info() -> dict[str, Any]:
@@ -54,16 +92,26 @@ def machine_info() -> dict[str, Any]:
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 5, dtype: str = "float32") -> float:
-    """Achieved GFLOP/s of an n × n matmul in ``dtype`` (mean of ``repeats`` after a warm-up)."""
+    """Best achieved GFLOP/s of an n × n matmul in ``dtype`` over ``repeats`` after a warm-up
+    (the best, because a peak is what the CPU can do when nothing else holds it)."""
     import torch
 
     a = torch.randn(n, n).to(getattr(torch, dtype))
     b = torch.randn(n, n).to(getattr(torch, dtype))
     a @ b
-    t = time.perf_counter()
+    best = float("inf")
     for _ in range(repeats):
+        t = time.perf_counter()
         a @ b
-    return 2 * n**3 * repeats / (time.perf_counter() - t) / 1e9
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best / 1e9
+
+
+def matmul_peaks(bf16: bool | None = None) -> dict[str, float | None]:
+    """This run's fp32 and bf16 matmul peaks (GFLOP/s, current torch threads); bf16 is None
+    on a CPU without bf16 units, where it is emulated and no peak of interest."""
+    bf16 = has_bf16_units() if bf16 is None else bf16
+    return {"fp32": matmul_gflops(), "bf16": matmul_gflops(dtype="bfloat16") if bf16 else None}
 
 
 def _importable(name: str) -> bool:
@@ -84,6 +132,8 @@ def markdown_table(rows: list[dict[str, Any]], columns: list[str] | None = None)
     columns = columns or list(rows[0])
 
     def fmt(v: Any) -> str:
+        if v is None:
+            return ""
         if isinstance(v, float):
             return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.0f}"
         return str(v)
@@ -102,17 +152,24 @@ def write_results(
     notes: str = "",
     extra: dict[str, Any] | None = None,
     results_dir: Path | None = None,
+    load_before: tuple[float, float, float] | None = None,
+    threads: int | None = None,
 ) -> Path:
-    """Print the table and write ``<name>.json`` and ``<name>.md`` into the results folder."""
+    """Print the table and write ``<name>.json`` and ``<name>.md`` into the results folder.
+
+    Every section states the CPU flags, threads and load average (:func:`conditions_line`);
+    ``load_before`` defaults to the load when this module was imported."""
     results_dir = results_dir or RESULTS_DIR
     machine = machine_info()
     cmd = command_line()
     table = markdown_table(rows, columns)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    conditions = conditions_line(load_before, threads)
     md = (
         f"## {title}\n\n{table}\n"
         + (f"{notes.strip()}\n\n" if notes.strip() else "")
-        + f"Command: `{cmd}`  \nMachine: {machine['cores']} cores, {machine['cpu']}, "
+        + f"{conditions}  \nCommand: `{cmd}`  \n"
+        + f"Machine: {machine['cores']} cores, {machine['cpu']}, "
         f"{machine.get('memory_gib')} GiB, Python {machine['python']}"
         + (f", torch {machine['torch']}" if "torch" in machine else "")
         + f"  \nMeasured: {stamp}\n"
@@ -124,10 +181,16 @@ def write_results(
         "notes": notes,
         "command": cmd,
         "machine": machine,
+        "cpu_flags": cpu_flags(),
+        "threads": threads or threads_in_use(),
+        "load_average_before": list(load_before or LOAD_AT_START),
+        "load_average_after": list(os.getloadavg()),
+        "conditions": conditions,
         "measured_at": stamp,
         **(extra or {}),
     }
-    atomic_write_text(results_dir / f"{name}.json", json.dumps(payload, indent=2, default=str) + "\n")
+    text = json.dumps(payload, indent=2, default=str) + "\n"
+    atomic_write_text(results_dir / f"{name}.json", text)
     atomic_write_text(results_dir / f"{name}.md", md)
     print(md)
     return results_dir / f"{name}.md"

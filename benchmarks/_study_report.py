@@ -7,8 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _study_paired import macro_without_rare
 from _study_run import ENCODERS, finite
-from _study_setup import ARM_TITLES, PROMPT_ARMS, REPORT_VARIANTS, TASKS, VARIANT_TITLES
+from _study_setup import (
+    ARM_TITLES,
+    CONTROL_ARMS,
+    PROMPT_ARMS,
+    REPORT_VARIANTS,
+    TASKS,
+    VARIANT_TITLES,
+)
 
 ENCODER_TITLES = {**{f"merl-{v}": f"MERL ({VARIANT_TITLES[v]})" for v in REPORT_VARIANTS},
                   "random-init": "random-init encoder"}  # fmt: skip
@@ -16,12 +24,14 @@ ENCODER_TITLES = {**{f"merl-{v}": f"MERL ({VARIANT_TITLES[v]})" for v in REPORT_
 
 def arm_keys(ratios: tuple[float, ...]) -> list[str]:
     """Every ``encoder/method`` reported per task, in table order."""
-    methods = list(PROMPT_ARMS) + [f"probe-{r * 100:g}%" for r in ratios]
+    methods = [*PROMPT_ARMS, *CONTROL_ARMS] + [f"probe-{r * 100:g}%" for r in ratios]
     return [f"{e}/{m}" for e in ENCODERS for m in methods]
 
 
-def aggregate(seed_results: list[dict[str, Any]], ratios: tuple[float, ...]) -> dict[str, Any]:
-    """Per ``encoder/method`` and task: values per seed, mean, std (n-1), or null with a reason."""
+def aggregate(seed_results: list[dict[str, Any]], ratios: tuple[float, ...],
+              counts: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Per ``encoder/method`` and task: values per seed, mean, std (n-1), or null with a reason;
+    ``mean_gt2``: the mean of the macro AUC over classes with > 2 test positives."""
     out: dict[str, Any] = {}
     for key in arm_keys(ratios):
         enc, method = key.split("/", 1)
@@ -29,12 +39,17 @@ def aggregate(seed_results: list[dict[str, Any]], ratios: tuple[float, ...]) -> 
             recs = [r["arms"].get(f"{enc}/{task}/{method}", {}) for r in seed_results]
             vals = [rec.get("macro_auc") for rec in recs]
             good = [float(v) for v in vals if finite(v)]
+            rare = [macro_without_rare(rec.get("per_class_auc") or {},
+                                       (counts or {}).get(task, {}).get("classes", []))
+                    for rec in recs]  # fmt: skip
+            rare_ok = [v for v in rare if v is not None and finite(v)]
             entry: dict[str, Any] = {
                 "encoder": enc, "method": method, "task": task,
                 "seeds": [r["seed"] for r in seed_results], "per_seed": vals,
                 "mean": float(np.mean(good)) if good else None,
                 "std": float(np.std(good, ddof=1)) if len(good) > 1 else None,
                 "n": len(good),
+                "mean_gt2": float(np.mean(rare_ok)) if rare_ok else None,
             }  # fmt: skip
             if not good:
                 reasons = {rec.get("reason") for rec in recs if rec.get("reason")}
@@ -58,7 +73,9 @@ def table_rows(agg: dict[str, Any], ratios: tuple[float, ...]) -> list[dict[str,
         row: dict[str, Any] = {"encoder": ENCODER_TITLES[enc],
                                "method": ("zero-shot: " if method in ARM_TITLES else "") + what}
         for task in TASKS:
-            row[task] = _cell(agg[f"{key}@{task}"])
+            e = agg[f"{key}@{task}"]
+            row[task] = _cell(e)
+            row[f"{task}, >2 pos."] = "n/a" if e.get("mean_gt2") is None else f"{e['mean_gt2']:.3f}"
         rows.append(row)
     return rows
 

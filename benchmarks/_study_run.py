@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import shutil
 import time
 from pathlib import Path
@@ -17,9 +16,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from _study_setup import CONTROL_ARMS, PROMPT_ARMS, REPORT_VARIANTS, TASKS, StudyConfig
 
 from ckepe.fileio import atomic_write_text
-from _study_setup import PROMPT_ARMS, REPORT_VARIANTS, TASKS, StudyConfig
 
 log = logging.getLogger("study")
 
@@ -121,8 +120,8 @@ def class_counts(splits: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- one seed
 def _encoders(cfg: StudyConfig, ckpts: dict[str, str], seed: int) -> dict[str, Any]:
-    from merl_core.train.checkpoint import load_model
     from merl_core.models import create_model
+    from merl_core.train.checkpoint import load_model
 
     models = {f"merl-{v}": load_model(ckpts[v]).eval() for v in REPORT_VARIANTS}
     # The pretraining starting point of this seed: random ECG encoder and projections, the
@@ -145,30 +144,66 @@ def _auc_record(res: Any) -> dict[str, Any]:
     return rec
 
 
+class _FixedTexts:
+    """A prompt table of given texts per class (the controls), as zero-shot reads one."""
+
+    def __init__(self, name: str, texts: dict[str, str]) -> None:
+        self.path, self.version, self._texts = f"control:{name}", name, texts
+
+    def texts(self, labels: list[str], mode: str = "description",
+              task: str | None = None) -> list[list[str]]:  # fmt: skip
+        return [[self._texts[lab]] for lab in labels]
+
+
+def control_tables(term: Any, labels: list[str], task: str, vocab: list[str],
+                   seed: int) -> dict[str, Any]:  # fmt: skip
+    """The two controls from the terminology-only CKEPE descriptions of ``task``: as many
+    random words as each description has, and the descriptions shuffled between classes."""
+    from merl_core.eval.compare import random_words_like, shuffled_between_classes
+
+    desc = [t[0] for t in term.texts(labels, "description", task)]
+    made = {"control-random-words": random_words_like(desc, vocab, seed),
+            "control-shuffled": shuffled_between_classes(desc, seed)}  # fmt: skip
+    return {k: _FixedTexts(k, dict(zip(labels, v, strict=True))) for k, v in made.items()}
+
+
 def _zeroshot_arms(cfg: StudyConfig, model: Any, cache: Any, bank: Any, splits: dict[str, Any],
-                   prompts: dict[str, Any], seed: int) -> dict[str, Any]:  # fmt: skip
+                   prompts: dict[str, Any], seed: int,
+                   scores: dict[str, np.ndarray]) -> dict[str, Any]:  # fmt: skip
+    """Every prompt arm and control on fold 10 (the result) and fold 9 (the check); the
+    scores of both folds go into ``scores`` (``task/arm/fold``, labels ``y/task/fold``)."""
     from merl_core.cli.eval_run import zeroshot_on_cache
+    from merl_core.eval.compare import word_vocabulary
     from merl_core.eval.prompts import read_prompts
 
     term = read_prompts(prompts["term"])
     llm = read_prompts(prompts["llm"]) if prompts.get("llm") else None
-    arms = {"names": (term, "name"), "ckepe-term": (term, "description"),
-            "ckepe-llm-desc": (llm, "description"), "ckepe-llm-phrases": (llm, "phrases")}
+    vocab = word_vocabulary(model.text.tokenizer)
+    arms: dict[str, Any] = {"names": (term, "name"), "ckepe-term": (term, "description"),
+                            "ckepe-llm-desc": (llm, "description"),
+                            "ckepe-llm-phrases": (llm, "phrases")}  # fmt: skip
     out: dict[str, Any] = {}
     for task in TASKS:
-        for arm in PROMPT_ARMS:
-            table, mode = arms[arm]
+        labels = splits[task]["test"].label_names
+        ctl = control_tables(term, labels, task, vocab, seed)
+        for arm in (*PROMPT_ARMS, *CONTROL_ARMS):
+            table, mode = (ctl[arm], "description") if arm in ctl else arms[arm]
             if table is None or (arm.startswith("ckepe-llm") and task not in prompts["llm_tasks"]):
                 why = prompts.get("llm_reason") or (
                     f"--quick: local-LLM prompts built for {', '.join(prompts['llm_tasks'])} only")
                 out[f"{task}/{arm}"] = {"macro_auc": None, "reason": why}
                 continue
-            res = zeroshot_on_cache(
-                model, cache, table, name=f"ptbxl-{task}", test=splits[task]["test"],
-                val=splits[task]["val"], prompt_mode=mode, n_bootstrap=cfg.n_bootstrap,
-                seed=seed, batch_size=cfg.eval_batch, device="cpu", bank=bank,
-            )  # fmt: skip
-            out[f"{task}/{arm}"] = _auc_record(res)
+            for fold, test, val in ((10, "test", "val"), (9, "val", None)):
+                res = zeroshot_on_cache(
+                    model, cache, table, name=f"ptbxl-{task}", test=splits[task][test],
+                    val=splits[task][val] if val else None, prompt_mode=mode,
+                    n_bootstrap=cfg.n_bootstrap if fold == 10 else 0, seed=seed,
+                    batch_size=cfg.eval_batch, device="cpu", bank=bank,
+                )  # fmt: skip
+                scores[f"{task}/{arm}/{fold}"] = np.asarray(res.scores, dtype=np.float32)
+                scores[f"y/{task}/{fold}"] = np.asarray(res.y, dtype=np.float32)
+                if fold == 10:
+                    out[f"{task}/{arm}"] = _auc_record(res)
     return out
 
 
@@ -203,7 +238,8 @@ def run_seed(cfg: StudyConfig, seed: int, cache_paths: dict[str, Path],
 
     path = cfg.out / f"seed{seed}" / "results.json"
     key = {"config": {k: v for k, v in cfg.to_dict().items() if k not in ("seeds", "results_dir")},
-           "prompts": {k: str(v) for k, v in prompts.items()}}  # fmt: skip
+           "prompts": {k: str(v) for k, v in prompts.items()},
+           "arms": [*PROMPT_ARMS, *CONTROL_ARMS], "scores": "scores.npz"}  # fmt: skip
     if path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
         if old.get("key") == json.loads(json.dumps(key, default=str)):
@@ -216,19 +252,44 @@ def run_seed(cfg: StudyConfig, seed: int, cache_paths: dict[str, Path],
     splits = task_splits(cfg, caches)
     models = _encoders(cfg, {v: pre[v]["checkpoint"] for v in REPORT_VARIANTS}, seed)
     arms: dict[str, Any] = {}
+    scores: dict[str, np.ndarray] = {}
     for enc, model in models.items():
         log.info("seed %d: evaluating %s", seed, enc)
         # Unnormalised features serve both: zero-shot scoring normalises them itself.
         banks = {name: FeatureBank(model, caches[name].signals, batch_size=cfg.eval_batch,
                                    normalize=False) for name in ("train-de", "eval")}  # fmt: skip
-        zs = _zeroshot_arms(cfg, model, caches["eval"], banks["eval"], splits, prompts, seed)
+        enc_scores: dict[str, np.ndarray] = {}
+        zs = _zeroshot_arms(cfg, model, caches["eval"], banks["eval"], splits, prompts, seed,
+                            enc_scores)  # fmt: skip
+        scores.update({(k if k.startswith("y/") else f"{enc}/{k}"): v
+                       for k, v in enc_scores.items()})  # fmt: skip
         for k, v in {**zs, **_probe_arms(cfg, banks, splits, seed)}.items():
             arms[f"{enc}/{k}"] = v
+    save_scores(path.with_name("scores.npz"), scores)
     result = {"seed": seed, "key": key, "pretrain": pre, "arms": arms,
               "seconds": {"pretrain": round(t_pre, 1),
                           "evaluate": round(time.perf_counter() - t0 - t_pre, 1)}}  # fmt: skip
     atomic_write_text(path, json.dumps(result, indent=1, default=str) + "\n")
     return json.loads(json.dumps(result, default=str))
+
+
+def save_scores(path: Path, scores: dict[str, np.ndarray]) -> None:
+    """Zero-shot scores of every encoder/task/arm/fold and the labels, one ``.npz``."""
+    import io
+
+    from ckepe.fileio import atomic_write_bytes
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **scores)  # type: ignore[arg-type]
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_scores(path: Path) -> dict[str, np.ndarray]:
+    """What :func:`save_scores` wrote (empty when the seed predates saved scores)."""
+    if not path.exists():
+        return {}
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
 
 
 def finite(x: Any) -> bool:

@@ -30,7 +30,11 @@ ARM_TITLES = {
     "ckepe-term": "CKEPE terminology-only",
     "ckepe-llm-desc": "CKEPE local LLM (description)",
     "ckepe-llm-phrases": "CKEPE local LLM (phrase mean)",
+    "control-random-words": "control: random words, CKEPE lengths",
+    "control-shuffled": "control: CKEPE texts shuffled between classes",
 }
+# Controls of the prompt comparison, built from the terminology-only CKEPE descriptions.
+CONTROL_ARMS = ("control-random-words", "control-shuffled")
 TRAIN_FOLDS = tuple(range(1, 9))
 EVAL_FOLDS = (9, 10)
 

@@ -1,41 +1,41 @@
-"""Pretraining throughput (ECG–report pairs/s) and peak memory per encoder on this machine.
+"""Pretraining throughput (ECG–report pairs/s) beside the published training step, one run.
 
-Each configuration runs in a fresh process (or two under torchrun, gloo) reading batches from
-a prepared cache through the real training step (forward, CMA+UMA loss, backward, clipping,
-AdamW). Global batch 32 (16 per rank under DDP). Reports achieved GFLOP/s and the fraction
-of this CPU's matmul peak using DESIGN.md's FLOPs per pair, and the ratio to the published
-implementation measured here (4.3 pairs/s ResNet1d-18, 5.4 ViT1d-tiny; fp32, static-256).
+Every ratio is measured in the same run: the published step (``../shared/reference/
+merl-upstream``, patched at load time, see ``_upstream.py``) on the same batches — the same
+records and reports, the packaged all-MiniLM-L6-v2 as text encoder for both — in fp32 as
+published and with bf16 autocast where the CPU has bf16 units; this project's step (forward,
+CMA+UMA loss, backward, clipping, fused AdamW) in 1 process and 2-process DDP (gloo); the
+fp32 and bf16 matmul peaks; and the FLOPs per pair, counted with
+``torch.utils.flop_counter.FlopCounterMode`` on the batches that were timed.
 
-    python benchmarks/bench_pretrain.py                              # full grid, PTB-XL sample
-    python benchmarks/bench_pretrain.py --cache DIR --profile        # own cache + profiler table
+    python benchmarks/bench_pretrain.py                        # both encoders, PTB-XL sample
+    python benchmarks/bench_pretrain.py --cache DIR --profile  # own cache + profiler tables
 
 Without ``--cache`` the PTB-XL sample under the data root (``MERL_DATA_ROOT``) is prepared
 once, with its German reports, into ``runs/bench_pretrain/ptbxl-cache``. bf16 rows run only
-where the CPU multiplies bf16 in hardware (the avx512_bf16 / amx_bf16 flag); elsewhere bf16 matmuls
-are emulated hundreds of times slower than fp32 and the notes say they were skipped.
+where the CPU multiplies bf16 in hardware (avx512_bf16 / amx_bf16); elsewhere they say
+"skipped: no bf16 units". Where the published code is absent the table says so and gives no
+ratio.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# GFLOP per pair for one training step (forward + backward), from DESIGN.md.
-GFLOP_PER_PAIR = {("resnet1d18", "static256"): 16.8, ("resnet1d18", "dynamic"): 11.1,
-                  ("vit1d-tiny", "static256"): 9.6, ("vit1d-tiny", "dynamic"): 3.8}  # fmt: skip
-PEAK_GFLOPS = {"fp32": 144.0, "bf16": 366.0}  # 2-thread matmul peak of the reference CPU
-UPSTREAM = {"resnet1d18": 4.3, "vit1d-tiny": 5.4}  # pairs/s, published code, fp32, batch 32
+from benchmarks import _common  # noqa: E402  (records the load average at start)
+from benchmarks._pretrain_worker import add_worker_args, worker  # noqa: E402
+
+SKIP_BF16 = "skipped: no bf16 units"
 
 
 def default_cache() -> Path:
@@ -50,143 +50,246 @@ def default_cache() -> Path:
                    progress=False)  # fmt: skip
 
 
-def worker(args: argparse.Namespace) -> None:
-    """Time ``args.steps`` training steps after ``args.warmup``; rank 0 writes JSON."""
-    import torch
-
-    from merl_core.train.config import PretrainConfig
-    from merl_core.train.distributed import cleanup_distributed, init_distributed
-    from merl_core.train.loss import MERLLoss
-    from merl_core.train.trainer import StepBatches
-    from merl_core.train.trainer import build_run as _build
-    from merl_core.train.trainer import open_cache as _open_cache
-    from merl_core.train.trainer import run_meta as _meta
-    from merl_core.train.trainer import train_step as _step
-
-    torch.set_num_threads(args.threads)
-    dist = init_distributed("cpu")
-    overrides = {"text_pad_to_max": args.padding == "static256"}
-    cfg = PretrainConfig(model=args.model, model_overrides=overrides, cache=args.cache,
-                         batch_size=args.batch // dist.world_size, precision=args.precision,
-                         progress=False, tensorboard=False, compile=args.compile)  # fmt: skip
-    cache, n = _open_cache(cfg)
-    run = _build(cfg, dist, n, _meta(cfg, cache, n))
-    src = StepBatches(cache, n, cfg.batch_size, dist, cfg.seed, run.model.tokenize)
-    loss_fn = MERLLoss()
-    run.ddp.train()
-    times, prof_table = [], None
-    for s in range(args.warmup + args.steps):
-        t0 = time.perf_counter()
-        batch = src[s]  # data loading is inside the timed step (num_workers=0)
-        if args.profile and s == args.warmup and dist.is_main:
-            from torch.profiler import ProfilerActivity, profile
-
-            with profile(activities=[ProfilerActivity.CPU]) as prof:
-                _step(run, batch, loss_fn, cfg.lr)
-            prof_table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15)
-        else:
-            _step(run, batch, loss_fn, cfg.lr)
-        if s >= args.warmup:
-            times.append(time.perf_counter() - t0)
-    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if dist.world_size > 1:
-        t = torch.tensor([rss_mib])
-        torch.distributed.all_reduce(t)
-        rss_mib = float(t)
-    if dist.is_main:
-        sec = sorted(times)[len(times) // 2]
-        Path(args.result).write_text(json.dumps({"step_s": sec, "rss_mib": rss_mib,
-                                                 "profile": prof_table}))  # fmt: skip
-    cleanup_distributed()
-
-
-def _launch(args: argparse.Namespace, model: str, mode: str, precision: str, padding: str,
-            result: Path) -> dict:  # fmt: skip
-    nproc = 2 if mode == "ddp2" else 1
+def _launch(args: argparse.Namespace, codes: tuple[str, ...], model: str, nproc: int,
+            precision: str, count_flops: bool, result: Path) -> dict[str, Any]:  # fmt: skip
+    """One configuration in a fresh process (two under torchrun for DDP); the codes named
+    are timed in that process step by step in turn."""
+    impl = ",".join(codes)
     threads = max(1, args.threads // nproc)
-    wargs = ["--worker", "--cache", str(args.cache), "--model", model, "--precision", precision,
-             "--padding", padding, "--batch", str(args.batch), "--steps", str(args.steps),
-             "--warmup", str(args.warmup), "--threads", str(threads), "--result", str(result)]
-    if args.profile:
-        wargs.append("--profile")
-    if args.compile:
-        wargs.append("--compile")
-    head = [sys.executable] if nproc == 1 else [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
+    wargs = ["--worker", impl, "--cache", str(args.cache), "--model", model,
+             "--precision", precision, "--padding", args.padding, "--batch", str(args.batch),
+             "--steps", str(args.steps), "--warmup", str(args.warmup),
+             "--threads", str(threads), "--result", str(result)]  # fmt: skip
+    switches = {"--profile": args.profile, "--count-flops": count_flops, "--pin": args.pin,
+                "--grad-as-bucket-view": args.grad_as_bucket_view}  # fmt: skip
+    for flag, on in switches.items():
+        if on:
+            wargs.append(flag)
+    if args.bucket_mb:
+        wargs += ["--bucket-mb", str(args.bucket_mb)]
+    head = (
+        [sys.executable]
+        if nproc == 1
+        else [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            f"--nproc_per_node={nproc}",
+        ]
+    )
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "HF_HUB_OFFLINE": "1",
-           "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT)}  # fmt: skip
+           "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+           "PYTHONPATH": str(ROOT)}  # fmt: skip
     proc = subprocess.run([*head, __file__, *wargs], env=env, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RuntimeError(f"{model}/{mode}/{precision}/{padding} failed:\n{proc.stderr[-2000:]}")
+        raise RuntimeError(f"{impl}/{model}/{nproc}p/{precision} failed:\n{proc.stderr[-3000:]}")
     return json.loads(result.read_text())
 
 
+def _plan(args: argparse.Namespace, bf16: bool,
+          published: bool) -> list[tuple[tuple[str, ...], str, int, str]]:  # fmt: skip
+    """(codes, encoder, processes, precision) in run order, bf16 only where it can run. In one
+    process the published step and ours run in the same process, interleaved."""
+    precisions = [p for p in args.precisions.split(",") if p == "fp32" or bf16]
+    plan: list[tuple[tuple[str, ...], str, int, str]] = []
+    for model in args.models.split(","):
+        for mode in args.modes.split(","):
+            nproc = 2 if mode == "ddp2" else 1
+            codes = ("published", "project") if published and nproc == 1 else ("project",)
+            plan += [(codes, model, nproc, p) for p in precisions]
+        if published and "single" not in args.modes.split(","):
+            plan += [(("published",), model, 1, p) for p in precisions]
+    return plan
+
+
+def _row(impl: str, model: str, nproc: int, prec: str, res: dict[str, Any] | None,
+         batch: int, gflop_pair: float | None, peak: float | None) -> dict[str, Any]:  # fmt: skip
+    row: dict[str, Any] = {"encoder": model, "code": impl, "processes": nproc, "precision": prec}
+    if res is None:
+        return {**row, "pairs_per_s": SKIP_BF16}
+    pps = batch / res["step_s"]
+    gflops = pps * gflop_pair if gflop_pair else None
+    return {**row, "pairs_per_s": pps, "step_s": res["step_s"], "gflop_per_pair": gflop_pair,
+            "gflops": gflops, "frac_peak": gflops / peak if gflops and peak else None,
+            "peak_rss_mib": res["rss_mib"]}  # fmt: skip
+
+
+def _add_ratios(rows: list[dict[str, Any]]) -> None:
+    """x_published: pairs/s over the published fp32 step of the same encoder, this run."""
+    base = {r["encoder"]: r["pairs_per_s"] for r in rows
+            if r["code"] == "published" and r["precision"] == "fp32"
+            and isinstance(r["pairs_per_s"], float)}  # fmt: skip
+    for r in rows:
+        ok = isinstance(r["pairs_per_s"], float) and r["encoder"] in base
+        r["x_published"] = r["pairs_per_s"] / base[r["encoder"]] if ok else None
+
+
+def summary_table(rows: list[dict[str, Any]]) -> str:
+    """The issue's layout: one line per encoder, pairs/s (× the published fp32 step)."""
+    cols = [("published", 1, "fp32"), ("published", 1, "bf16"), ("project", 1, "fp32"),
+            ("project", 2, "fp32"), ("project", 1, "bf16"), ("project", 2, "bf16")]  # fmt: skip
+    names = ["published step, fp32", "published step, bf16 autocast", "project fp32, 1 process",
+             "project fp32, DDP 2", "project bf16, 1 process", "project bf16, DDP 2"]  # fmt: skip
+    out = ["| pairs/s (× published fp32) | " + " | ".join(names) + " |",
+           "|---|" + "---|" * len(names)]  # fmt: skip
+    for model in dict.fromkeys(r["encoder"] for r in rows):
+        cells = []
+        for code, nproc, prec in cols:
+            hit = [r for r in rows if (r["encoder"], r["code"], r["processes"], r["precision"])
+                   == (model, code, nproc, prec)]  # fmt: skip
+            if not hit:
+                cells.append("not run")
+            elif not isinstance(hit[0]["pairs_per_s"], float):
+                cells.append(str(hit[0]["pairs_per_s"]))
+            else:
+                x = hit[0].get("x_published")
+                cells.append(f"{hit[0]['pairs_per_s']:.3g}" + (f" ({x:.2f}×)" if x else ""))
+        out.append(f"| {model} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
+    """Measure the grid, write ``results/bench_pretrain.{json,md}``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path, help="prepared cache with reports (merl-core prepare)")
     ap.add_argument("--models", default="resnet1d18,vit1d-tiny")
     ap.add_argument("--modes", default="single,ddp2")
     ap.add_argument("--precisions", default="fp32,bf16")
-    ap.add_argument("--paddings", default="static256,dynamic")
+    ap.add_argument(
+        "--padding",
+        default="dynamic",
+        choices=["dynamic", "static256"],
+        help="this project's report padding (the published step always pads to 256)",
+    )
     ap.add_argument("--batch", type=int, default=32, help="global batch")
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="in total")
-    ap.add_argument("--profile", action="store_true")
-    ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--no-published", action="store_true", help="skip the published step")
     ap.add_argument("--name", default="bench_pretrain")
-    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--model", help=argparse.SUPPRESS)
-    ap.add_argument("--precision", help=argparse.SUPPRESS)
-    ap.add_argument("--padding", help=argparse.SUPPRESS)
-    ap.add_argument("--result", help=argparse.SUPPRESS)
+    add_worker_args(ap)
     args = ap.parse_args()
     if args.worker:
         worker(args)
         return
     if args.cache is None:
         args.cache = default_cache()
-    from benchmarks._common import matmul_gflops, write_results
-    from merl_core.train.pretrain import cpu_has_bf16_units
+    import torch
 
-    rows, profiles = [], {}
-    precisions = args.precisions.split(",")
-    skipped = ""
-    if "bf16" in precisions and not cpu_has_bf16_units():
-        precisions.remove("bf16")
-        import torch
+    from benchmarks._upstream import UpstreamMissing, load_upstream
 
-        torch.set_num_threads(args.threads)
-        bf16 = matmul_gflops(512, repeats=1, dtype="bfloat16")
-        skipped = (" bf16 skipped: this CPU has no bf16 matrix instructions (no avx512_bf16 "
-                   f"or amx_bf16 flag; a 512² matmul ran at {bf16:.2g} GFLOP/s in bf16 against "
-                   f"{matmul_gflops(512, repeats=3):.3g} in fp32).")  # fmt: skip
-    grid = itertools.product(args.models.split(","), args.modes.split(","),
-                             precisions, args.paddings.split(","))  # fmt: skip
+    torch.set_num_threads(args.threads)
+    bf16 = _common.has_bf16_units()
+    published, absent = not args.no_published, ""
+    if published:
+        try:
+            load_upstream()
+        except UpstreamMissing as exc:
+            published, absent = False, f"Published step not run: {exc}; no ratio is given."
+    peaks_start = _common.matmul_peaks(bf16)
+    results: dict[tuple[str, str, int, str], dict[str, Any]] = {}
+    gflop: dict[tuple[str, str], float] = {}
+    profiles: dict[str, str] = {}
+    plan = _plan(args, bf16, published)
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (model, mode, prec, pad) in enumerate(grid):
-            res = _launch(args, model, mode, prec, pad, Path(tmp) / f"{i}.json")
-            pps = args.batch / res["step_s"]
-            gflop = GFLOP_PER_PAIR.get((model, pad))
-            row = {"encoder": model, "mode": mode, "precision": prec, "padding": pad,
-                   "pairs_per_s": pps, "step_s": res["step_s"], "peak_rss_mib": res["rss_mib"],
-                   "gflops": pps * gflop if gflop else None,
-                   "frac_peak": pps * gflop / PEAK_GFLOPS[prec] if gflop else None,
-                   "x_upstream": pps / UPSTREAM[model] if model in UPSTREAM else None}  # fmt: skip
-            rows.append(row)
-            print(json.dumps(row), flush=True)  # noqa: T201
-            if res.get("profile"):
-                profiles[f"{model}/{mode}/{prec}/{pad}"] = res["profile"]
-    notes = (f"Global batch {args.batch} (per rank {args.batch // 2} under ddp2, gloo), "
-             f"{args.threads} threads in total, median of {args.steps} steps after "
-             f"{args.warmup} warm-up; data read from the cache inside the timed step. "
-             "x_upstream: ratio to the published trainer measured on the reference machine "
-             "(fp32, static-256: 4.3 / 5.4 pairs/s). GFLOP/s from DESIGN.md's FLOPs per pair; "
-             "frac_peak against 144 (fp32) / 366 (bf16) GFLOP/s." + skipped)  # fmt: skip
+        for i, (codes, model, nproc, prec) in enumerate(plan):
+            count = any((c, model) not in gflop for c in codes)
+            res = _launch(args, codes, model, nproc, prec, count, Path(tmp) / f"{i}.json")
+            for code, r in res.items():
+                results[(code, model, nproc, prec)] = r
+                if count and r.get("flops") and (code, model) not in gflop:
+                    gflop[(code, model)] = r["flops"] / r["flop_pairs"] / 1e9
+                if r.get("profile"):
+                    profiles[f"{code}/{model}/{nproc}p/{prec}"] = r["profile"]
+                run = [code, model, nproc, prec]
+                print(json.dumps({"run": run, "times": r["times"]}), flush=True)  # noqa: T201
+            if i + 1 < len(plan):  # a partial table survives an interrupted run
+                rows = _rows(args, results, gflop, peaks_start, published)
+                partial = f"**Partial: {i + 1} of {len(plan)} configurations done.**"
+                write_report(args, rows, peaks_start, peaks_start, bf16,
+                             "\n\n".join(filter(None, [partial, absent])), profiles)  # fmt: skip
+    peaks_end = _common.matmul_peaks(bf16)
+    peaks = {k: max(v for v in (peaks_start[k], peaks_end[k]) if v) if peaks_start[k] else None
+             for k in peaks_start}  # fmt: skip
+    rows = _rows(args, results, gflop, peaks, published)
+    write_report(args, rows, peaks_start, peaks_end, bf16, absent, profiles)
+
+
+def _rows(args: argparse.Namespace, results: dict[tuple[str, str, int, str], dict[str, Any]],
+          gflop: dict[tuple[str, str], float], peaks: dict[str, float | None],
+          published: bool) -> list[dict[str, Any]]:  # fmt: skip
+    """The table rows, in the summary's order, with ratios to the published fp32 step."""
+    rows: list[dict[str, Any]] = []
+    bf16 = peaks.get("bf16") is not None
+    for model in args.models.split(","):
+        for impl, nproc, prec in [("published", 1, "fp32"), ("published", 1, "bf16"),
+                                  ("project", 1, "fp32"), ("project", 2, "fp32"),
+                                  ("project", 1, "bf16"), ("project", 2, "bf16")]:  # fmt: skip
+            mode = "single" if nproc == 1 else "ddp2"
+            if prec not in args.precisions or (impl == "published" and not published) or (
+                    impl == "project" and mode not in args.modes):  # fmt: skip
+                continue
+            got = results.get((impl, model, nproc, prec))
+            if got is None and (bf16 or prec == "fp32"):
+                continue  # not run yet (partial table)
+            rows.append(_row(impl, model, nproc, prec, got, args.batch,
+                             gflop.get((impl, model)), peaks[prec]))  # fmt: skip
+    _add_ratios(rows)
+    return rows
+
+
+def write_report(args: argparse.Namespace, rows: list[dict[str, Any]], peaks_start: dict,
+                 peaks_end: dict, bf16: bool, absent: str,
+                 profiles: dict[str, str]) -> None:  # fmt: skip
+    """Table, summary, and how each number was measured."""
+
+    def fmt(p: dict) -> str:
+        bf = f"{p['bf16']:.0f}" if p["bf16"] else "not measured"
+        return f"fp32 {p['fp32']:.0f}, bf16 {bf}"
+
+    notes = [absent] if absent else []
+    notes.append(summary_table(rows))
+    notes.append(
+        f"Global batch {args.batch} (per rank {args.batch // 2} under DDP 2, gloo), "
+        f"{args.threads} threads in total ({max(1, args.threads // 2)} per rank under DDP), "
+        f"median of {args.steps} steps after {args.warmup} warm-up. In one process the "
+        "published step and ours run in the same fresh process, interleaved step by step "
+        "(alternating which goes first), so both see the same load — their peak_rss_mib is "
+        "of that process, both models together; DDP 2 runs in two fresh processes. Data read "
+        "from the cache and reports tokenised inside the timed step, for both codes. "
+        "Published step: its `ECGCLIP.forward`, `clip_loss` for CMA and UMA, "
+        "AdamW (lr 1e-3, weight decay 1e-8, the default for-loop kernel) and its cosine "
+        "warm-restart scheduler; reports padded to 256 tokens as published; the all-gathers of "
+        "a world of one are left out. This project: reports padded "
+        f"{'to 256' if args.padding == 'static256' else 'to the longest in the batch'}. "
+        "x_published: pairs/s over the published fp32 step of the same encoder in this run. "
+        "gflop_per_pair: forward + backward FLOPs counted by `torch.utils.flop_counter` on the "
+        "timed batches of each code (bf16 rows: the same count). frac_peak: GFLOP/s over the "
+        "matmul peak of the same precision measured in this run (the better of before and "
+        f"after; GFLOP/s before: {fmt(peaks_start)}; after: {fmt(peaks_end)})."
+    )
+    load = max(_common.LOAD_AT_START[0], os.getloadavg()[0])
+    if load > (os.cpu_count() or 1):
+        notes.append(
+            f"Shared machine: the load average reached {load:.1f} on {os.cpu_count()} cores, so "
+            "absolute rates and the peaks are far below this CPU's (a frac_peak above 1 means the "
+            "peak was taken in a busier moment than the step), and rates measured in different "
+            "processes (1 process vs DDP 2) are not comparable. Ratios of the published step to "
+            "ours in one process, interleaved, are what this run can tell.")  # fmt: skip
+    if not bf16:
+        notes.append(
+            "bf16 rows: skipped, this CPU has no bf16 units (no avx512_bf16 or "
+            "amx_bf16 flag), where bf16 matmuls are emulated far slower than fp32."
+        )
     if profiles:
-        notes += "\n\n" + "\n\n".join(f"Profile {k} (top ops by self CPU time):\n\n```\n{v}```"
-                                      for k, v in profiles.items())  # fmt: skip
-    write_results(args.name, "Pretraining throughput (CPU)", rows, notes=notes)
+        notes += [f"Profile {k} (top ops by self CPU time):\n\n```\n{v}```"
+                  for k, v in profiles.items()]  # fmt: skip
+    cols = ["encoder", "code", "processes", "precision", "pairs_per_s", "x_published", "step_s",
+            "gflop_per_pair", "gflops", "frac_peak", "peak_rss_mib"]  # fmt: skip
+    _common.write_results(args.name, "Pretraining throughput (CPU), published step side by side",
+                          rows, columns=cols, notes="\n\n".join(notes), threads=args.threads,
+                          extra={"peaks_start": peaks_start, "peaks_end": peaks_end})  # fmt: skip
 
 
 if __name__ == "__main__":

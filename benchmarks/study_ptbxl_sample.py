@@ -11,6 +11,8 @@ and 100 % of the training rows. Every seed pretrains and evaluates anew; mean ±
     python benchmarks/study_ptbxl_sample.py                 # full: 3 seeds (< 60 min, 2 cores)
     python benchmarks/study_ptbxl_sample.py --quick         # pipeline check (1 seed, few steps)
     python benchmarks/study_ptbxl_sample.py --seeds 0 1 2 --out runs/study --results-dir DIR
+    python benchmarks/study_ptbxl_sample.py --steps 300        # another schedule
+    python benchmarks/study_ptbxl_sample.py --curve 22,100,300,660,1000 --seeds 0  # curve
 
 Writes ``<results-dir>/study_ptbxl_sample.{json,md,png}`` (default ``benchmarks/results``);
 caches, prompt files, checkpoints and per-seed results go to ``--out`` and are reused by a
@@ -62,6 +64,8 @@ def make_config(args: argparse.Namespace) -> StudyConfig:
     for key in ("epochs", "batch_size", "max_steps"):
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))
+    if args.steps is not None:  # exactly this many steps: as many epochs as that takes
+        cfg.max_steps, cfg.epochs = args.steps, 100_000
     return cfg
 
 
@@ -95,7 +99,22 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, help="pretraining epochs over folds 1–8")
     p.add_argument("--batch-size", type=int, help="pretraining pairs per step")
     p.add_argument("--max-steps", type=int, help="cap on pretraining steps per run")
-    return p.parse_args(argv)
+    p.add_argument("--steps", type=int,
+                   help="pretraining steps per run (the cosine schedule spans them)")
+    p.add_argument("--curve", metavar="STEPS",
+                   help="learning-curve mode: comma-separated step counts, e.g. "
+                        "22,100,300,660,1000 (one seed, German reports)")  # fmt: skip
+    args = p.parse_args(argv)
+    if args.steps is not None and args.steps < 1:
+        p.error("--steps must be ≥ 1")
+    if args.curve:
+        try:
+            args.curve = sorted({int(x) for x in args.curve.split(",")})
+        except ValueError:
+            p.error(f"--curve: expected comma-separated step counts, got {args.curve!r}")
+        if args.curve[0] < 1:
+            p.error("--curve: step counts must be ≥ 1")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,6 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     t1 = time.perf_counter()
     prompts = prepare_prompts(cfg, HERE.parent)
     t_prompts = time.perf_counter() - t1
+    if args.curve:
+        from _study_curve import run_curve, write_curve
+
+        from merl_core.train.pretrain import resolve_precision
+
+        amp = resolve_precision("auto", "cpu")
+        write_curve(cfg, run_curve(cfg, args.curve, caches, prompts),
+                    "bf16 autocast" if amp is not None else "fp32")  # fmt: skip
+        return 0
     opened = {k: ECGCache(p) for k, p in caches.items()}
     counts = class_counts(task_splits(cfg, opened))
     seeds = []
@@ -134,7 +162,9 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
                 counts: dict[str, Any], seeds: list[dict[str, Any]],
                 seconds: dict[str, float]) -> None:  # fmt: skip
     """Write the JSON, Markdown and PNG from the seeds finished so far."""
+    from _study_paired import differences_text, paired_differences, summary_sentence
     from _study_report import (
+        ENCODER_TITLES,
         aggregate,
         counts_text,
         headline,
@@ -144,9 +174,12 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
         verdict_text,
         verdicts,
     )
+    from _study_run import load_scores
 
-    agg = aggregate(seeds, cfg.probe_ratios)
+    agg = aggregate(seeds, cfg.probe_ratios, counts)
     v = verdicts(agg)
+    seed_scores = [load_scores(cfg.out / f"seed{s['seed']}" / "scores.npz") for s in seeds]
+    diffs = paired_differences(seed_scores, cfg.n_bootstrap)
     head = headline(agg)
     done = [s["seed"] for s in seeds]
     partial = len(done) < len(cfg.seeds)
@@ -161,8 +194,14 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
         f"{plan['train_records']} records of folds 1–8 per run; thresholds and probe selection "
         f"on fold 9. Labels: the published MERL split files filtered to the sample.\n\n"
         "**Which prompt set won** (computed from the table above): " + headline_text(head)
-        + "\n\n" + verdict_text(v) + "\n\n**Test positives per class** (AUC of a class with ≤ 2 "
-        "positives is noise):\n\n" + counts_text(counts) + "\n\n"
+        + "\n\n**What the paired differences allow to conclude** (each arm − bare names on the "
+        f"same records, seeds pooled, {cfg.n_bootstrap} paired bootstrap draws of the test "
+        "records; fold 9 as a check, nothing chosen on fold 10): " + summary_sentence(diffs)
+        + "\n\n" + differences_text(diffs, ENCODER_TITLES) + "\n\nSeed spread (for "
+        "reference only; the verdicts above come from the CIs):\n\n" + verdict_text(v)
+        + "\n\nColumns `<task>, >2 pos.`: macro AUC over the classes with more than 2 test "
+        "positives (the others are reported but their AUC is noise).\n\n**Test positives per "
+        "class** (AUC of a class with ≤ 2 positives is noise):\n\n" + counts_text(counts) + "\n\n"
         + f"Pretraining: {sum(p['seconds'] for p in pre):.0f} s for {len(pre)} runs, "
         f"{sum(p['pairs_per_s'] for p in pre) / max(len(pre), 1):.2f} pairs/s on average; "
         f"loss {_mean([p['first_loss'] for p in pre]):.3f} → "
@@ -173,7 +212,7 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
     extra = {
         "config": cfg.to_dict(), "plan": plan, "seeds": done, "seeds_planned": cfg.seeds,
         "partial": partial, "aggregate": agg, "verdicts": v, "headline": head,
-        "class_counts": counts,
+        "class_counts": counts, "paired_differences": diffs,
         "prompt_sets": {"terminology": prompt_generator(prompts["term"]),
                         "local_llm": prompt_generator(prompts.get("llm")),
                         "local_llm_tasks": prompts["llm_tasks"],

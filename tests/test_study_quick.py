@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from merl_core.data.reports_en import english_report, english_reports_for_root, read_statements
@@ -65,9 +66,61 @@ def test_study_quick_writes_well_formed_results(data_root: Path, tmp_path: Path)
     for task in TASKS:
         classes = data["class_counts"][task]["classes"]
         assert classes and all(isinstance(c["test"], int) for c in classes)
+    # the controls ran, and each arm − names has a paired CI on fold 10 and the fold-9 check
+    for ctl in ("control-random-words", "control-shuffled"):
+        assert agg[f"merl-de/{ctl}@super"]["mean"] is not None
+    diffs = data["paired_differences"]
+    assert {d["fold"] for d in diffs} == {9, 10}
+    d = next(d for d in diffs if (d["encoder"], d["task"], d["fold"], d["a"])
+             == ("merl-de", "super", 10, "ckepe-term"))  # fmt: skip
+    saved = np.load(tmp_path / "work" / "seed0" / "scores.npz")
+    y = saved["y/super/10"]
+    expect = _macro_sklearn(y, saved["merl-de/super/ckepe-term/10"]) - _macro_sklearn(
+        y, saved["merl-de/super/names/10"])
+    assert d["difference"] == pytest.approx(expect, abs=1e-9)
+    assert d["ci"] is not None and d["ci"][0] <= d["difference"] <= d["ci"][1]
     md = (res / "study_ptbxl_sample.md").read_text()
-    assert "| encoder | method | super | sub | form | rhythm |" in md and "won" in md
+    assert "| encoder | method | super | super, >2 pos. | sub |" in md and "won" in md
+    assert "paired CI" in md and "fold 9" in md
     png = (res / "study_ptbxl_sample.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     manifest = json.loads((tmp_path / "work" / "caches" / "train-en" / "manifest.json").read_text())
     assert manifest["reports"][0].startswith("sinus")  # the English variant was trained on
+
+
+def _macro_sklearn(y: np.ndarray, s: np.ndarray) -> float:
+    """Macro ROC AUC over the classes with positives and negatives, by scikit-learn."""
+    from sklearn.metrics import roc_auc_score
+
+    aucs = []
+    for j in range(y.shape[1]):
+        known = ~np.isnan(y[:, j])
+        yj = y[known, j]
+        if 0 < yj.sum() < len(yj):
+            aucs.append(roc_auc_score(yj, s[known, j]))
+    return float(np.mean(aucs))
+
+
+def test_paired_difference_pools_seeds_as_the_mean_of_per_seed_differences() -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from _study_paired import paired_differences
+
+    rng = np.random.default_rng(0)
+    n, c = 60, 4
+    y = (rng.random((n, c)) < 0.3).astype(np.float32)
+    y[:, 3] = 0  # a class without positives is left out, as scikit-learn cannot score it
+    seeds = []
+    for _ in range(2):
+        names = rng.random((n, c)).astype(np.float32)
+        ckepe = (names + 0.8 * y).astype(np.float32)  # better than names, by construction
+        seeds.append({"y/super/10": y, "merl-de/super/names/10": names,
+                      "merl-de/super/ckepe-term/10": ckepe})  # fmt: skip
+    diffs = paired_differences(seeds, n_bootstrap=200)
+    assert [(d["encoder"], d["task"], d["fold"], d["a"]) for d in diffs] == [
+        ("merl-de", "super", 10, "ckepe-term")]
+    d = diffs[0]
+    expect = np.mean([_macro_sklearn(y, s["merl-de/super/ckepe-term/10"])
+                      - _macro_sklearn(y, s["merl-de/super/names/10"]) for s in seeds])
+    assert d["difference"] == pytest.approx(expect, abs=1e-9)
+    assert d["n_seeds"] == 2 and d["n_classes"] == 6  # 3 evaluable classes × 2 seeds
+    assert d["excludes_zero"] and d["ci"][0] > 0  # resolved: CKEPE is better here
