@@ -70,8 +70,10 @@ def table_rows(agg: dict[str, Any], ratios: tuple[float, ...]) -> list[dict[str,
     for key in arm_keys(ratios):
         enc, method = key.split("/", 1)
         what = ARM_TITLES.get(method, f"linear probe {method.removeprefix('probe-')}")
-        row: dict[str, Any] = {"encoder": ENCODER_TITLES[enc],
-                               "method": ("zero-shot: " if method in ARM_TITLES else "") + what}
+        row: dict[str, Any] = {
+            "encoder": ENCODER_TITLES[enc],
+            "method": ("zero-shot: " if method in ARM_TITLES else "") + what,
+        }
         for task in TASKS:
             e = agg[f"{key}@{task}"]
             row[task] = _cell(e)
@@ -134,8 +136,12 @@ def headline(agg: dict[str, Any]) -> dict[str, Any]:
             pairs.append({"encoder": enc, "task": task, "best_ckepe": best["method"],
                           "margin": margin, "spread": spread,
                           "exceeds": None if spread is None else margin > spread})  # fmt: skip
-    return {"pairs": pairs, "ckepe_better": sum(p["margin"] > 0 for p in pairs),
-            "beyond_spread": sum(bool(p["exceeds"]) for p in pairs), "total": len(pairs)}
+    return {
+        "pairs": pairs,
+        "ckepe_better": sum(p["margin"] > 0 for p in pairs),
+        "beyond_spread": sum(bool(p["exceeds"]) for p in pairs),
+        "total": len(pairs),
+    }
 
 
 def headline_text(h: dict[str, Any]) -> str:
@@ -167,8 +173,9 @@ def verdict_text(v: list[dict[str, Any]]) -> str:
             else:
                 verb = "exceeds" if r["exceeds_spread"] else "does not exceed"
                 s += f", which {verb} the seed spread {r['spread']:.3f}"
-                s += "; ahead on every seed" if r["wins_every_seed"] else \
-                    "; not ahead on every seed"
+                s += (
+                    "; ahead on every seed" if r["wins_every_seed"] else "; not ahead on every seed"
+                )
         if "margin_over_names" in r:
             s += f"; {r['margin_over_names']:+.3f} vs bare class names"
         lines.append(head + s + ").")

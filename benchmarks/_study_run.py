@@ -190,7 +190,8 @@ def _zeroshot_arms(cfg: StudyConfig, model: Any, cache: Any, bank: Any, splits: 
             table, mode = (ctl[arm], "description") if arm in ctl else arms[arm]
             if table is None or (arm.startswith("ckepe-llm") and task not in prompts["llm_tasks"]):
                 why = prompts.get("llm_reason") or (
-                    f"--quick: local-LLM prompts built for {', '.join(prompts['llm_tasks'])} only")
+                    f"--quick: local-LLM prompts built for {', '.join(prompts['llm_tasks'])} only"
+                )
                 out[f"{task}/{arm}"] = {"macro_auc": None, "reason": why}
                 continue
             for fold, test, val in ((10, "test", "val"), (9, "val", None)):

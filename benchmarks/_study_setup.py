@@ -145,7 +145,8 @@ def _build_prompts(out: Path, llm: str, task: str | None, log_path: Path) -> str
         return None
     lines = [ln for ln in log_path.read_text(errors="replace").splitlines() if ln.strip()]
     return f"ckepe build-prompts --llm {llm} failed (exit {proc.returncode}): " + (
-        lines[-1] if lines else "no output")
+        lines[-1] if lines else "no output"
+    )
 
 
 def _backend(path: Path) -> str | None:

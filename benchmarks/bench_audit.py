@@ -56,14 +56,20 @@ def main() -> None:
         name = "lexical + encoder" if similarity else "lexical only"
         detail[name] = res
         for split, m in [("all", res), *res["splits"].items()]:
-            rows.append({"grounding": name, "claims": split, "n": m["claims"],
-                         "recall_false": m["recall_false"],
-                         "false_alarm_rate": m["false_alarm_rate"],
-                         "unverifiable_true": m["unverifiable_true"],
-                         "unverifiable_false": m["unverifiable_false"],
-                         "verified_false": m["verified_false"],
-                         "s_per_100": res["seconds_per_100"] if split == "all" else "",
-                         "setup_s": setup if split == "all" else ""})
+            rows.append(
+                {
+                    "grounding": name,
+                    "claims": split,
+                    "n": m["claims"],
+                    "recall_false": m["recall_false"],
+                    "false_alarm_rate": m["false_alarm_rate"],
+                    "unverifiable_true": m["unverifiable_true"],
+                    "unverifiable_false": m["unverifiable_false"],
+                    "verified_false": m["verified_false"],
+                    "s_per_100": res["seconds_per_100"] if split == "all" else "",
+                    "setup_s": setup if split == "all" else "",
+                }
+            )
     with tempfile.TemporaryDirectory() as tmp:
         path, expected = planted_file(Path(tmp))
         t0, c0 = time.perf_counter(), time.process_time()
@@ -71,8 +77,11 @@ def main() -> None:
         kb.use_similarity(SimilarityRanker(kb.term))
         report = audit_path(kb, path)
         flat_s, flat_cpu = time.perf_counter() - t0, time.process_time() - c0
-    got = {(f.dataset, f.label, f.code) for f in report.findings
-           if f.verdict in ("contradicted", "structural")}
+    got = {
+        (f.dataset, f.label, f.code)
+        for f in report.findings
+        if f.verdict in ("contradicted", "structural")
+    }
     best = detail["lexical + encoder"]
     notes = (
         f"Claim set: {best['claims']} claims ({best['true']} true, {best['false']} false). "
@@ -95,14 +104,32 @@ def main() -> None:
         "(timings scale with it)."
     )
     write_results(
-        "bench_audit", "ckepe audit: verdicts on a labelled claim set and a protocol flat file",
-        rows, columns=["grounding", "claims", "n", "recall_false", "false_alarm_rate",
-                       "unverifiable_true", "unverifiable_false", "verified_false",
-                       "s_per_100", "setup_s"],
+        "bench_audit",
+        "ckepe audit: verdicts on a labelled claim set and a protocol flat file",
+        rows,
+        columns=[
+            "grounding",
+            "claims",
+            "n",
+            "recall_false",
+            "false_alarm_rate",
+            "unverifiable_true",
+            "unverifiable_false",
+            "verified_false",
+            "s_per_100",
+            "setup_s",
+        ],
         notes=notes,
-        extra={"flat_file_s": flat_s, "flat_file_cpu_s": flat_cpu, "flat_file_keys": report.classes,
-               "flat_counts": report.counts(), "flat_exact": got == expected,
-               "per_claim": best["rows"], "by_error_type": best["by_error_type"]})
+        extra={
+            "flat_file_s": flat_s,
+            "flat_file_cpu_s": flat_cpu,
+            "flat_file_keys": report.classes,
+            "flat_counts": report.counts(),
+            "flat_exact": got == expected,
+            "per_claim": best["rows"],
+            "by_error_type": best["by_error_type"],
+        },
+    )
 
 
 if __name__ == "__main__":

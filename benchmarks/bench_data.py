@@ -97,9 +97,11 @@ def main() -> None:
         stems = [str(args.root / f"records500/{int(i) // 1000 * 1000:05d}/{int(i):05d}_hr")
                  for i in cache.ids]  # fmt: skip
         per_batch, cpu_batch = {}, {}
-        for name, ds in (("WFDB per item (upstream)", UpstreamWFDB(stems)),
-                         ("cache float32 (memmap)", cache.dataset()),
-                         ("cache float16 (memmap)", ECGCache(caches["float16"]).dataset())):
+        for name, ds in (
+            ("WFDB per item (upstream)", UpstreamWFDB(stems)),
+            ("cache float32 (memmap)", cache.dataset()),
+            ("cache float16 (memmap)", ECGCache(caches["float16"]).dataset()),
+        ):
             dt, cpu, batches = _epoch_time(ds, args.epochs)
             per_batch[name], cpu_batch[name] = dt / batches, cpu / batches
             rows.append({"what": f"read batches: {name}", "records": len(ds) * args.epochs,

@@ -65,12 +65,21 @@ def summarise(result: BuildResult) -> dict[str, Any]:
     }
 
 
-def run_one(term: Any, dataset: str, backend: str, url: str | None, out_dir: Path | None,
-            cache_dir: Path | None = None) -> dict[str, Any]:
+def run_one(
+    term: Any,
+    dataset: str,
+    backend: str,
+    url: str | None,
+    out_dir: Path | None,
+    cache_dir: Path | None = None,
+) -> dict[str, Any]:
     """First build (cold on a fresh cache) and the rerun from cache, one dataset/backend."""
     with contextlib.ExitStack() as stack:
-        cache = str(cache_dir) if cache_dir else stack.enter_context(
-            tempfile.TemporaryDirectory(prefix="ckepe-bench-cache-"))
+        cache = (
+            str(cache_dir)
+            if cache_dir
+            else stack.enter_context(tempfile.TemporaryDirectory(prefix="ckepe-bench-cache-"))
+        )
         proposer, gen = create_proposer(backend, base_url=url, cache_dir=cache)
         t0 = time.perf_counter()
         result = build_prompt_set(term, dataset, None, proposer, gen)
@@ -86,9 +95,14 @@ def run_one(term: Any, dataset: str, backend: str, url: str | None, out_dir: Pat
             assert rerun.prompt_set.prompt_set_version == result.prompt_set.prompt_set_version
     if out_dir is not None:
         write_prompt_set(result.prompt_set, out_dir / f"{dataset}.{backend}.json")
-    row = {"dataset": dataset, "backend": backend, "build_s": round(cold, 2),
-           "s_per_class": round(cold / max(1, len(result.stats)), 3),
-           "rerun_s": round(warm, 2) if warm is not None else None, "llm_calls": calls}
+    row = {
+        "dataset": dataset,
+        "backend": backend,
+        "build_s": round(cold, 2),
+        "s_per_class": round(cold / max(1, len(result.stats)), 3),
+        "rerun_s": round(warm, 2) if warm is not None else None,
+        "llm_calls": calls,
+    }
     row.update(summarise(result))
     return row
 
@@ -98,13 +112,23 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     ap.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
-    ap.add_argument("--out-dir", type=Path, default=None,
-                    help="also write each built prompt file here")
-    ap.add_argument("--cache-dir", type=Path, default=None,
-                    help="use this response cache instead of a fresh one (then build_s is "
-                         "not a cold time: see llm_calls)")
-    ap.add_argument("--pairs", nargs="+", default=None, metavar="BACKEND:DATASET",
-                    help="run only these pairs (instead of backends x datasets)")
+    ap.add_argument(
+        "--out-dir", type=Path, default=None, help="also write each built prompt file here"
+    )
+    ap.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="use this response cache instead of a fresh one (then build_s is "
+        "not a cold time: see llm_calls)",
+    )
+    ap.add_argument(
+        "--pairs",
+        nargs="+",
+        default=None,
+        metavar="BACKEND:DATASET",
+        help="run only these pairs (instead of backends x datasets)",
+    )
     ap.add_argument("--note", default="", help="a sentence appended to the notes")
     args = ap.parse_args(argv)
     grid = [(b, d) for b in args.backends for d in args.datasets]
@@ -118,9 +142,20 @@ def main(argv: list[str] | None = None) -> int:
                 row = run_one(term, dataset, backend, url, args.out_dir, args.cache_dir)
                 print(f"{dataset:9s} {backend:7s} {row['build_s']:8.1f} s", file=sys.stderr)
                 rows.append(row)
-    columns = ["dataset", "backend", "classes", "build_s", "s_per_class", "rerun_s",
-               "llm_calls", "proposed", "llm_phrases_kept", "rejected", "hallucination_rate",
-               "fallback"]
+    columns = [
+        "dataset",
+        "backend",
+        "classes",
+        "build_s",
+        "s_per_class",
+        "rerun_s",
+        "llm_calls",
+        "proposed",
+        "llm_phrases_kept",
+        "rejected",
+        "hallucination_rate",
+        "fallback",
+    ]
     notes = (
         "build_s: first build (on an empty response cache unless --cache-dir: llm_calls "
         "says how many LLM calls it made); rerun_s: the rerun served from the cache "
@@ -128,12 +163,18 @@ def main(argv: list[str] | None = None) -> int:
         "temperature 0, seed 0); every rejected claim is kept in the file with its reason. "
         "openai = the openai SDK against llama.cpp's OpenAI-compatible server on 127.0.0.1 "
         "serving the same GGUF (JSON mode without the schema grammar). Rejection codes: "
-        + "; ".join(f"{r['dataset']}/{r['backend']}: {r['reject_codes']}"
-                    for r in rows if r["reject_codes"])
+        + "; ".join(
+            f"{r['dataset']}/{r['backend']}: {r['reject_codes']}" for r in rows if r["reject_codes"]
+        )
         + (f". {args.note}" if args.note else "")
     )
-    write_results("bench_llm_build", "Prompt-set build time and LLM hallucination rate",
-                  rows, columns=columns, notes=notes)
+    write_results(
+        "bench_llm_build",
+        "Prompt-set build time and LLM hallucination rate",
+        rows,
+        columns=columns,
+        notes=notes,
+    )
     return 0
 
 

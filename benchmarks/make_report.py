@@ -24,8 +24,10 @@ def _with_conditions(section: str) -> str:
     """A section from before every script stated its conditions says that it did not."""
     if "Conditions:" in section:
         return section
-    return (section + "  \nConditions: not recorded (CPU flags, threads and load average are "
-            "stated by runs of this script from 2026-11-30 on; rerun it to add them)")
+    return (
+        section + "  \nConditions: not recorded (CPU flags, threads and load average are "
+        "stated by runs of this script from 2026-11-30 on; rerun it to add them)"
+    )
 
 
 def main() -> None:

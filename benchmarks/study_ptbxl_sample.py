@@ -99,8 +99,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, help="pretraining epochs over folds 1–8")
     p.add_argument("--batch-size", type=int, help="pretraining pairs per step")
     p.add_argument("--max-steps", type=int, help="cap on pretraining steps per run")
-    p.add_argument("--steps", type=int,
-                   help="pretraining steps per run (the cosine schedule spans them)")
+    p.add_argument(
+        "--steps", type=int, help="pretraining steps per run (the cosine schedule spans them)"
+    )
     p.add_argument("--curve", metavar="STEPS",
                    help="learning-curve mode: comma-separated step counts, e.g. "
                         "22,100,300,660,1000 (one seed, German reports)")  # fmt: skip
@@ -153,8 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     for seed in cfg.seeds:
         log.info("seed %d of %s", seed, cfg.seeds)
         seeds.append(run_seed(cfg, seed, caches, prompts))
-        write_study(cfg, plan, prompts, counts, seeds,
-                    {"caches": t_cache, "prompts": t_prompts, "total": time.perf_counter() - t0})
+        write_study(
+            cfg,
+            plan,
+            prompts,
+            counts,
+            seeds,
+            {"caches": t_cache, "prompts": t_prompts, "total": time.perf_counter() - t0},
+        )
     return 0
 
 

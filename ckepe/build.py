@@ -137,8 +137,9 @@ def merge_entries(rows: Sequence[LabelEntry]) -> list[tuple[LabelEntry, list[str
     return list(merged.values())
 
 
-def retrieve(term: GraphTerminology, entry: LabelEntry,
-             competitors: Sequence[str] = ()) -> dict[str, list[Any]]:
+def retrieve(
+    term: GraphTerminology, entry: LabelEntry, competitors: Sequence[str] = ()
+) -> dict[str, list[Any]]:
     """Ranked candidate synonyms, subtypes and features of a class (module rule).
 
     ``features`` lists the defining criteria first, then the supporting features that no
@@ -177,33 +178,52 @@ def retrieve(term: GraphTerminology, entry: LabelEntry,
         if f.concept_id in feats:
             continue
         if f.concept_id not in defining and f.concept_id in rival:
-            excluded.append((f.concept_id, f"characterises competing concept "
-                                           f"{rival[f.concept_id]}"))
+            excluded.append(
+                (f.concept_id, f"characterises competing concept {rival[f.concept_id]}")
+            )
             continue
         form = _phrase_form(term, f.concept_id) if f.concept_id in term else None
         if form:
             feats[f.concept_id] = (form, f.criterion)
         elif f.concept_id in defining:
-            raise BuildError(f"{entry.label}: defining criterion {f.concept_id} has no name "
-                             "usable in a description (no , ; : allowed)")
+            raise BuildError(
+                f"{entry.label}: defining criterion {f.concept_id} has no name "
+                "usable in a description (no , ; : allowed)"
+            )
     features = [(cid, n, crit) for cid, (n, crit) in feats.items()]
     own_ids = {f.concept_id for f in own}
-    excluded += [(f, f"characterises competing concept {k}") for f, k in rival.items()
-                 if f not in own_ids]
-    return {"synonyms": syns, "subtypes": subtypes, "features": features,
-            "defining": defining, "excluded": excluded,
-            "own": list(dict.fromkeys(f.concept_id for f in own))}
+    excluded += [
+        (f, f"characterises competing concept {k}") for f, k in rival.items() if f not in own_ids
+    ]
+    return {
+        "synonyms": syns,
+        "subtypes": subtypes,
+        "features": features,
+        "defining": defining,
+        "excluded": excluded,
+        "own": list(dict.fromkeys(f.concept_id for f in own)),
+    }
 
 
-def context_for(dataset: str, entry: LabelEntry, tasks: list[str], cands: dict[str, list[Any]],
-                others: Sequence[OtherLabel]) -> ClassContext:
+def context_for(
+    dataset: str,
+    entry: LabelEntry,
+    tasks: list[str],
+    cands: dict[str, list[Any]],
+    others: Sequence[OtherLabel],
+) -> ClassContext:
     """The ClassContext handed to a proposer."""
     return ClassContext(
-        dataset=dataset, task="+".join(tasks), label=entry.label, name=entry.name,
-        concept_id=entry.concept_ids[0], synonyms=[t for _, t in cands["synonyms"]],
+        dataset=dataset,
+        task="+".join(tasks),
+        label=entry.label,
+        name=entry.name,
+        concept_id=entry.concept_ids[0],
+        synonyms=[t for _, t in cands["synonyms"]],
         subtypes=list(cands["subtypes"][:CONTEXT_SUBTYPES]),
         features=list(cands["features"][:CONTEXT_FEATURES]),
-        other_labels=[o.name for o in others])
+        other_labels=[o.name for o in others],
+    )
 
 
 def compose(phrases: Sequence[Phrase]) -> str:
@@ -226,8 +246,11 @@ def fit_to_length(phrases: list[Phrase], keep: Collection[str] = ()) -> list[Phr
     phrases = list(phrases)
     for kind in ("feature", "subtype", "synonym"):
         while word_count(compose(phrases)) > MAX_DESCRIPTION_WORDS:
-            idx = [i for i, p in enumerate(phrases)
-                   if p.kind == kind and not (kind == "feature" and p.concept_id in keep)]
+            idx = [
+                i
+                for i, p in enumerate(phrases)
+                if p.kind == kind and not (kind == "feature" and p.concept_id in keep)
+            ]
             if not idx:
                 break
             phrases.pop(idx[-1])
@@ -236,8 +259,12 @@ def fit_to_length(phrases: list[Phrase], keep: Collection[str] = ()) -> list[Phr
 
 def _ordered(verdicts: Sequence[Verdict], defining: Sequence[str]) -> list[Verdict]:
     """Name, synonyms, defining criteria (KB order), supporting features, subtypes; capped."""
-    caps = {"name": 1, "synonym": MAX_SYNONYMS, "subtype": MAX_SUBTYPES,
-            "feature": max(MAX_FEATURES, len(defining))}
+    caps = {
+        "name": 1,
+        "synonym": MAX_SYNONYMS,
+        "subtype": MAX_SUBTYPES,
+        "feature": max(MAX_FEATURES, len(defining)),
+    }
     rank = {"name": 0, "synonym": 1, "feature": 3, "subtype": 4}
 
     def key(v: Verdict) -> tuple[int, int]:
@@ -254,25 +281,30 @@ def _ordered(verdicts: Sequence[Verdict], defining: Sequence[str]) -> list[Verdi
     return out
 
 
-def terminology_claims(entry: LabelEntry, cands: dict[str, list[Any]]) -> list[tuple[str, str,
-                                                                                       str]]:
+def terminology_claims(
+    entry: LabelEntry, cands: dict[str, list[Any]]
+) -> list[tuple[str, str, str]]:
     """The deterministic terminology-only claims (text, kind, origin): name, defining
     criteria, synonyms, supporting features, subtypes."""
     # a display name may carry the description's separators ("(unknown origin, SV or ...)")
-    name = " ".join(entry.name.lower().replace(",", " ").replace(";", " ").replace(":", " ")
-                    .split())
+    name = " ".join(
+        entry.name.lower().replace(",", " ").replace(";", " ").replace(":", " ").split()
+    )
     claims = [(name, "name", "terminology")]
-    claims += [(n, "feature", "terminology") for c, n, _ in cands["features"]
-               if c in cands["defining"]]
+    claims += [
+        (n, "feature", "terminology") for c, n, _ in cands["features"] if c in cands["defining"]
+    ]
     claims += [(t, "synonym", "terminology") for _, t in cands["synonyms"]]
-    claims += [(n, "feature", "terminology") for c, n, _ in cands["features"]
-               if c not in cands["defining"]]
+    claims += [
+        (n, "feature", "terminology") for c, n, _ in cands["features"] if c not in cands["defining"]
+    ]
     claims += [(n, "subtype", "terminology") for _, n in cands["subtypes"]]
     return claims
 
 
-def _rule_check(accepted: list[Verdict], cands: dict[str, list[Any]]
-                ) -> tuple[list[Verdict], list[Verdict]]:
+def _rule_check(
+    accepted: list[Verdict], cands: dict[str, list[Any]]
+) -> tuple[list[Verdict], list[Verdict]]:
     """Apply the composition rule to verified LLM claims (terminology claims already obey it)."""
     why = dict(cands["excluded"])
     own = set(cands["own"])
@@ -285,9 +317,18 @@ def _rule_check(accepted: list[Verdict], cands: dict[str, list[Any]]
             code = "competing_label_feature" if v.kind == "feature" else "competing_label_subtype"
             drop.append(Verdict.reject(v.text, v.kind, code, why[cid], v.origin, cid))
         elif v.kind == "feature" and cid not in own:
-            drop.append(Verdict.reject(v.text, v.kind, "subtype_feature", "linked only to a "
-                                       "subtype: it belongs to the subtype's phrase, not to "
-                                       "the class", v.origin, cid))
+            drop.append(
+                Verdict.reject(
+                    v.text,
+                    v.kind,
+                    "subtype_feature",
+                    "linked only to a "
+                    "subtype: it belongs to the subtype's phrase, not to "
+                    "the class",
+                    v.origin,
+                    cid,
+                )
+            )
         else:
             keep.append(v)
     return keep, drop
@@ -302,18 +343,25 @@ def _propose(proposer: Proposer, ctx: ClassContext) -> Proposal:
         return Proposal(error=f"{type(exc).__name__}: {exc}")
 
 
-def build_class(term: GraphTerminology, dataset: str, entry: LabelEntry, tasks: list[str],
-                others: Sequence[OtherLabel], proposer: Proposer | None = None
-                ) -> tuple[ClassEntry, ClassStats]:
+def build_class(
+    term: GraphTerminology,
+    dataset: str,
+    entry: LabelEntry,
+    tasks: list[str],
+    others: Sequence[OtherLabel],
+    proposer: Proposer | None = None,
+) -> tuple[ClassEntry, ClassStats]:
     """Build one class entry (phrases with provenance, rejected claims, description)."""
     cands = retrieve(term, entry, [c for o in others for c in o.concept_ids])
     defining = list(cands["defining"])
     if getattr(term, "has_defining", False) and not defining:
-        raise BuildError(f"{dataset} {entry.label}: no defining criterion for concept(s) "
-                         f"{', '.join(entry.concept_ids)} in features.tsv")
+        raise BuildError(
+            f"{dataset} {entry.label}: no defining criterion for concept(s) "
+            f"{', '.join(entry.concept_ids)} in features.tsv"
+        )
     verifier = ClassVerifier(term, entry.label, entry.concept_ids, (entry.name,), others)
     base = terminology_claims(entry, cands)
-    head = base[:1 + len(defining)]  # the name and the defining criteria, always
+    head = base[: 1 + len(defining)]  # the name and the defining criteria, always
     stats = ClassStats(entry.label)
     fallback, why = proposer is None, None
     rejected: list[Verdict] = []
@@ -328,8 +376,11 @@ def build_class(term: GraphTerminology, dataset: str, entry: LabelEntry, tasks: 
             accepted, rejected = verifier.check_all(head + llm)
             accepted, ruled = _rule_check(accepted, cands)
             # an LLM claim restating a defining criterion is right, not rejected
-            restated = [r for r in rejected if r.origin == "llm" and r.code == "duplicate"
-                        and r.concept_id in defining]
+            restated = [
+                r
+                for r in rejected
+                if r.origin == "llm" and r.code == "duplicate" and r.concept_id in defining
+            ]
             rejected = [r for r in rejected if r.origin == "llm" and r not in restated] + ruled
             stats.verified = sum(v.origin == "llm" for v in accepted) + len(restated)
             if not any(v.kind in ("subtype", "feature") and v.origin == "llm" for v in accepted):
@@ -343,32 +394,60 @@ def build_class(term: GraphTerminology, dataset: str, entry: LabelEntry, tasks: 
         accepted, dropped = verifier.check_all(base)  # hallucination: logged, not recorded
         for d in dropped:
             logger.debug("%s: candidate %r dropped: %s", entry.label, d.text, d.reason)
-    phrases = fit_to_length([Phrase(text=v.text, kind=v.kind, concept_id=v.concept_id or "",  # type: ignore[arg-type]
-                           origin=v.origin) for v in _ordered(accepted, defining)],  # type: ignore[arg-type]
-                   keep=defining)
+    phrases = fit_to_length(
+        [
+            Phrase(
+                text=v.text,
+                kind=v.kind,
+                concept_id=v.concept_id or "",  # type: ignore[arg-type]
+                origin=v.origin,
+            )
+            for v in _ordered(accepted, defining)
+        ],  # type: ignore[arg-type]
+        keep=defining,
+    )
     if not phrases or phrases[0].kind != "name":
-        raise BuildError(f"{dataset} {entry.label}: the display name {entry.name!r} did not pass "
-                         "verification (it names another concept): fix the label set")
+        raise BuildError(
+            f"{dataset} {entry.label}: the display name {entry.name!r} did not pass "
+            "verification (it names another concept): fix the label set"
+        )
     lost = set(defining) - {p.concept_id for p in phrases}
     if lost:
-        raise BuildError(f"{dataset} {entry.label}: defining criteria {sorted(lost)} did not "
-                         "survive verification or the length limit")
+        raise BuildError(
+            f"{dataset} {entry.label}: defining criteria {sorted(lost)} did not "
+            "survive verification or the length limit"
+        )
     desc = compose(phrases)
     if fallback:
         stats.verified = len(phrases)
     stats.rejected, stats.words = len(rejected), word_count(desc)
     stats.fallback = fallback and proposer is not None
     ce = ClassEntry(
-        label=entry.label, tasks=tasks, concept_ids=list(entry.concept_ids), name=entry.name,
-        description=desc, phrases=phrases, fallback=fallback and proposer is not None,
+        label=entry.label,
+        tasks=tasks,
+        concept_ids=list(entry.concept_ids),
+        name=entry.name,
+        description=desc,
+        phrases=phrases,
+        fallback=fallback and proposer is not None,
         fallback_reason=why,
-        rejected=[RejectedClaim(text=r.text, kind=r.kind, origin=r.origin,  # type: ignore[arg-type]
-                                code=r.code or "", reason=r.reason) for r in rejected])
+        rejected=[
+            RejectedClaim(
+                text=r.text,
+                kind=r.kind,
+                origin=r.origin,  # type: ignore[arg-type]
+                code=r.code or "",
+                reason=r.reason,
+            )
+            for r in rejected
+        ],
+    )
     return ce, stats
 
 
-def other_labels(entry: LabelEntry, tasks: list[str], rows: Sequence[LabelEntry]
-                 ) -> list[OtherLabel]:
+def other_labels(
+    entry: LabelEntry, tasks: list[str], rows: Sequence[LabelEntry]
+) -> list[OtherLabel]:
     """Labels of the same task(s) other than this one (for the leakage rule)."""
     out: dict[str, OtherLabel] = {}
     for r in rows:
@@ -377,9 +456,15 @@ def other_labels(entry: LabelEntry, tasks: list[str], rows: Sequence[LabelEntry]
     return list(out.values())
 
 
-def build_prompt_set(term: GraphTerminology, dataset: str, task: str | None = None,
-                     proposer: Proposer | None = None, generator: dict[str, Any] | None = None,
-                     labels_folder: Any = None, progress: bool = False) -> BuildResult:
+def build_prompt_set(
+    term: GraphTerminology,
+    dataset: str,
+    task: str | None = None,
+    proposer: Proposer | None = None,
+    generator: dict[str, Any] | None = None,
+    labels_folder: Any = None,
+    progress: bool = False,
+) -> BuildResult:
     """Build the prompt set of one dataset (task None/``protocol`` = the published protocol)."""
     rows = load_labelset(dataset, task, labels_folder)
     classes, stats = [], []
@@ -389,15 +474,21 @@ def build_prompt_set(term: GraphTerminology, dataset: str, task: str | None = No
 
         items = list(track(items, description=f"building {dataset}", transient=True))
     for entry, tasks in items:
-        ce, st = build_class(term, dataset, entry, tasks, other_labels(entry, tasks, rows),
-                             proposer)
+        ce, st = build_class(
+            term, dataset, entry, tasks, other_labels(entry, tasks, rows), proposer
+        )
         classes.append(ce)
         stats.append(st)
     gen = GeneratorInfo(tool="ckepe", tool_version=__version__, **(generator or {}))
-    ps = PromptSet(dataset=dataset, tasks=list(tasks_of(dataset, task)), classes=classes,
-                   generator=gen, terminology=TerminologyInfo(
-                       source=_public_source(term.source), version=term.version,
-                       content_hash=term.content_hash)).with_version()
+    ps = PromptSet(
+        dataset=dataset,
+        tasks=list(tasks_of(dataset, task)),
+        classes=classes,
+        generator=gen,
+        terminology=TerminologyInfo(
+            source=_public_source(term.source), version=term.version, content_hash=term.content_hash
+        ),
+    ).with_version()
     return BuildResult(ps, stats)
 
 

@@ -78,8 +78,11 @@ class LLMChoice(StrEnum):
 
 TerminologyOpt = Annotated[
     str | None,
-    typer.Option("--terminology", help="RF2 snapshot folder (e.g. a licensed SNOMED CT "
-                 "release) or 'pymedtermino:[DIR]'; default: the bundled ECG extract."),
+    typer.Option(
+        "--terminology",
+        help="RF2 snapshot folder (e.g. a licensed SNOMED CT "
+        "release) or 'pymedtermino:[DIR]'; default: the bundled ECG extract.",
+    ),
 ]
 err_console = Console(stderr=True)
 
@@ -117,30 +120,44 @@ def _read(path: Path, dataset: str | None) -> PromptSet:
 @app.command("build-prompts")
 def build_prompts(
     dataset: Annotated[Dataset, typer.Option(help="Dataset whose label set to build.")],
-    task: Annotated[Task | None, typer.Option(
-        help="PTB-XL task; default: the protocol's four tasks (59 labels).")] = None,
-    llm: Annotated[LLMChoice, typer.Option(help="Claim proposer: 'auto' = openai when "
-                                           "OPENAI_BASE_URL/OPENAI_API_KEY is set, else the "
-                                           "packaged local model; 'none' = terminology only."
-                                           )] = LLMChoice.auto,
-    model: Annotated[str | None, typer.Option(help="LLM model id or GGUF path.")] = None,
-    base_url: Annotated[str | None, typer.Option(
-        help="OpenAI-compatible endpoint (key from OPENAI_API_KEY).")] = None,
-    seed: Annotated[int, typer.Option(help="Decoding seed.")] = 0,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore cached LLM answers.")
-                        ] = False,
-    terminology: TerminologyOpt = None,
-    out: Annotated[Path | None, typer.Option(
-        help="Output file; default prompts/<dataset>.json (never overwritten without --force).")
+    task: Annotated[
+        Task | None,
+        typer.Option(help="PTB-XL task; default: the protocol's four tasks (59 labels)."),
     ] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Overwrite an existing default output file.")] = False,
+    llm: Annotated[
+        LLMChoice,
+        typer.Option(
+            help="Claim proposer: 'auto' = openai when "
+            "OPENAI_BASE_URL/OPENAI_API_KEY is set, else the "
+            "packaged local model; 'none' = terminology only."
+        ),
+    ] = LLMChoice.auto,
+    model: Annotated[str | None, typer.Option(help="LLM model id or GGUF path.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible endpoint (key from OPENAI_API_KEY).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Decoding seed.")] = 0,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ignore cached LLM answers.")
+    ] = False,
+    terminology: TerminologyOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Output file; default prompts/<dataset>.json (never overwritten without --force)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing default output file.")
+    ] = False,
 ) -> None:
     """Build a verified prompt set (retrieve → propose → ground → compose) for a dataset."""
     target = out or Path("prompts") / f"{dataset.value}.json"
     if out is None and target.exists() and not force:
-        _fail(f"{target}: exists (a committed or earlier prompt set); name the output with "
-              "--out, or pass --force to overwrite it")
+        _fail(
+            f"{target}: exists (a committed or earlier prompt set); name the output with "
+            "--out, or pass --force to overwrite it"
+        )
     term = _terminology(terminology)
     proposer, gen = None, {"llm_backend": "none", "seed": seed}
     if llm != LLMChoice.none:
@@ -149,8 +166,9 @@ def build_prompts(
         except ImportError as exc:
             _fail(f"LLM backends are unavailable ({exc}); use --llm none")
         try:
-            proposer, gen = create_proposer(llm.value, model=model, base_url=base_url, seed=seed,
-                                            use_cache=not no_cache)
+            proposer, gen = create_proposer(
+                llm.value, model=model, base_url=base_url, seed=seed, use_cache=not no_cache
+            )
         except (RuntimeError, ValueError, OSError) as exc:
             _fail(f"cannot start the {llm.value} LLM backend: {exc}")
     task_value = task.value if task else None
@@ -171,8 +189,14 @@ def build_prompts(
     for col in ("label", "proposed", "verified", "rejected", "fallback", "words"):
         table.add_column(col, justify="left" if col == "label" else "right")
     for s in result.stats:
-        table.add_row(s.label, str(s.proposed), str(s.verified), str(s.rejected),
-                      "yes" if s.fallback else "", str(s.words))
+        table.add_row(
+            s.label,
+            str(s.proposed),
+            str(s.verified),
+            str(s.rejected),
+            "yes" if s.fallback else "",
+            str(s.words),
+        )
     Console().print(table)
     typer.echo(f"prompt_set_version {result.prompt_set.prompt_set_version}")
 
@@ -193,12 +217,18 @@ def _announce(dataset: str, task: str | None, gen: dict[str, object], target: Pa
         eta = "about a second (terminology only)"
     elif backend == "local":
         minutes = n * LOCAL_SECONDS_PER_CLASS / 60
-        eta = f"up to ~{minutes:.0f} min on 2 CPU cores (~{LOCAL_SECONDS_PER_CLASS:.0f} s per " \
-              "class; cached replies are free)"
+        eta = (
+            f"up to ~{minutes:.0f} min on 2 CPU cores (~{LOCAL_SECONDS_PER_CLASS:.0f} s per "
+            "class; cached replies are free)"
+        )
     else:
         eta = "depends on the endpoint (cached replies are free)"
-    err_console.print(f"build-prompts: {n} classes of {dataset}, LLM {backend} ({model}), "
-                      f"{eta}; writing {target}", highlight=False, soft_wrap=True)
+    err_console.print(
+        f"build-prompts: {n} classes of {dataset}, LLM {backend} ({model}), "
+        f"{eta}; writing {target}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 # -- audit ------------------------------------------------------------------------------------
@@ -212,26 +242,46 @@ class AuditDataset(StrEnum):
 
 @app.command()
 def audit(
-    hallucination_check: Annotated[Path, typer.Option(
-        "--hallucination-check", help="Prompt file (structured or flat {label: text}).")],
-    dataset: Annotated[AuditDataset | None, typer.Option(
-        help="Label set to audit against; 'protocol' = one flat file for the six test sets "
-        "of the published protocol (chosen automatically when the keys span several).")
+    hallucination_check: Annotated[
+        Path,
+        typer.Option(
+            "--hallucination-check", help="Prompt file (structured or flat {label: text})."
+        ),
+    ],
+    dataset: Annotated[
+        AuditDataset | None,
+        typer.Option(
+            help="Label set to audit against; 'protocol' = one flat file for the six test sets "
+            "of the published protocol (chosen automatically when the keys span several)."
+        ),
     ] = None,
-    task: Annotated[Task | None, typer.Option(
-        help="PTB-XL task whose labels must all have a prompt; default: the protocol's.")
+    task: Annotated[
+        Task | None,
+        typer.Option(
+            help="PTB-XL task whose labels must all have a prompt; default: the protocol's."
+        ),
     ] = None,
-    partial: Annotated[bool, typer.Option(
-        "--partial", help="Audit a subset: labels without a prompt are not findings.")] = False,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Unverifiable phrases fail the audit too (exit 1).")] = False,
-    similarity: Annotated[bool, typer.Option(
-        "--similarity/--no-similarity", help="Rank candidates for ungrounded phrases with the "
-        "packaged sentence encoder (never accepted on similarity alone).")] = True,
-    json_out: Annotated[Path | None, typer.Option(
-        "--json", help="Write every verdict and finding as JSON here.")] = None,
-    markdown: Annotated[Path | None, typer.Option(
-        "--markdown", help="Write a Markdown report here.")] = None,
+    partial: Annotated[
+        bool,
+        typer.Option("--partial", help="Audit a subset: labels without a prompt are not findings."),
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Unverifiable phrases fail the audit too (exit 1).")
+    ] = False,
+    similarity: Annotated[
+        bool,
+        typer.Option(
+            "--similarity/--no-similarity",
+            help="Rank candidates for ungrounded phrases with the "
+            "packaged sentence encoder (never accepted on similarity alone).",
+        ),
+    ] = True,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write every verdict and finding as JSON here.")
+    ] = None,
+    markdown: Annotated[
+        Path | None, typer.Option("--markdown", help="Write a Markdown report here.")
+    ] = None,
     terminology: TerminologyOpt = None,
 ) -> None:
     """Give every phrase a verdict: verified, unverifiable or contradicted.
@@ -248,8 +298,13 @@ def audit(
     if similarity:
         _attach_similarity(kb)
     try:
-        report = audit_path(kb, hallucination_check, dataset.value if dataset else None,
-                            task.value if task else None, partial)
+        report = audit_path(
+            kb,
+            hallucination_check,
+            dataset.value if dataset else None,
+            task.value if task else None,
+            partial,
+        )
     except AuditInputError as exc:
         _fail(str(exc))
     print_report(report, Console())
@@ -266,8 +321,10 @@ def _attach_similarity(kb: object) -> None:
     try:
         kb.use_similarity(SimilarityRanker(kb.term))  # type: ignore[attr-defined]
     except (EncoderUnavailable, OSError) as exc:
-        err_console.print(f"warning: no similarity ranking ({exc}); wording variants that "
-                          "normalisation misses stay unverifiable")
+        err_console.print(
+            f"warning: no similarity ranking ({exc}); wording variants that "
+            "normalisation misses stay unverifiable"
+        )
 
 
 def _atomic_text(path: Path, text: str) -> None:
@@ -315,8 +372,9 @@ def import_flat_cmd(
     ps = import_flat(data, dataset.value, rows)
     unknown = [c.label for c in ps.classes if not c.concept_ids]
     if unknown:
-        err_console.print(f"warning: labels not in the {dataset.value} label set: "
-                          f"{', '.join(unknown)}")
+        err_console.print(
+            f"warning: labels not in the {dataset.value} label set: {', '.join(unknown)}"
+        )
     write_prompt_set(ps, out)
     typer.echo(f"wrote {len(ps.classes)} classes to {out} (version {ps.prompt_set_version})")
 
@@ -324,8 +382,9 @@ def import_flat_cmd(
 # -- lookup -----------------------------------------------------------------------------------
 @app.command()
 def lookup(
-    term_text: Annotated[str, typer.Argument(metavar="TERM", help="Term, synonym, "
-                                             "abbreviation or concept id.")],
+    term_text: Annotated[
+        str, typer.Argument(metavar="TERM", help="Term, synonym, abbreviation or concept id.")
+    ],
     terminology: TerminologyOpt = None,
 ) -> None:
     """Print a concept with its ancestors, subtypes and ECG features."""
@@ -343,7 +402,14 @@ def lookup(
         table.add_row("ancestors", ", ".join(term.name(a) for a in anc) or "-")
         kids = [f"{c} {term.name(c)}" for c in term.children(cid)]
         table.add_row("subtypes", "\n".join(kids) or "-")
-        table.add_row("features", escape("\n".join(
-            f"{f.concept_id} {f.term} [{f.kind}] {f.criterion} ({f.source})"
-            for f in term.features(cid)) or "-"))
+        table.add_row(
+            "features",
+            escape(
+                "\n".join(
+                    f"{f.concept_id} {f.term} [{f.kind}] {f.criterion} ({f.source})"
+                    for f in term.features(cid)
+                )
+                or "-"
+            ),
+        )
         Console().print(table)

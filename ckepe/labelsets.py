@@ -65,9 +65,16 @@ def read_labelset_table(dataset: str, folder: Path | None = None) -> list[LabelE
             ids = tuple(c.strip() for c in (row["concept_ids"] or "").split(";") if c.strip())
             if not ids:
                 raise LabelSetError(f"{path}:{i}: label {row['label']!r} has no concept_ids")
-            rows.append(LabelEntry(row["label"].strip(), row["task"].strip(), ids,
-                                   row["name"].strip(), (row.get("mapping") or "").strip(),
-                                   (row.get("note") or "").strip()))
+            rows.append(
+                LabelEntry(
+                    row["label"].strip(),
+                    row["task"].strip(),
+                    ids,
+                    row["name"].strip(),
+                    (row.get("mapping") or "").strip(),
+                    (row.get("note") or "").strip(),
+                )
+            )
     return rows
 
 
@@ -82,13 +89,15 @@ def tasks_of(dataset: str, task: str | None) -> tuple[str, ...]:
     if dataset != "ptbxl":
         raise LabelSetError(f"{dataset} has a single task ('default'), not {task!r}")
     if task not in ("super", "sub", "form", "rhythm", "all"):
-        raise LabelSetError(f"unknown PTB-XL task {task!r}; choose super, sub, form, rhythm, "
-                            "all or protocol")
+        raise LabelSetError(
+            f"unknown PTB-XL task {task!r}; choose super, sub, form, rhythm, all or protocol"
+        )
     return (task,)
 
 
-def load_labelset(dataset: str, task: str | None = None,
-                  folder: Path | None = None) -> list[LabelEntry]:
+def load_labelset(
+    dataset: str, task: str | None = None, folder: Path | None = None
+) -> list[LabelEntry]:
     """The ordered label entries of one dataset and task (``None``/``protocol`` = protocol)."""
     wanted = tasks_of(dataset, task)
     rows = [r for r in read_labelset_table(dataset, folder) if r.task in wanted]

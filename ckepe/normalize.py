@@ -11,17 +11,32 @@ import re
 import unicodedata
 from functools import lru_cache
 
-SEMANTIC_TAG = re.compile(r"\s*\((?:disorder|finding|observable entity|morphologic abnormality|"
-                          r"procedure|qualifier value|situation|regime/therapy|body structure|"
-                          r"event|navigational concept)\)\s*$", re.IGNORECASE)
+SEMANTIC_TAG = re.compile(
+    r"\s*\((?:disorder|finding|observable entity|morphologic abnormality|"
+    r"procedure|qualifier value|situation|regime/therapy|body structure|"
+    r"event|navigational concept)\)\s*$",
+    re.IGNORECASE,
+)
 
 _SYMBOLS = {
-    "≥": " >= ", "≤": " <= ", "°": " degrees ", "µ": "u", "–": "-", "—": "-", "’": "'",
-    "&": " and ", "+": " plus ",
+    "≥": " >= ",
+    "≤": " <= ",
+    "°": " degrees ",
+    "µ": "u",
+    "–": "-",
+    "—": "-",
+    "’": "'",
+    "&": " and ",
+    "+": " plus ",
 }
 _TOKEN_MAP = {
-    "1st": "first", "2nd": "second", "3rd": "third", "ekg": "ecg", "msec": "ms",
-    "millisecond": "ms", "milliseconds": "ms",
+    "1st": "first",
+    "2nd": "second",
+    "3rd": "third",
+    "ekg": "ecg",
+    "msec": "ms",
+    "millisecond": "ms",
+    "milliseconds": "ms",
 }
 _PHRASE_MAP = (
     ("a v ", "av "),
@@ -30,8 +45,26 @@ _PHRASE_MAP = (
     ("q t ", "qt "),
 )
 # Tokens that end in "s" but are not plurals.
-_KEEP_S = {"axis", "bundle", "his", "stenosis", "sinus", "ms", "status", "plus", "less",
-           "always", "various", "previous", "us", "is", "was", "has", "as", "this"}
+_KEEP_S = {
+    "axis",
+    "bundle",
+    "his",
+    "stenosis",
+    "sinus",
+    "ms",
+    "status",
+    "plus",
+    "less",
+    "always",
+    "various",
+    "previous",
+    "us",
+    "is",
+    "was",
+    "has",
+    "as",
+    "this",
+}
 
 
 def strip_semantic_tag(term: str) -> str:

@@ -99,8 +99,11 @@ class PromptSet(BaseModel):
 
     def content_hash(self) -> str:
         """Hash of dataset, tasks and entries (not of created_at or generator timing)."""
-        body = {"dataset": self.dataset, "tasks": self.tasks,
-                "classes": [c.model_dump(mode="json") for c in self.classes]}
+        body = {
+            "dataset": self.dataset,
+            "tasks": self.tasks,
+            "classes": [c.model_dump(mode="json") for c in self.classes],
+        }
         blob = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
@@ -116,15 +119,21 @@ class PromptSet(BaseModel):
 def _json_error(path: Path, exc: json.JSONDecodeError, text: str) -> PromptFileError:
     at_end = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated")
     hint = " (file truncated?)" if at_end else ""
-    return PromptFileError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: "
-                           f"{exc.msg}{hint}")
+    return PromptFileError(
+        f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}{hint}"
+    )
 
 
 def is_flat(data: Any) -> bool:
     """True for the upstream flat format ``{label: text}`` (or ``{label: [texts]}``)."""
-    return isinstance(data, dict) and "classes" not in data and all(
-        isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
-        for v in data.values())
+    return (
+        isinstance(data, dict)
+        and "classes" not in data
+        and all(
+            isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+            for v in data.values()
+        )
+    )
 
 
 def load_json(path: Path) -> Any:
@@ -159,14 +168,19 @@ def read_prompt_set(path: Path, dataset: str | None = None) -> PromptSet:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
-        raise PromptFileError(f"{path}: not a valid prompt file: {loc}: {err['msg']} "
-                              f"({exc.error_count()} error(s))") from exc
+        raise PromptFileError(
+            f"{path}: not a valid prompt file: {loc}: {err['msg']} ({exc.error_count()} error(s))"
+        ) from exc
 
 
 def _guess_dataset(path: Path) -> str:
     stem = path.stem.lower()
-    for name, keys in (("ptbxl", ("ptbxl", "ptb")), ("cpsc2018", ("cpsc", "icbeb")),
-                       ("csn", ("csn", "chapman")), ("synthetic", ("synthetic",))):
+    for name, keys in (
+        ("ptbxl", ("ptbxl", "ptb")),
+        ("cpsc2018", ("cpsc", "icbeb")),
+        ("csn", ("csn", "chapman")),
+        ("synthetic", ("synthetic",)),
+    ):
         if any(k in stem for k in keys):
             return name
     return "unknown"
@@ -177,8 +191,14 @@ def write_prompt_set(ps: PromptSet, path: Path) -> Path:
     path = Path(path)
     ps = ps.with_version()
     try:
-        text = json.dumps(PromptSet.model_validate(ps.model_dump()).model_dump(mode="json"),
-                          indent=2, ensure_ascii=False) + "\n"
+        text = (
+            json.dumps(
+                PromptSet.model_validate(ps.model_dump()).model_dump(mode="json"),
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
     except ValidationError as exc:
         raise PromptFileError(f"{path}: refusing to write an invalid prompt set: {exc}") from exc
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -227,13 +247,22 @@ def import_flat(flat: dict[str, Any], dataset: str, labels: list[Any] | None = N
         scope, _, label = key.rpartition(":")
         rows = [r for r in meta.get(label, []) if not scope or r.task in scope.split("+")]
         ids = list(dict.fromkeys(i for r in rows for i in r.concept_ids))
-        classes.append(ClassEntry(label=label, tasks=sorted({r.task for r in rows}),
-                                  concept_ids=ids, name=rows[0].name if rows else label,
-                                  description=desc))
+        classes.append(
+            ClassEntry(
+                label=label,
+                tasks=sorted({r.task for r in rows}),
+                concept_ids=ids,
+                name=rows[0].name if rows else label,
+                description=desc,
+            )
+        )
     tasks = sorted({t for c in classes for t in c.tasks})
-    return PromptSet(dataset=dataset, tasks=tasks, classes=classes,
-                     generator=GeneratorInfo(tool="flat-import", llm_backend="unknown")
-                     ).with_version()
+    return PromptSet(
+        dataset=dataset,
+        tasks=tasks,
+        classes=classes,
+        generator=GeneratorInfo(tool="flat-import", llm_backend="unknown"),
+    ).with_version()
 
 
 # -- version recomputation (the trust boundary; torch-free, for ckepe audit and merl_core) --
@@ -283,9 +312,13 @@ def read_prompt_version(path: Path) -> tuple[PromptSet | dict[str, Any], PromptV
     if is_flat(data):
         if not data:
             raise PromptFileError(f"{path}: flat prompt file has no labels")
-        return data, PromptVersion(path=str(path), format="flat", recorded=None,
-                                   recomputed=flat_version(data))
+        return data, PromptVersion(
+            path=str(path), format="flat", recorded=None, recomputed=flat_version(data)
+        )
     ps = read_prompt_set(path)
-    return ps, PromptVersion(path=str(path), format="structured",
-                             recorded=ps.prompt_set_version or None,
-                             recomputed=ps.content_hash())
+    return ps, PromptVersion(
+        path=str(path),
+        format="structured",
+        recorded=ps.prompt_set_version or None,
+        recomputed=ps.content_hash(),
+    )

@@ -59,10 +59,13 @@ _EXAMPLE_ASSISTANT = (
 PROPOSAL_JSON_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "subtypes": {"type": "array", "items": {"type": "string", "maxLength": 80},
-                     "maxItems": 6},
-        "features": {"type": "array", "items": {"type": "string", "maxLength": 80},
-                     "minItems": 1, "maxItems": 6},
+        "subtypes": {"type": "array", "items": {"type": "string", "maxLength": 80}, "maxItems": 6},
+        "features": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 80},
+            "minItems": 1,
+            "maxItems": 6,
+        },
     },
     "required": ["subtypes", "features"],
 }
@@ -142,9 +145,7 @@ def build_messages(ctx: ClassContext) -> list[dict[str, str]]:
     ]
 
 
-def repair_messages(
-    messages: list[dict[str, str]], reply: str, error: str
-) -> list[dict[str, str]]:
+def repair_messages(messages: list[dict[str, str]], reply: str, error: str) -> list[dict[str, str]]:
     """The conversation extended with the failed reply and a message naming the problem."""
     return [
         *messages,
@@ -255,9 +256,7 @@ def parse_proposal(text: str) -> list[RawClaim]:
 Complete = Callable[[list[dict[str, str]]], str]
 
 
-def propose_with_repair(
-    ctx: ClassContext, complete: Complete, max_repairs: int = 1
-) -> Proposal:
+def propose_with_repair(ctx: ClassContext, complete: Complete, max_repairs: int = 1) -> Proposal:
     """Ask ``complete`` for a proposal; repair malformed output at most ``max_repairs`` times.
 
     ``complete`` maps chat messages to the reply text (cached by the caller). Errors from
@@ -273,8 +272,13 @@ def propose_with_repair(
             claims = parse_proposal(reply)
         except ProposalParseError as exc:
             error = str(exc)
-            logger.info("%s/%s: unusable LLM output (attempt %d): %s",
-                        ctx.dataset, ctx.label, attempt + 1, error)
+            logger.info(
+                "%s/%s: unusable LLM output (attempt %d): %s",
+                ctx.dataset,
+                ctx.label,
+                attempt + 1,
+                error,
+            )
             messages = repair_messages(messages, reply, error)
             continue
         return Proposal(claims=claims, raw_text="\n---\n".join(replies), error=None)

@@ -30,8 +30,19 @@ FSN_TYPE = "900000000000003001"
 SYNONYM_TYPE = "900000000000013009"
 IS_A = "116680003"
 FEATURE_COLUMNS = ["class_concept_id", "feature_concept_id", "feature_kind", "criterion", "source"]
-FEATURE_KINDS = {"rhythm", "rate", "p_wave", "pr", "qrs", "st", "t", "qt", "axis", "voltage",
-                 "morphology"}
+FEATURE_KINDS = {
+    "rhythm",
+    "rate",
+    "p_wave",
+    "pr",
+    "qrs",
+    "st",
+    "t",
+    "qt",
+    "axis",
+    "voltage",
+    "morphology",
+}
 
 
 class TerminologyError(CkepeError, ValueError):
@@ -111,18 +122,25 @@ def read_features(path: Path) -> dict[str, list[Feature]]:
         for row in reader:
             if not row["class_concept_id"]:
                 continue
-            out[row["class_concept_id"].strip()].append(Feature(
-                row["class_concept_id"].strip(), row["feature_concept_id"].strip(),
-                row["feature_kind"].strip(), row["criterion"].strip(), row["source"].strip(),
-                defining=(row.get("defining") or "").strip() in ("1", "true", "yes")))
+            out[row["class_concept_id"].strip()].append(
+                Feature(
+                    row["class_concept_id"].strip(),
+                    row["feature_concept_id"].strip(),
+                    row["feature_kind"].strip(),
+                    row["criterion"].strip(),
+                    row["source"].strip(),
+                    defining=(row.get("defining") or "").strip() in ("1", "true", "yes"),
+                )
+            )
     return dict(out)
 
 
 class GraphTerminology:
     """Shared logic over an is-a graph held in memory; backends fill the tables."""
 
-    def __init__(self, *, source: str, version: str, content_hash: str,
-                 features_path: Path | None = None) -> None:
+    def __init__(
+        self, *, source: str, version: str, content_hash: str, features_path: Path | None = None
+    ) -> None:
         self.source = source
         self.version = version
         self.content_hash = content_hash
@@ -146,8 +164,11 @@ class GraphTerminology:
             else:
                 syn[cid].append(term)
         for cid in list(self._concepts):
-            self._concepts[cid] = Concept(cid, fsn.get(cid, (syn.get(cid) or [cid])[0]),
-                                          tuple(dict.fromkeys(syn.get(cid, []))))
+            self._concepts[cid] = Concept(
+                cid,
+                fsn.get(cid, (syn.get(cid) or [cid])[0]),
+                tuple(dict.fromkeys(syn.get(cid, []))),
+            )
         self._index = {}  # built on the first find()
 
     def _build_index(self) -> None:
@@ -263,9 +284,15 @@ class GraphTerminology:
         for cid in ids:
             for f in self._features.get(cid, []):
                 if f.concept_id not in out:
-                    out[f.concept_id] = Feature(f.class_concept_id, f.concept_id, f.kind,
-                                                f.criterion, f.source, self.name(f.concept_id),
-                                                f.defining)
+                    out[f.concept_id] = Feature(
+                        f.class_concept_id,
+                        f.concept_id,
+                        f.kind,
+                        f.criterion,
+                        f.source,
+                        self.name(f.concept_id),
+                        f.defining,
+                    )
         return list(out.values())
 
     def feature_concepts(self) -> set[str]:
@@ -274,19 +301,27 @@ class GraphTerminology:
 
 
 # -- RF2 ---------------------------------------------------------------------------------
-_RF2_READ = {"sep": "\t", "dtype": str, "quoting": csv.QUOTE_NONE, "keep_default_na": False,
-             "encoding": "utf-8"}
+_RF2_READ = {
+    "sep": "\t",
+    "dtype": str,
+    "quoting": csv.QUOTE_NONE,
+    "keep_default_na": False,
+    "encoding": "utf-8",
+}
 
 
 def _rf2_file(folder: Path, kind: str) -> Path:
     hits = sorted(folder.glob(f"**/sct2_{kind}_Snapshot*.txt"))
     hits = [h for h in hits if "Stated" not in h.name]
     if not hits:
-        raise TerminologyError(f"{folder}: no sct2_{kind}_Snapshot*.txt found (is it an RF2 "
-                               "release or knowledge/terminology folder?)")
+        raise TerminologyError(
+            f"{folder}: no sct2_{kind}_Snapshot*.txt found (is it an RF2 "
+            "release or knowledge/terminology folder?)"
+        )
     if len(hits) > 1:
-        logger.info("several %s files under %s; reading all: %s", kind, folder,
-                    [h.name for h in hits])
+        logger.info(
+            "several %s files under %s; reading all: %s", kind, folder, [h.name for h in hits]
+        )
     return hits[0] if len(hits) == 1 else hits  # type: ignore[return-value]
 
 
@@ -326,8 +361,12 @@ class RF2Terminology(GraphTerminology):
         hashed = files + ([fpath] if fpath.exists() else [])
         m = re.search(r"_([A-Za-z0-9]+)_(\d{8})\.txt$", files[0].name)
         version = f"{m.group(1)} {m.group(2)}" if m else files[0].stem
-        super().__init__(source=f"rf2:{folder}", version=version,
-                         content_hash=_files_hash(hashed), features_path=fpath)
+        super().__init__(
+            source=f"rf2:{folder}",
+            version=version,
+            content_hash=_files_hash(hashed),
+            features_path=fpath,
+        )
         concepts = _read_rf2(cfile, ["id", "active"])
         self._concepts = {cid: Concept(cid, cid) for cid in concepts["id"]}
         desc = _read_rf2(dfile, ["conceptId", "active", "typeId", "term"])
@@ -351,20 +390,26 @@ class PyMedTerminoTerminology(GraphTerminology):
         if data_dir is not None:
             db = Path(data_dir) / "snomedct.sqlite3"
             if not db.exists():
-                raise TerminologyError(f"{db}: pymedtermino SNOMED CT database not found "
-                                       "(build it with ckepe.pmt_db.build_pymedtermino_db)")
+                raise TerminologyError(
+                    f"{db}: pymedtermino SNOMED CT database not found "
+                    "(build it with ckepe.pmt_db.build_pymedtermino_db)"
+                )
             os.environ["PYMEDTERMINO_DATA_DIR"] = str(data_dir)
         try:
             import pymedtermino
+
             if data_dir is not None:
                 pymedtermino.DATA_DIR = str(data_dir)
             from pymedtermino.snomedct import SNOMEDCT
         except (ImportError, OSError) as exc:
             raise TerminologyError(f"pymedtermino SNOMED CT unavailable: {exc}") from exc
         dbfile = Path(pymedtermino.DATA_DIR) / "snomedct.sqlite3"
-        super().__init__(source=f"pymedtermino:{dbfile.parent}", version="pymedtermino "
-                         f"{getattr(pymedtermino, 'VERSION', '0.3.3')}",
-                         content_hash=_files_hash([dbfile]), features_path=features_path)
+        super().__init__(
+            source=f"pymedtermino:{dbfile.parent}",
+            version=f"pymedtermino {getattr(pymedtermino, 'VERSION', '0.3.3')}",
+            content_hash=_files_hash([dbfile]),
+            features_path=features_path,
+        )
         self._sct = SNOMEDCT
         self._load_all()
 
@@ -394,8 +439,9 @@ def _load_cached(spec: str, features: str) -> GraphTerminology:
     return RF2Terminology(Path(spec), fpath)
 
 
-def load_terminology(path: str | Path | None = None,
-                     features_path: str | Path | None = None) -> GraphTerminology:
+def load_terminology(
+    path: str | Path | None = None, features_path: str | Path | None = None
+) -> GraphTerminology:
     """Load a terminology: the bundled extract (None), an RF2 folder, or ``pymedtermino:[DIR]``."""
     spec = str(path) if path is not None else str(knowledge_dir() / "terminology")
     if not spec.startswith("pymedtermino:"):
@@ -419,11 +465,29 @@ def build_pymedtermino_db(rf2_folder: Path, out_dir: Path) -> Path:
     tmp.unlink(missing_ok=True)
     cols = {
         "Concept": ["id", "effectiveTime", "active", "moduleId", "definitionStatusId"],
-        "Description": ["id", "effectiveTime", "active", "moduleId", "conceptId",
-                        "languageCode", "typeId", "term", "caseSignificanceId"],
-        "Relationship": ["id", "effectiveTime", "active", "moduleId", "sourceId",
-                         "destinationId", "relationshipGroup", "typeId",
-                         "characteristicTypeId", "modifierId"],
+        "Description": [
+            "id",
+            "effectiveTime",
+            "active",
+            "moduleId",
+            "conceptId",
+            "languageCode",
+            "typeId",
+            "term",
+            "caseSignificanceId",
+        ],
+        "Relationship": [
+            "id",
+            "effectiveTime",
+            "active",
+            "moduleId",
+            "sourceId",
+            "destinationId",
+            "relationshipGroup",
+            "typeId",
+            "characteristicTypeId",
+            "modifierId",
+        ],
     }
     text_cols = {"term", "languageCode", "effectiveTime"}
     with sqlite3.connect(tmp) as db:
@@ -432,8 +496,9 @@ def build_pymedtermino_db(rf2_folder: Path, out_dir: Path) -> Path:
             extra = ", is_in_core INTEGER DEFAULT 0" if table == "Concept" else ""
             db.execute(f"CREATE TABLE {table} ({decl}{extra})")
             src = _rf2_file(folder, table)
-            insert = (f"INSERT INTO {table} ({', '.join(names)}) VALUES "
-                      f"({', '.join('?' * len(names))})")
+            insert = (
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+            )
             for p in src if isinstance(src, list) else [src]:  # chunks: a full release is big
                 for df in pd.read_csv(p, usecols=names, chunksize=200_000, **_RF2_READ):
                     db.executemany(insert, df[names].itertuples(index=False, name=None))

@@ -47,12 +47,30 @@ MAX_DESCRIPTION_WORDS = 77
 CLAIM_KINDS = ("name", "synonym", "subtype", "feature")
 
 CHAT_PATTERNS = [
-    r"\bhere (?:is|are)\b", r"^\s*(?:sure|certainly|of course|okay|ok)\b", r"\blet me know\b",
-    r"\bi hope\b", r"\bhope (?:this|that) helps\b", r"\bas an ai\b", r"\blanguage model\b",
-    r"\bi(?:'m| am) (?:happy|glad|sorry|not able|unable)\b", r"\bi can(?:not|'t)\b",
-    r"\bfeel free\b", r"\bplease\b", r"\bnote:", r"\bbelow (?:is|are)\b", r"\bthe following\b",
-    r"\bin summary\b", r"\bi would\b", r"\bhappy to help\b", r"```", r"\*\*", r"^\s*#",
-    r"\bassistant\b", r"\buser:", r"\bdisclaimer\b", r"\bconsult (?:a|your)\b",
+    r"\bhere (?:is|are)\b",
+    r"^\s*(?:sure|certainly|of course|okay|ok)\b",
+    r"\blet me know\b",
+    r"\bi hope\b",
+    r"\bhope (?:this|that) helps\b",
+    r"\bas an ai\b",
+    r"\blanguage model\b",
+    r"\bi(?:'m| am) (?:happy|glad|sorry|not able|unable)\b",
+    r"\bi can(?:not|'t)\b",
+    r"\bfeel free\b",
+    r"\bplease\b",
+    r"\bnote:",
+    r"\bbelow (?:is|are)\b",
+    r"\bthe following\b",
+    r"\bin summary\b",
+    r"\bi would\b",
+    r"\bhappy to help\b",
+    r"```",
+    r"\*\*",
+    r"^\s*#",
+    r"\bassistant\b",
+    r"\buser:",
+    r"\bdisclaimer\b",
+    r"\bconsult (?:a|your)\b",
 ]
 _CHAT_RE = re.compile("|".join(CHAT_PATTERNS), re.IGNORECASE | re.MULTILINE)
 
@@ -81,8 +99,15 @@ class Verdict:
     origin: str = "terminology"
 
     @classmethod
-    def reject(cls, text: str, kind: str, code: str, reason: str, origin: str,
-               concept_id: str | None = None) -> Verdict:
+    def reject(
+        cls,
+        text: str,
+        kind: str,
+        code: str,
+        reason: str,
+        origin: str,
+        concept_id: str | None = None,
+    ) -> Verdict:
         return cls(text, kind, False, concept_id, code, reason, origin)
 
 
@@ -124,16 +149,16 @@ class ClassVerifier:
         cc = [c for c in self.class_concepts if c in self.term]
         for c in cc:
             self._desc |= self.term.descendants(c)
-        self._feat = class_features(self.term, cc, [k for o in self.others
-                                                    for k in o.concept_ids])
+        self._feat = class_features(self.term, cc, [k for o in self.others for k in o.concept_ids])
         self._table = contradiction_table(self.term)
         own = {normalize_term(self.label), *(normalize_term(n) for n in self.names)}
         for c in cc:
             own |= self._terms_of(c)
         self._own_terms = sorted((t for t in own if t), key=len, reverse=True)
         for o in self.others:
-            terms = {normalize_term(o.name)} | {t for c in o.concept_ids for t in self._terms_of(c)
-                                                if " " in t or len(t) >= 6}
+            terms = {normalize_term(o.name)} | {
+                t for c in o.concept_ids for t in self._terms_of(c) if " " in t or len(t) >= 6
+            }
             terms -= own  # a term shared with this class (same concept) is not leakage
             self._other_terms += [(t, o) for t in sorted(terms) if t]
 
@@ -149,7 +174,7 @@ class ClassVerifier:
         norm = normalize_term(text)
         for q in _QUALIFIERS:
             if norm.startswith(q):
-                return self.term.find(norm[len(q):])
+                return self.term.find(norm[len(q) :])
         return []
 
     def relations(self, cid: str) -> list[str]:
@@ -190,38 +215,60 @@ class ClassVerifier:
         hits = self.ground(text)
         leak = self.leaked_label(text, hits)
         if leak:
-            return Verdict.reject(text, kind, "other_label", f"names another label of this set: "
-                                  f"{leak.label} ({leak.name})", origin, hits[0] if hits else None)
-        is_own_name = normalize_term(text) in {normalize_term(n) for n in (self.label,
-                                                                           *self.names)}
+            return Verdict.reject(
+                text,
+                kind,
+                "other_label",
+                f"names another label of this set: {leak.label} ({leak.name})",
+                origin,
+                hits[0] if hits else None,
+            )
+        is_own_name = normalize_term(text) in {normalize_term(n) for n in (self.label, *self.names)}
         if not hits and not (kind in ("name", "synonym", "any") and is_own_name):
-            return Verdict.reject(text, kind, "unknown_term",
-                                  "matches no term of the terminology", origin)
+            return Verdict.reject(
+                text, kind, "unknown_term", "matches no term of the terminology", origin
+            )
         rels = {c: self.relations(c) for c in hits}
         if not hits:  # the dataset's own display name of the class
-            return Verdict(text, "name" if kind == "any" else kind, True,
-                           next(iter(self.class_concepts), None), None, "", origin)
+            return Verdict(
+                text,
+                "name" if kind == "any" else kind,
+                True,
+                next(iter(self.class_concepts), None),
+                None,
+                "",
+                origin,
+            )
         want = {"name": "name", "synonym": "name", "subtype": "subtype", "feature": "feature"}
         for cid, rel in rels.items():
             if rel and (kind == "any" or want[kind] in rel):
-                return Verdict(text, rel[0] if kind == "any" else kind, True, cid, None, "",
-                               origin)
+                return Verdict(text, rel[0] if kind == "any" else kind, True, cid, None, "", origin)
         cid = hits[0]
         cname = self.term.name(cid)
         if kind == "any":
-            return Verdict.reject(text, kind, "unrelated_concept", f"grounds to {cid} ({cname}),"
-                                  " neither the class, a subtype nor a linked feature", origin, cid)
+            return Verdict.reject(
+                text,
+                kind,
+                "unrelated_concept",
+                f"grounds to {cid} ({cname}), neither the class, a subtype nor a linked feature",
+                origin,
+                cid,
+            )
         code, why = {
             "name": ("wrong_concept", "is not the class concept"),
             "synonym": ("wrong_concept", "is not the class concept"),
             "subtype": ("not_descendant", "is not an is-a descendant of the class concept"),
-            "feature": ("not_linked_feature", "is not a feature of the class (linked to it or "
-                        "a descendant and not characteristic of a competing label)"),
+            "feature": (
+                "not_linked_feature",
+                "is not a feature of the class (linked to it or "
+                "a descendant and not characteristic of a competing label)",
+            ),
         }[kind]
         return Verdict.reject(text, kind, code, f"{cid} ({cname}) {why}", origin, cid)
 
-    def check_all(self, claims: Iterable[tuple[str, str, str]]) -> tuple[list[Verdict],
-                                                                          list[Verdict]]:
+    def check_all(
+        self, claims: Iterable[tuple[str, str, str]]
+    ) -> tuple[list[Verdict], list[Verdict]]:
         """Check (text, kind, origin) claims in order, adding duplicate/contradiction rules."""
         accepted: list[Verdict] = []
         rejected: list[Verdict] = []
@@ -240,35 +287,57 @@ class ClassVerifier:
                 rejected.append(v)
         return accepted, rejected
 
-    def _check_against(self, v: Verdict, accepted: list[Verdict], seen_text: dict[str, str],
-                       seen_concept: set[str | None]) -> Verdict:
+    def _check_against(
+        self,
+        v: Verdict,
+        accepted: list[Verdict],
+        seen_text: dict[str, str],
+        seen_concept: set[str | None],
+    ) -> Verdict:
         norm = normalize_term(v.text)
         if norm in seen_text:
-            return Verdict.reject(v.text, v.kind, "duplicate", f"repeats {seen_text[norm]!r}",
-                                  v.origin, v.concept_id)
+            return Verdict.reject(
+                v.text, v.kind, "duplicate", f"repeats {seen_text[norm]!r}", v.origin, v.concept_id
+            )
         if v.kind in ("subtype", "feature") and v.concept_id in seen_concept:
-            return Verdict.reject(v.text, v.kind, "duplicate", f"concept {v.concept_id} already "
-                                  "given", v.origin, v.concept_id)
+            return Verdict.reject(
+                v.text,
+                v.kind,
+                "duplicate",
+                f"concept {v.concept_id} already given",
+                v.origin,
+                v.concept_id,
+            )
         # subtypes are alternatives ("sinus bradycardia", "sinus tachycardia"), not joint
         # statements, so only the other kinds can contradict each other
         # a group label's members (LAFB/LPFB) and features reached through different subtypes
         # are alternatives too: only the class's own criteria must agree with each other
         own = self._feat.own
         for prev in (a for a in accepted if a.kind != "subtype" and v.kind != "subtype"):
-            if len(self.class_concepts) != 1 or (prev.concept_id not in own
-                                                 and v.concept_id not in own):
+            if len(self.class_concepts) != 1 or (
+                prev.concept_id not in own and v.concept_id not in own
+            ):
                 continue
             clash = self._table.excludes(prev.concept_id, v.concept_id)
             if clash:
-                return Verdict.reject(v.text, v.kind, "contradiction", f"contradicts "
-                                      f"{prev.text!r} ({clash.topic}, {clash.source})",
-                                      v.origin, v.concept_id)
+                return Verdict.reject(
+                    v.text,
+                    v.kind,
+                    "contradiction",
+                    f"contradicts {prev.text!r} ({clash.topic}, {clash.source})",
+                    v.origin,
+                    v.concept_id,
+                )
         return v
 
 
 _SECTION = re.compile(r"^\s*(subtypes?|ecg features?|features?|synonyms?)\s*:\s*", re.I)
-_SECTION_KIND = {"subtype": "subtype", "ecg feature": "feature", "feature": "feature",
-                 "synonym": "synonym"}
+_SECTION_KIND = {
+    "subtype": "subtype",
+    "ecg feature": "feature",
+    "feature": "feature",
+    "synonym": "synonym",
+}
 
 
 def parse_description(text: str) -> list[tuple[str, str]]:
@@ -286,7 +355,7 @@ def parse_description(text: str) -> list[tuple[str, str]]:
         kind = "any"
         if m:
             kind = _SECTION_KIND[normalize_term(m.group(1))]
-            section = section[m.end():]
+            section = section[m.end() :]
         elif i == 0 and ":" in section:
             head, section = section.split(":", 1)
             out.append((head.strip(), "name"))

@@ -76,7 +76,8 @@ def test_study_quick_writes_well_formed_results(data_root: Path, tmp_path: Path)
     saved = np.load(tmp_path / "work" / "seed0" / "scores.npz")
     y = saved["y/super/10"]
     expect = _macro_sklearn(y, saved["merl-de/super/ckepe-term/10"]) - _macro_sklearn(
-        y, saved["merl-de/super/names/10"])
+        y, saved["merl-de/super/names/10"]
+    )
     assert d["difference"] == pytest.approx(expect, abs=1e-9)
     assert d["ci"] is not None and d["ci"][0] <= d["difference"] <= d["ci"][1]
     md = (res / "study_ptbxl_sample.md").read_text()
@@ -117,10 +118,16 @@ def test_paired_difference_pools_seeds_as_the_mean_of_per_seed_differences() -> 
                       "merl-de/super/ckepe-term/10": ckepe})  # fmt: skip
     diffs = paired_differences(seeds, n_bootstrap=200)
     assert [(d["encoder"], d["task"], d["fold"], d["a"]) for d in diffs] == [
-        ("merl-de", "super", 10, "ckepe-term")]
+        ("merl-de", "super", 10, "ckepe-term")
+    ]
     d = diffs[0]
-    expect = np.mean([_macro_sklearn(y, s["merl-de/super/ckepe-term/10"])
-                      - _macro_sklearn(y, s["merl-de/super/names/10"]) for s in seeds])
+    expect = np.mean(
+        [
+            _macro_sklearn(y, s["merl-de/super/ckepe-term/10"])
+            - _macro_sklearn(y, s["merl-de/super/names/10"])
+            for s in seeds
+        ]
+    )
     assert d["difference"] == pytest.approx(expect, abs=1e-9)
     assert d["n_seeds"] == 2 and d["n_classes"] == 6  # 3 evaluable classes × 2 seeds
     assert d["excludes_zero"] and d["ci"][0] > 0  # resolved: CKEPE is better here

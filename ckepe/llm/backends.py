@@ -56,7 +56,10 @@ class LLMProposer:
     """Callable ``proposer(ctx) -> Proposal`` around a chat model and the response cache."""
 
     def __init__(
-        self, chat: ChatModelBase, cache: ResponseCache, use_cache: bool = True,
+        self,
+        chat: ChatModelBase,
+        cache: ResponseCache,
+        use_cache: bool = True,
         max_repairs: int = 1,
     ) -> None:
         self.chat = chat
@@ -108,18 +111,25 @@ def create_chat_model(
     """The langchain chat model of a resolved backend (``local`` or ``openai``)."""
     if backend == "local":  # the packaged SmolLM2, or a GGUF file given by path
         gguf = None if model in (None, "", "smollm2", "SmolLM2-135M-Instruct") else model
-        return create_local_chat_model(temperature, max_tokens, seed, engine=engine,
-                                       gguf_path=gguf)
+        return create_local_chat_model(temperature, max_tokens, seed, engine=engine, gguf_path=gguf)
     if backend == "openai":
         return create_openai_chat_model(
-            model, base_url, api_key, temperature, max_tokens, seed,
-            timeout_s=timeout_s, max_retries=max_retries, backoff_s=backoff_s,
+            model,
+            base_url,
+            api_key,
+            temperature,
+            max_tokens,
+            seed,
+            timeout_s=timeout_s,
+            max_retries=max_retries,
+            backoff_s=backoff_s,
         )
     raise LLMError(f"backend {backend!r} has no chat model")
 
 
-def generator_info(chat: ChatModelBase | None, backend: str, cache: ResponseCache | None,
-                   use_cache: bool) -> dict[str, Any]:
+def generator_info(
+    chat: ChatModelBase | None, backend: str, cache: ResponseCache | None, use_cache: bool
+) -> dict[str, Any]:
     """The prompt file's generator block for this backend (no secrets)."""
     info: dict[str, Any] = {"llm_backend": backend}
     if chat is None:
@@ -134,8 +144,9 @@ def generator_info(chat: ChatModelBase | None, backend: str, cache: ResponseCach
             engine_version=engine_version(chat.engine),
         )
     elif isinstance(chat, OpenAIChatModel):
-        info.update(endpoint=chat.endpoint, engine="openai-sdk",
-                    engine_version=engine_version("openai"))
+        info.update(
+            endpoint=chat.endpoint, engine="openai-sdk", engine_version=engine_version("openai")
+        )
     # The cache folder itself is not recorded: it is this machine's path, not provenance.
     info["cache"] = {"enabled": use_cache}
     return info

@@ -210,8 +210,11 @@ class LocalChatModel(ChatModelBase):
         # On a shared, oversubscribed machine one thread is faster: llama.cpp threads
         # spin-wait for each other.
         env = os.environ.get("CKEPE_LLM_THREADS", "")
-        return self.n_threads or (int(env) if env.isdigit() and int(env) > 0 else 0) or max(
-            1, min(os.cpu_count() or 1, 4))
+        return (
+            self.n_threads
+            or (int(env) if env.isdigit() and int(env) > 0 else 0)
+            or max(1, min(os.cpu_count() or 1, 4))
+        )
 
     def load(self) -> None:
         """Load the engine now (otherwise the first engine call does)."""
@@ -256,9 +259,8 @@ class LocalChatModel(ChatModelBase):
             if sample:
                 gen_kwargs["temperature"] = self.temperature
             with torch.no_grad():
-                out = model.generate(**inputs, **gen_kwargs,
-                                     pad_token_id=tokenizer.eos_token_id)
-        new_tokens = out[0, inputs["input_ids"].shape[1]:]
+                out = model.generate(**inputs, **gen_kwargs, pad_token_id=tokenizer.eos_token_id)
+        new_tokens = out[0, inputs["input_ids"].shape[1] :]
         return tokenizer.decode(new_tokens, skip_special_tokens=True)
 
 

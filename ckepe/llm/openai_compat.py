@@ -75,8 +75,11 @@ class OpenAIChatModel(ChatModelBase):
                     **self._format_kwargs(),
                 )
                 return resp.choices[0].message.content or ""
-            except (openai.APIConnectionError, openai.RateLimitError,
-                    openai.InternalServerError) as exc:
+            except (
+                openai.APIConnectionError,
+                openai.RateLimitError,
+                openai.InternalServerError,
+            ) as exc:
                 last = _describe(exc)
             except openai.APIStatusError as exc:  # 4xx other than 429: retrying will not help
                 raise LLMEndpointError(
@@ -84,8 +87,14 @@ class OpenAIChatModel(ChatModelBase):
                 ) from None
             if attempt + 1 < attempts:
                 delay = min(self.backoff_s * 2**attempt, BACKOFF_CAP_S)
-                logger.warning("LLM endpoint %s: %s; retry %d/%d in %.1f s",
-                               self.endpoint, last, attempt + 1, self.max_retries, delay)
+                logger.warning(
+                    "LLM endpoint %s: %s; retry %d/%d in %.1f s",
+                    self.endpoint,
+                    last,
+                    attempt + 1,
+                    self.max_retries,
+                    delay,
+                )
                 time.sleep(delay)
         raise LLMEndpointError(
             f"LLM endpoint {self.endpoint} failed after {attempts} attempts: {last}"
@@ -131,9 +140,11 @@ def missing_settings(base_url: str | None, api_key: str | None) -> str | None:
     url = base_url or os.environ.get("OPENAI_BASE_URL")
     key = api_key or os.environ.get("OPENAI_API_KEY")
     if not url and not key:
-        return ("--llm openai needs an endpoint: OPENAI_API_KEY and OPENAI_BASE_URL are both "
-                "unset (set OPENAI_API_KEY for api.openai.com, or OPENAI_BASE_URL / --base-url "
-                "for another OpenAI-compatible server)")
+        return (
+            "--llm openai needs an endpoint: OPENAI_API_KEY and OPENAI_BASE_URL are both "
+            "unset (set OPENAI_API_KEY for api.openai.com, or OPENAI_BASE_URL / --base-url "
+            "for another OpenAI-compatible server)"
+        )
     if not key and redact_url(url or "") == DEFAULT_BASE_URL:
         return f"--llm openai: OPENAI_API_KEY is unset (needed by {DEFAULT_BASE_URL})"
     return None

@@ -31,8 +31,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_ready(url: str, proc: subprocess.Popen[bytes], api_key: str | None,
-               timeout_s: float) -> None:
+def wait_ready(
+    url: str, proc: subprocess.Popen[bytes], api_key: str | None, timeout_s: float
+) -> None:
     """Poll ``url/models`` until it answers 200, the process dies, or ``timeout_s`` passes."""
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     req = urllib.request.Request(url + "/models", headers=headers)
@@ -64,9 +65,23 @@ def local_openai_server(
     passed in the server's environment, never on its command line.
     """
     port = port or free_port()
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(find_packaged_gguf()),
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
-           "--n_threads", str(n_threads), "--verbose", "False"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(find_packaged_gguf()),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(n_ctx),
+        "--n_threads",
+        str(n_threads),
+        "--verbose",
+        "False",
+    ]
     env = {k: v for k, v in os.environ.items() if k.upper() != "API_KEY"}
     if api_key:  # through the environment (llama_cpp.server settings read API_KEY), so the
         env["API_KEY"] = api_key  # key never shows in the process list

@@ -35,23 +35,47 @@ CASE_INSENSITIVE = "900000000000448009"
 CASE_SENSITIVE = "900000000000017005"
 INFERRED = "900000000000011006"
 EXISTENTIAL = "900000000000451002"
-FEATURE_KINDS = {"rhythm", "rate", "p_wave", "pr", "qrs", "st", "t", "qt", "axis", "voltage",
-                 "morphology"}
+FEATURE_KINDS = {
+    "rhythm",
+    "rate",
+    "p_wave",
+    "pr",
+    "qrs",
+    "st",
+    "t",
+    "qt",
+    "axis",
+    "voltage",
+    "morphology",
+}
 MAPPINGS = {"exact", "closest", "group"}
 MAX_DEFINING = 3
 TASKS = {"super", "sub", "form", "rhythm", "all", "default"}
 _PARTITION = {"concept": "10", "description": "11", "relationship": "12"}
 
 # Verhoeff check digit tables (SNOMED CT identifiers end with a Verhoeff check digit).
-_D = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
-      [2, 3, 4, 0, 1, 7, 8, 9, 5, 6], [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
-      [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-      [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
-      [8, 7, 6, 5, 9, 3, 2, 1, 0, 4], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]]
-_P = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
-      [5, 8, 0, 3, 7, 9, 6, 1, 4, 2], [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
-      [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-      [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8]]
+_D = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+    [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+    [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+    [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+    [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+    [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+    [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+    [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+    [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+]
+_P = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+    [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+    [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+    [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+    [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+    [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+]
 _INV = [0, 4, 3, 2, 1, 5, 6, 7, 8, 9]
 
 
@@ -115,8 +139,14 @@ def parse_concepts(*tables: str) -> dict[str, Concept]:
                 raise KnowledgeError(f"{key}: FSN without semantic tag: {fsn!r}")
             if sctid != "-" and not verhoeff_valid(sctid):
                 raise KnowledgeError(f"{key}: {sctid} fails the Verhoeff check")
-            out[key] = Concept(key, None if sctid == "-" else sctid, fsn, parents.split(),
-                               [s.strip() for s in syns.split(";") if s.strip()], active)
+            out[key] = Concept(
+                key,
+                None if sctid == "-" else sctid,
+                fsn,
+                parents.split(),
+                [s.strip() for s in syns.split(";") if s.strip()],
+                active,
+            )
     for c in out.values():
         for p in c.parents:
             if p not in out:
@@ -176,8 +206,19 @@ def build_terminology(concepts: dict[str, Concept], alloc: IdAllocator) -> dict[
         if c.active and c.fsn.lower() in fsns:
             raise KnowledgeError(f"{key}: FSN not unique: {c.fsn}")
         fsns.add(c.fsn.lower())
-        drow.append([alloc.get(f"{key}|FSN", "description"), RELEASE, "1", module, cid[key],
-                     "en", FSN_TYPE, c.fsn, CASE_INSENSITIVE])
+        drow.append(
+            [
+                alloc.get(f"{key}|FSN", "description"),
+                RELEASE,
+                "1",
+                module,
+                cid[key],
+                "en",
+                FSN_TYPE,
+                c.fsn,
+                CASE_INSENSITIVE,
+            ]
+        )
         pt = re.sub(r"\s*\([a-z ]+\)$", "", c.fsn)
         seen: set[str] = set()
         for term in [pt, *c.synonyms]:
@@ -185,22 +226,69 @@ def build_terminology(concepts: dict[str, Concept], alloc: IdAllocator) -> dict[
                 continue
             seen.add(term.lower())
             case = CASE_SENSITIVE if _is_abbreviation(term) else CASE_INSENSITIVE
-            drow.append([alloc.get(f"{key}|SYN|{term}", "description"), RELEASE, "1", module,
-                         cid[key], "en", SYNONYM_TYPE, term, case])
+            drow.append(
+                [
+                    alloc.get(f"{key}|SYN|{term}", "description"),
+                    RELEASE,
+                    "1",
+                    module,
+                    cid[key],
+                    "en",
+                    SYNONYM_TYPE,
+                    term,
+                    case,
+                ]
+            )
         for p in c.parents:
-            rrow.append([alloc.get(f"{key}>{p}", "relationship"), RELEASE, "1", module,
-                         cid[key], cid[p], "0", ISA_TYPE, INFERRED, EXISTENTIAL])
+            rrow.append(
+                [
+                    alloc.get(f"{key}>{p}", "relationship"),
+                    RELEASE,
+                    "1",
+                    module,
+                    cid[key],
+                    cid[p],
+                    "0",
+                    ISA_TYPE,
+                    INFERRED,
+                    EXISTENTIAL,
+                ]
+            )
     for c in concepts.values():
         c.sctid = cid[c.key]
     return {
         f"sct2_Concept_Snapshot_ECGX_{RELEASE}.txt": _tsv(
-            ["id", "effectiveTime", "active", "moduleId", "definitionStatusId"], crow),
+            ["id", "effectiveTime", "active", "moduleId", "definitionStatusId"], crow
+        ),
         f"sct2_Description_Snapshot-en_ECGX_{RELEASE}.txt": _tsv(
-            ["id", "effectiveTime", "active", "moduleId", "conceptId", "languageCode",
-             "typeId", "term", "caseSignificanceId"], drow),
+            [
+                "id",
+                "effectiveTime",
+                "active",
+                "moduleId",
+                "conceptId",
+                "languageCode",
+                "typeId",
+                "term",
+                "caseSignificanceId",
+            ],
+            drow,
+        ),
         f"sct2_Relationship_Snapshot_ECGX_{RELEASE}.txt": _tsv(
-            ["id", "effectiveTime", "active", "moduleId", "sourceId", "destinationId",
-             "relationshipGroup", "typeId", "characteristicTypeId", "modifierId"], rrow),
+            [
+                "id",
+                "effectiveTime",
+                "active",
+                "moduleId",
+                "sourceId",
+                "destinationId",
+                "relationshipGroup",
+                "typeId",
+                "characteristicTypeId",
+                "modifierId",
+            ],
+            rrow,
+        ),
     }
 
 
@@ -252,23 +340,42 @@ def build_features(concepts: dict[str, Concept], sources: set[str]) -> str:
             raise KnowledgeError(f"features: duplicate link {cls} -> {feat}")
         seen.add((cls, feat))
         defining[cls] = defining.get(cls, 0) + (mark == "D")
-        rows.append([concepts[cls].sctid or "", concepts[feat].sctid or "", kind, criterion, src,
-                     "1" if mark == "D" else "0"])
+        rows.append(
+            [
+                concepts[cls].sctid or "",
+                concepts[feat].sctid or "",
+                kind,
+                criterion,
+                src,
+                "1" if mark == "D" else "0",
+            ]
+        )
     too_many = sorted(k for k, n in defining.items() if n > MAX_DEFINING)
     if too_many:
         raise KnowledgeError(f"features: more than {MAX_DEFINING} defining criteria: {too_many}")
-    return _tsv(["class_concept_id", "feature_concept_id", "feature_kind", "criterion",
-                 "source", "defining"], rows)
+    return _tsv(
+        [
+            "class_concept_id",
+            "feature_concept_id",
+            "feature_kind",
+            "criterion",
+            "source",
+            "defining",
+        ],
+        rows,
+    )
 
 
 def check_defining(concepts: dict[str, Concept], *tables: str) -> None:
     """Every concept a label maps to has 1-3 defining criteria (features.tsv ``defining``)."""
-    marked = {cls for cls, _f, _k, _c, _s, mark in _rows(FEATURE_TABLE, 6, "feature table")
-              if mark == "D"}
+    marked = {
+        cls for cls, _f, _k, _c, _s, mark in _rows(FEATURE_TABLE, 6, "feature table") if mark == "D"
+    }
     missing = set()
     for table in tables:
-        for parts in _rows(table, 6 if table.lstrip().split("|", 1)[0].strip() in TASKS else 5,
-                           "labelset"):
+        for parts in _rows(
+            table, 6 if table.lstrip().split("|", 1)[0].strip() in TASKS else 5, "labelset"
+        ):
             missing |= {k for k in parts[-4].split() if k not in marked}
     if missing:
         raise KnowledgeError(f"labelset concepts without a defining criterion: {sorted(missing)}")
@@ -314,7 +421,8 @@ def generate() -> tuple[dict[str, str], str]:
     files["features.tsv"] = build_features(concepts, source_keys(KNOWLEDGE / "SOURCES.md"))
     check_defining(concepts, PTBXL, PTBXL_ALL, CPSC2018, CSN, SYNTHETIC)
     files["labelsets/ptbxl.tsv"] = build_labelset(concepts, PTBXL) + "".join(
-        build_labelset(concepts, PTBXL_ALL, "all").splitlines(keepends=True)[1:])
+        build_labelset(concepts, PTBXL_ALL, "all").splitlines(keepends=True)[1:]
+    )
     files["labelsets/cpsc2018.tsv"] = build_labelset(concepts, CPSC2018)
     files["labelsets/csn.tsv"] = build_labelset(concepts, CSN)
     files["labelsets/synthetic.tsv"] = build_labelset(concepts, SYNTHETIC)
@@ -343,8 +451,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     files_all = {**{str(KNOWLEDGE / k): v for k, v in files.items()}, str(IDS_FILE): ids}
     if args.check:
-        stale = [p for p, t in files_all.items()
-                 if not Path(p).exists() or Path(p).read_text(encoding="utf-8") != t]
+        stale = [
+            p
+            for p, t in files_all.items()
+            if not Path(p).exists() or Path(p).read_text(encoding="utf-8") != t
+        ]
         for p in stale:
             logger.error("out of date: %s (run python -m knowledge.src.build)", p)
         return 1 if stale else 0

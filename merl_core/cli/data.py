@@ -41,34 +41,82 @@ class BadLead(StrEnum):
 
 
 def prepare(
-    dataset: Annotated[str, typer.Argument(help="ptbxl, cpsc2018, csn, ningbo, georgia, "
-                                           "challenge, mimic or synthetic.")],
+    dataset: Annotated[
+        str,
+        typer.Argument(
+            help="ptbxl, cpsc2018, csn, ningbo, georgia, challenge, mimic or synthetic."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Cache folder to write.")],
     root: Annotated[Path | None, typer.Option("--root", help="Dataset root folder.")] = None,
-    split_file: Annotated[Path | None, typer.Option("--split-file", exists=True, dir_okay=False,
-                          help="A MERL split CSV: its rows and label columns.")] = None,
-    labels: Annotated[LabelMode, typer.Option(help="Split-file labels as published, or "
-                      "rebuilt (CSN: exact acronym match on 'diagnose').")] = LabelMode.published,
+    split_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--split-file",
+            exists=True,
+            dir_okay=False,
+            help="A MERL split CSV: its rows and label columns.",
+        ),
+    ] = None,
+    labels: Annotated[
+        LabelMode,
+        typer.Option(
+            help="Split-file labels as published, or "
+            "rebuilt (CSN: exact acronym match on 'diagnose')."
+        ),
+    ] = LabelMode.published,
     dtype: Annotated[DType, typer.Option(help="Storage dtype of the signals.")] = DType.float32,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     fs: Annotated[int, typer.Option(help="PTB-XL files to read: 100 or 500 Hz.")] = 500,
-    task: Annotated[str, typer.Option(help="PTB-XL label set of 'labels': all, super, sub, "
-                                      "form, rhythm (all are stored).")] = "all",
-    crop: Annotated[Crop, typer.Option(help="start: first 5000 samples; first2500: "
-                    "upstream's CPSC2018 choice (2500 then zeros).")] = Crop.start,
+    task: Annotated[
+        str,
+        typer.Option(
+            help="PTB-XL label set of 'labels': all, super, sub, form, rhythm (all are stored)."
+        ),
+    ] = "all",
+    crop: Annotated[
+        Crop,
+        typer.Option(
+            help="start: first 5000 samples; first2500: "
+            "upstream's CPSC2018 choice (2500 then zeros)."
+        ),
+    ] = Crop.start,
     normalize: Annotated[Norm, typer.Option(help="Per-record normalisation.")] = Norm.minmax,
-    resample: Annotated[bool, typer.Option("--resample", help="Resample records whose rate "
-                        "differs from the dataset's (else skipped as fs_mismatch); the "
-                        "manifest lists them.")] = False,
-    bad_lead: Annotated[BadLead | None, typer.Option(help="A NaN, flat or saturated lead: skip "
-                        "the record, or zero the lead and record it (default: the dataset's "
-                        "policy; zero for mimic and ningbo).")] = None,
-    min_seconds: Annotated[float | None, typer.Option(min=0, help="Minimum record duration "
-                           "(default 5 s).")] = None,
-    shard: Annotated[str | None, typer.Option(help="Build only shard I/N (0 ≤ I < N) of the "
-                     "records, for a cluster; then run once more with --merge.")] = None,
-    merge: Annotated[bool, typer.Option("--merge", help="Merge the finished shards into the "
-                     "cache (same arguments as the shards, without --shard).")] = False,
+    resample: Annotated[
+        bool,
+        typer.Option(
+            "--resample",
+            help="Resample records whose rate "
+            "differs from the dataset's (else skipped as fs_mismatch); the "
+            "manifest lists them.",
+        ),
+    ] = False,
+    bad_lead: Annotated[
+        BadLead | None,
+        typer.Option(
+            help="A NaN, flat or saturated lead: skip "
+            "the record, or zero the lead and record it (default: the dataset's "
+            "policy; zero for mimic and ningbo)."
+        ),
+    ] = None,
+    min_seconds: Annotated[
+        float | None, typer.Option(min=0, help="Minimum record duration (default 5 s).")
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="Build only shard I/N (0 ≤ I < N) of the "
+            "records, for a cluster; then run once more with --merge."
+        ),
+    ] = None,
+    merge: Annotated[
+        bool,
+        typer.Option(
+            "--merge",
+            help="Merge the finished shards into the "
+            "cache (same arguments as the shards, without --shard).",
+        ),
+    ] = False,
     n: Annotated[int, typer.Option(min=1, help="synthetic: number of records.")] = 256,
     seed: Annotated[int, typer.Option(help="synthetic: seed.")] = 0,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
@@ -127,15 +175,18 @@ def _print_summary(path: Path) -> None:
     if reasons:
         typer.echo("skipped by reason: " + ", ".join(f"{k} {v}" for k, v in reasons.items()))
     if counts.get("zeroed"):
-        typer.echo(f"{counts['zeroed']} records kept with bad leads zeroed "
-                   "(manifest: zeroed_leads)")
+        typer.echo(
+            f"{counts['zeroed']} records kept with bad leads zeroed (manifest: zeroed_leads)"
+        )
     if counts.get("resampled"):
         typer.echo(f"{counts['resampled']} records resampled (manifest: resampled_from)")
 
 
 def check_splits(
-    split_files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False,
-                           help="CSN (chapman_*.csv) split files.")],
+    split_files: Annotated[
+        list[Path],
+        typer.Argument(exists=True, dir_okay=False, help="CSN (chapman_*.csv) split files."),
+    ],
 ) -> None:
     """Per class: positives as published vs rebuilt by exact acronym match on 'diagnose'."""
     from rich.console import Console

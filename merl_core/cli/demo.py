@@ -105,9 +105,12 @@ def build_prompts(out: Path, llm: str, seed: int) -> Path:
         proc = subprocess.run(cmd, check=False)
         if proc.returncode == 0 and target.exists():
             return target
-        logger.warning("ckepe build-prompts --llm %s failed (exit %d, message above)%s",
-                       backend, proc.returncode,
-                       "; retrying terminology-only (--llm none)" if backend != "none" else "")
+        logger.warning(
+            "ckepe build-prompts --llm %s failed (exit %d, message above)%s",
+            backend,
+            proc.returncode,
+            "; retrying terminology-only (--llm none)" if backend != "none" else "",
+        )
     raise DemoError("ckepe build-prompts --dataset synthetic failed (message above)")
 
 

@@ -51,8 +51,12 @@ def handle_errors(command: F) -> F:
     return cast(F, run)
 
 
-def setup_logging(verbose: bool = False) -> None:
-    """The one logging set-up of the command line: INFO (DEBUG with ``verbose``) to stderr."""
+def setup_logging(verbose: bool = False, rank: int = 0) -> None:
+    """The one logging set-up of the command line, to stderr: INFO (DEBUG with ``verbose``);
+    under DDP rank 0 alone tells the story, the other ranks speak only of problems."""
     level = logging.DEBUG if verbose else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if rank != 0:
+        level = logging.WARNING
+    tag = "" if rank == 0 else f"[rank {rank}] "
+    logging.basicConfig(level=level, format=f"%(levelname)s {tag}%(name)s: %(message)s")
     logging.getLogger().setLevel(level)

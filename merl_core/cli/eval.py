@@ -317,7 +317,7 @@ def compare_prompts(
     from merl_core.eval.compare import run_compare
     from merl_core.eval.leads import parse_leads
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         path = run_compare(
             prompts=prompts, checkpoint=checkpoint, data=data,
@@ -360,7 +360,7 @@ def import_upstream(
     from merl_core.upstream import UpstreamImportError
     from merl_core.upstream import import_upstream as do_import
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         path = do_import(pth, out, arch=arch, text_encoder=text_encoder, encoder_only=encoder_only)
     except UpstreamImportError as exc:

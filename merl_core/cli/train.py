@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
@@ -70,9 +70,7 @@ def pretrain(
     except LaunchError as exc:
         fail(str(exc))
     # Rank 0 alone tells the story; the others speak only of problems.
-    logging.basicConfig(level=logging.INFO if rank == 0 else logging.WARNING,
-                        format=f"%(levelname)s {'' if rank == 0 else f'[rank {rank}] '}"
-                        "%(name)s: %(message)s")  # fmt: skip
+    setup_logging(rank=rank)
     try:
         cfg = load_config(
             config,

@@ -16,8 +16,17 @@ import numpy as np
 from merl_core.data.prepare import FORMAT
 from merl_core.errors import MerlCoreError
 
-_BIG_KEYS = ("ids", "reports", "labels", "tasks", "source_sha256", "skipped", "missing",
-             "zeroed_leads", "resampled_from")
+_BIG_KEYS = (
+    "ids",
+    "reports",
+    "labels",
+    "tasks",
+    "source_sha256",
+    "skipped",
+    "missing",
+    "zeroed_leads",
+    "resampled_from",
+)
 
 
 class CacheError(MerlCoreError, ValueError):

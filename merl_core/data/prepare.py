@@ -44,7 +44,6 @@ from merl_core.data.leads import LEADS
 from merl_core.data.preprocess import PreprocessConfig, preprocess
 from merl_core.data.quality import BadRecordError, QualityConfig, check_record, quality_for
 from merl_core.data.source import Loader, RecordRef, Source, load_wfdb
-from merl_core.errors import MerlCoreError
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +165,7 @@ def _run_jobs(
             source.warm_up()
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         pool = ctx.Pool(workers)
-        results: Iterator[tuple[int, Any, str]] = pool.imap_unordered(_work, jobs, chunksize=8)
+        results = pool.imap_unordered(_work, jobs, chunksize=8)
     else:
         results = map(_work, jobs)
     try:
@@ -275,8 +274,9 @@ def write_cache(
         check_free_space(out, int(good.sum()) * row, "the compacted cache")
         _compact(parts, parts[0][0].dtype, parts[0][0].shape[1:], build / "final.npy")
         os.replace(build / "final.npy", out / "signals.npy")
-    atomic_write_text(out / "manifest.json",
-                      json.dumps(manifest, separators=(",", ":"), ensure_ascii=False))
+    atomic_write_text(
+        out / "manifest.json", json.dumps(manifest, separators=(",", ":"), ensure_ascii=False)
+    )
     return manifest
 
 

@@ -21,8 +21,17 @@ from scipy.signal import resample_poly
 
 from merl_core.data.quality import BadRecordError
 
-__all__ = ["CROPS", "NORMS", "BadRecordError", "PreprocessConfig", "crop_pad", "fill_nan",
-           "normalize", "preprocess", "resample"]
+__all__ = [
+    "CROPS",
+    "NORMS",
+    "BadRecordError",
+    "PreprocessConfig",
+    "crop_pad",
+    "fill_nan",
+    "normalize",
+    "preprocess",
+    "resample",
+]
 
 CROPS = ("start", "first2500")
 NORMS = ("minmax", "zscore", "none")

@@ -117,8 +117,9 @@ def read_wfdb(stem: str) -> tuple[np.ndarray, float]:
     except FileNotFoundError as exc:
         raise BadRecordError(f"missing file ({exc.filename or exc})", "missing_file") from exc
     except Exception as exc:  # wfdb raises many types for a broken header or data file
-        raise BadRecordError(f"unreadable WFDB record ({type(exc).__name__}: {exc})",
-                             "unreadable") from exc
+        raise BadRecordError(
+            f"unreadable WFDB record ({type(exc).__name__}: {exc})", "unreadable"
+        ) from exc
     if rec.p_signal is None or rec.n_sig != 12:
         raise BadRecordError(f"expected 12 leads, header declares {rec.n_sig}", "bad_leads")
     if header.sig_len and rec.p_signal.shape[0] < header.sig_len:

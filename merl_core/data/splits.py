@@ -74,8 +74,10 @@ def _ptbxl_task(path: Path, columns: list[str]) -> str:
     m = re.search(r"ptbxl_(super_class|sub_class|form|rhythm)_", path.name)
     if m:
         return PTBXL_TASK_COLUMNS[m.group(1)]
-    raise SplitError(f"{path}: cannot tell its PTB-XL task (no super_class, sub_class, form "
-                     "or rhythm column, and the file name does not say)")
+    raise SplitError(
+        f"{path}: cannot tell its PTB-XL task (no super_class, sub_class, form "
+        "or rhythm column, and the file name does not say)"
+    )
 
 
 def expected_labels(dataset: str, task: str | None) -> list[str]:
@@ -199,10 +201,12 @@ def compare_labels(split: SplitFile) -> pd.DataFrame:
     """Per class: published positives, rebuilt positives, and rows where they differ."""
     pub = split.labels
     reb = split_labels(split, "rebuilt")
-    return pd.DataFrame({
-        "label": split.label_names,
-        "published": pub.sum(0).astype(int),
-        "rebuilt": reb.sum(0).astype(int),
-        "published_only": ((pub == 1) & (reb == 0)).sum(0).astype(int),
-        "rebuilt_only": ((pub == 0) & (reb == 1)).sum(0).astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "label": split.label_names,
+            "published": pub.sum(0).astype(int),
+            "rebuilt": reb.sum(0).astype(int),
+            "published_only": ((pub == 1) & (reb == 0)).sum(0).astype(int),
+            "rebuilt_only": ((pub == 0) & (reb == 1)).sum(0).astype(int),
+        }
+    )

@@ -234,9 +234,7 @@ def evaluate(
         macro_auc=float(np.mean([classes[j].auc for j in ok])) if ok else None,
         macro_auc_ci=_ci(_nanmean_rows(boot_auc[:, ok])) if ok and w.shape[0] else None,
         macro_f1=float(np.mean([classes[j].f1 for j in f1_ok])) if f1_ok else None,
-        macro_f1_ci=(
-            _ci(_nanmean_rows(boot_f1[:, f1_ok])) if f1_ok and w.shape[0] else None
-        ),
+        macro_f1_ci=(_ci(_nanmean_rows(boot_f1[:, f1_ok])) if f1_ok and w.shape[0] else None),
         macro_accuracy=float(np.mean([classes[j].accuracy for j in acc_ok])) if acc_ok else None,
         n_records=n,
         n_bootstrap=int(w.shape[0]),

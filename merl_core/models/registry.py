@@ -53,6 +53,9 @@ class ResNet1dConfig:
     widths: list[int] = field(default_factory=lambda: [64, 128, 256, 512])
     stem_kernel: int = 7
     attn_heads: int = 4
+    # "cls": the published attention pool's learned query token (imported MERL weights);
+    # "mean": the mean of the sequence as the query (this project's trained models).
+    pool_query: str = "mean"
 
 
 @dataclass

@@ -179,7 +179,6 @@ def save_checkpoint(
     return _atomic_dir(Path(path), fill)
 
 
-
 def read_latest(run_dir: str | Path) -> Path:
     """The folder ``run_dir/latest`` names, which must be a ``step_*`` folder inside it."""
     run_dir = Path(run_dir)

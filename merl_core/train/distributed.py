@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+
 from merl_core.errors import MerlCoreError
 
 log = logging.getLogger(__name__)

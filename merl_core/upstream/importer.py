@@ -20,6 +20,7 @@ Deliberate exceptions, recorded in the checkpoint's provenance:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import pickle
 import re
@@ -32,8 +33,8 @@ import torch
 
 from ckepe.fileio import sha256_file
 from merl_core.data.leads import LEADS
-from merl_core.models.registry import ModelConfig, get_model_config
 from merl_core.errors import MerlCoreError
+from merl_core.models.registry import ModelConfig, ResNet1dConfig, get_model_config
 
 logger = logging.getLogger(__name__)
 
@@ -236,8 +237,8 @@ def import_config(
             f"--arch {arch}: not a published architecture ({', '.join(ARCHS)})"
         )
     cfg = get_model_config(arch)
-    if cfg.ecg["family"] == "resnet1d":
-        cfg.ecg["pool_query"] = "cls"
+    if isinstance(cfg.ecg, ResNet1dConfig):
+        cfg.ecg.pool_query = "cls"
     head = state.get("downconv.weight", state.get("proj_e.3.weight"))
     if head is not None:
         cfg.embed_dim = int(head.shape[0])
@@ -248,7 +249,9 @@ def import_config(
                 f"proj_t hidden size {w0.shape[0]} ≠ projection size {w2.shape[0]}: "
                 "this project's text head needs them equal"
             )
-        cfg.text.update(model=text_encoder, pooling="pooler", max_length=256, pad_to_max=True)
+        cfg.text = dataclasses.replace(
+            cfg.text, model=text_encoder, pooling="pooler", max_length=256, pad_to_max=True
+        )
     return cfg
 
 

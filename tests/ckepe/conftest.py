@@ -20,8 +20,12 @@ SMALL_CONCEPTS = [
     ("713427006", "Complete right bundle branch block (disorder)", ["CRBBB"], ["59118001"]),
     ("164909002", "Left bundle branch block (disorder)", ["LBBB"], ["6374002"]),
     ("49436004", "Atrial fibrillation (disorder)", ["AF", "AFIB"], ["1000000001"]),
-    ("1000000010", "QRS duration greater than or equal to 120 ms (finding)",
-     ["wide QRS complex", "QRS duration ≥ 120 ms"], ["1000000001"]),
+    (
+        "1000000010",
+        "QRS duration greater than or equal to 120 ms (finding)",
+        ["wide QRS complex", "QRS duration ≥ 120 ms"],
+        ["1000000001"],
+    ),
     ("1000000011", "RSR' pattern in V1 (finding)", ["rsr prime in V1"], ["1000000001"]),
     ("1000000012", "Absent P waves (finding)", ["no P waves"], ["1000000001"]),
     ("1000000013", "Irregularly irregular rhythm (finding)", [], ["1000000001"]),
@@ -40,10 +44,14 @@ def write_small_rf2(folder: Path, sub: str = "Snapshot/Terminology") -> Path:
     term = folder / sub
     term.mkdir(parents=True)
     crow = ["id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId"]
-    drow = ["id\teffectiveTime\tactive\tmoduleId\tconceptId\tlanguageCode\ttypeId\tterm\t"
-            "caseSignificanceId"]
-    rrow = ["id\teffectiveTime\tactive\tmoduleId\tsourceId\tdestinationId\trelationshipGroup\t"
-            "typeId\tcharacteristicTypeId\tmodifierId"]
+    drow = [
+        "id\teffectiveTime\tactive\tmoduleId\tconceptId\tlanguageCode\ttypeId\tterm\t"
+        "caseSignificanceId"
+    ]
+    rrow = [
+        "id\teffectiveTime\tactive\tmoduleId\tsourceId\tdestinationId\trelationshipGroup\t"
+        "typeId\tcharacteristicTypeId\tmodifierId"
+    ]
     did = rid = 1
     for cid, fsn, syns, parents in SMALL_CONCEPTS:
         active = "0" if "Inactive" in fsn else "1"
@@ -52,16 +60,21 @@ def write_small_rf2(folder: Path, sub: str = "Snapshot/Terminology") -> Path:
             drow.append(f"{did}\t20240101\t1\t{MOD}\t{cid}\ten\t{typ}\t{t}\t900000000000448009")
             did += 1
         for p in parents:
-            rrow.append(f"{rid}\t20240101\t1\t{MOD}\t{cid}\t{p}\t0\t116680003\t"
-                        "900000000000011006\t900000000000451002")
+            rrow.append(
+                f"{rid}\t20240101\t1\t{MOD}\t{cid}\t{p}\t0\t116680003\t"
+                "900000000000011006\t900000000000451002"
+            )
             rid += 1
     # an inactive is-a row that must be ignored: LBBB is-a RBBB
-    rrow.append(f"{rid}\t20240101\t0\t{MOD}\t164909002\t59118001\t0\t116680003\t"
-                "900000000000011006\t900000000000451002")
+    rrow.append(
+        f"{rid}\t20240101\t0\t{MOD}\t164909002\t59118001\t0\t116680003\t"
+        "900000000000011006\t900000000000451002"
+    )
     for name, rows in (("Concept", crow), ("Description", drow), ("Relationship", rrow)):
         lang = "-en" if name == "Description" else ""
         (term / f"sct2_{name}_Snapshot{lang}_INT_20240101.txt").write_text(
-            "\n".join(rows) + "\n", encoding="utf-8")
+            "\n".join(rows) + "\n", encoding="utf-8"
+        )
     feats = ["class_concept_id\tfeature_concept_id\tfeature_kind\tcriterion\tsource"]
     feats += ["\t".join(r) for r in SMALL_FEATURES]
     (folder / "features.tsv").write_text("\n".join(feats) + "\n", encoding="utf-8")
@@ -109,6 +122,7 @@ def bundled_knowledge() -> Path:
 
 
 # --- the packaged local LLM (tests/ckepe/test_llm*.py): loaded once per session ---
+
 
 @pytest.fixture(scope="session")
 def local_chat():

@@ -29,14 +29,25 @@ def cpsc_file(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def _audit(path: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     report = path.with_suffix(".audit.json")
-    res = runner.invoke(app, ["audit", "--hallucination-check", str(path), "--no-similarity",
-                              "--json", str(report), *args])
+    res = runner.invoke(
+        app,
+        [
+            "audit",
+            "--hallucination-check",
+            str(path),
+            "--no-similarity",
+            "--json",
+            str(report),
+            *args,
+        ],
+    )
     data = json.loads(report.read_text()) if report.exists() else {}
     return res.exit_code, data, res.output
 
 
-def _codes(data: dict[str, Any], verdicts: tuple[str, ...] = ("contradicted", "structural")
-           ) -> set[tuple[str, str]]:
+def _codes(
+    data: dict[str, Any], verdicts: tuple[str, ...] = ("contradicted", "structural")
+) -> set[tuple[str, str]]:
     return {(f["label"], f["code"]) for f in data["findings"] if f["verdict"] in verdicts}
 
 
@@ -104,26 +115,46 @@ def test_empty_and_partial_files(cpsc_file: dict, tmp_path: Path) -> None:
     assert code == 0, rep["findings"]
 
 
-@pytest.mark.parametrize(("dataset", "label", "text", "code"), [
-    # a sibling's feature: STDD's criterion in CSN MI (issue 11)
-    ("csn", "MI", "myocardial infarction: horizontal or downsloping ST depression of 0.5 mm "
-     "or more", "competitor_feature"),
-    # an altered threshold, compared as numbers
-    ("cpsc2018", "1AVB", "first degree AV block: PR interval longer than 300 msec",
-     "numeric_mismatch"),
-    # a rhythm described with its opposite
-    ("cpsc2018", "AFIB", "atrial fibrillation: regular RR intervals", "excludes_class_feature"),
-    # an invented subtype
-    ("csn", "AFIB", "atrial fibrillation; subtypes: type 7 Lown atrial fibrillation",
-     "invented_name"),
-    # another label's name (CSN AF is atrial flutter)
-    ("csn", "AFIB", "atrial fibrillation, atrial flutter", "other_label"),
-    # chat text pasted as a prompt
-    ("csn", "SR", "Sure! Here is a prompt for sinus rhythm. Let me know if it helps.",
-     "chat_text"),
-])
-def test_contradicted_phrases(tmp_path: Path, dataset: str, label: str, text: str,
-                              code: str) -> None:
+@pytest.mark.parametrize(
+    ("dataset", "label", "text", "code"),
+    [
+        # a sibling's feature: STDD's criterion in CSN MI (issue 11)
+        (
+            "csn",
+            "MI",
+            "myocardial infarction: horizontal or downsloping ST depression of 0.5 mm or more",
+            "competitor_feature",
+        ),
+        # an altered threshold, compared as numbers
+        (
+            "cpsc2018",
+            "1AVB",
+            "first degree AV block: PR interval longer than 300 msec",
+            "numeric_mismatch",
+        ),
+        # a rhythm described with its opposite
+        ("cpsc2018", "AFIB", "atrial fibrillation: regular RR intervals", "excludes_class_feature"),
+        # an invented subtype
+        (
+            "csn",
+            "AFIB",
+            "atrial fibrillation; subtypes: type 7 Lown atrial fibrillation",
+            "invented_name",
+        ),
+        # another label's name (CSN AF is atrial flutter)
+        ("csn", "AFIB", "atrial fibrillation, atrial flutter", "other_label"),
+        # chat text pasted as a prompt
+        (
+            "csn",
+            "SR",
+            "Sure! Here is a prompt for sinus rhythm. Let me know if it helps.",
+            "chat_text",
+        ),
+    ],
+)
+def test_contradicted_phrases(
+    tmp_path: Path, dataset: str, label: str, text: str, code: str
+) -> None:
     path = _write(tmp_path, f"{dataset}_one.json", {label: text})
     rc, rep, _ = _audit(path, "--dataset", dataset, "--partial")
     assert rc == 1

@@ -42,13 +42,17 @@ def _flat(tmp_path: Path, planted: bool) -> tuple[Path, set[tuple[str, str, str]
 
 
 @pytest.mark.parametrize("planted", [False, True])
-def test_protocol_flat_file_flags_only_the_planted_errors(kb: Knowledge, tmp_path: Path,
-                                                          planted: bool) -> None:
+def test_protocol_flat_file_flags_only_the_planted_errors(
+    kb: Knowledge, tmp_path: Path, planted: bool
+) -> None:
     path, expected = _flat(tmp_path, planted)
     report = audit_path(kb, path)  # protocol chosen automatically: keys span six label sets
     assert report.mode == "protocol" and set(report.datasets) == {"ptbxl", "cpsc2018", "csn"}
-    got = {(f.dataset, f.label, f.code) for f in report.findings
-           if f.verdict in ("contradicted", "structural")}
+    got = {
+        (f.dataset, f.label, f.code)
+        for f in report.findings
+        if f.verdict in ("contradicted", "structural")
+    }
     assert got == expected
     assert report.classes >= 100 and report.counts()["verified"] > 300
     # its speed (target < 10 s) is measured by benchmarks/bench_audit.py, not here
@@ -57,8 +61,14 @@ def test_protocol_flat_file_flags_only_the_planted_errors(kb: Knowledge, tmp_pat
 def test_protocol_resolves_keys_per_dataset(kb: Knowledge, tmp_path: Path) -> None:
     """CSN `AF` is atrial flutter: fibrillation features are wrong there, right for AFIB."""
     path = tmp_path / "two.json"
-    path.write_text(json.dumps({"AF": "atrial fibrillation: fibrillatory f waves",
-                                "AFIB": "atrial fibrillation: fibrillatory f waves"}))
+    path.write_text(
+        json.dumps(
+            {
+                "AF": "atrial fibrillation: fibrillatory f waves",
+                "AFIB": "atrial fibrillation: fibrillatory f waves",
+            }
+        )
+    )
     report = audit_path(kb, path, "protocol", partial=True)
     bad = {(f.dataset, f.label) for f in report.findings if f.verdict == "contradicted"}
     assert bad == {("csn", "AF")}
@@ -86,8 +96,9 @@ def test_shipped_phrases_keep_their_concept_ids(kb: Knowledge, path: Path) -> No
 def test_committed_prompt_sets_audit_clean(path: Path, tmp_path: Path) -> None:
     out = tmp_path / "audit.json"
     res = runner.invoke(app, ["audit", "--hallucination-check", str(path), "--json", str(out)])
-    codes = {f["code"] for f in json.loads(out.read_text())["findings"]
-             if f["verdict"] != "unverifiable"}
+    codes = {
+        f["code"] for f in json.loads(out.read_text())["findings"] if f["verdict"] != "unverifiable"
+    }
     if res.exit_code == 1 and codes == {"competitor_feature"}:
         pytest.xfail("committed before the shared feature rule; rebuilt by issue 15")
     assert res.exit_code == 0, res.output

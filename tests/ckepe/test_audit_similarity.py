@@ -12,8 +12,12 @@ import pytest
 from ckepe.similarity import MiniLMEncoder, SimilarityRanker
 from ckepe.terminology import load_terminology
 
-TEXTS = ["absent P waves", "irregularly irregular RR intervals with no discernible P waves",
-         "QRS duration of 120 ms or more", "rSR' in V1"]
+TEXTS = [
+    "absent P waves",
+    "irregularly irregular RR intervals with no discernible P waves",
+    "QRS duration of 120 ms or more",
+    "rSR' in V1",
+]
 
 
 def test_numpy_encoder_matches_transformers(minilm_path: str) -> None:
@@ -34,8 +38,9 @@ def test_numpy_encoder_matches_transformers(minilm_path: str) -> None:
 def test_ranker_orders_candidates(minilm_path: str) -> None:
     term = load_terminology()
     ranker = SimilarityRanker(term, MiniLMEncoder(Path(minilm_path)))
-    ranked = ranker.rank("spikes from the pacemaker",
-                         ["599999999109", "719999999107", "929999999102"])
+    ranked = ranker.rank(
+        "spikes from the pacemaker", ["599999999109", "719999999107", "929999999102"]
+    )
     assert ranked[0][0] == "719999999107" and ranked[0][1] > ranked[-1][1]
     # why nothing is accepted on similarity alone: the encoder ranks "every third beat"
     # above "every second beat" for "every other beat", and "present" near "absent"
@@ -46,12 +51,19 @@ def test_ranker_orders_candidates(minilm_path: str) -> None:
 def test_ckepe_audit_never_imports_torch(tmp_path: Path) -> None:
     flat = tmp_path / "csn_one.json"
     flat.write_text('{"SR": "sinus rhythm, every P wave followed by a QRS"}')
-    code = ("import sys; from ckepe.cli import app\n"
-            "try:\n    app(['audit', '--hallucination-check', sys.argv[1], '--partial'])\n"
-            "except SystemExit:\n    pass\n"
-            "assert 'torch' not in sys.modules, 'torch imported'\n"
-            "assert 'ckepe.similarity' in sys.modules\n")
+    code = (
+        "import sys; from ckepe.cli import app\n"
+        "try:\n    app(['audit', '--hallucination-check', sys.argv[1], '--partial'])\n"
+        "except SystemExit:\n    pass\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "assert 'ckepe.similarity' in sys.modules\n"
+    )
     root = Path(__file__).resolve().parents[2]
-    res = subprocess.run([sys.executable, "-c", code, str(flat)], cwd=root, capture_output=True,
-                         text=True, env={**__import__("os").environ, "PYTHONPATH": str(root)})
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(flat)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(root)},
+    )
     assert res.returncode == 0, res.stderr[-2000:]

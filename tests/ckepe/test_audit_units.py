@@ -21,20 +21,23 @@ from ckepe.promptfile import (
 )
 
 
-@pytest.mark.parametrize(("text", "want"), [
-    ("QRS duration of 120 ms or more", ["qrs >= 120 ms"]),
-    ("QRS ≥ 120 msec in V1-V3", ["qrs >= 120 ms"]),
-    ("heart rate below 60 beats per minute", ["heart_rate <= 60 /min"]),
-    ("HR < 60 bpm", ["heart_rate <= 60 /min"]),
-    ("Heart rate 60 to 100 per minute", ["heart_rate 60-100 /min"]),
-    ("PR above 0.20 s", ["pr >= 200 ms"]),
-    ("corrected QT interval of 450 ms or more", ["qtc >= 450 ms"]),
-    ("ST depression >= 0.05 mV", ["st_depression >= 0.5 mm"]),
-    ("frontal QRS axis more negative than -30 degrees", ["axis <= -30 deg"]),
-    ("QRS amplitude 0.5 mV or less in every limb lead", ["qrs_amplitude_limb <= 5 mm"]),
-    ("delta wave", []),
-    ("R wave peak time above 60 ms in V5 and V6", ["r_peak_time >= 60 ms"]),
-])
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("QRS duration of 120 ms or more", ["qrs >= 120 ms"]),
+        ("QRS ≥ 120 msec in V1-V3", ["qrs >= 120 ms"]),
+        ("heart rate below 60 beats per minute", ["heart_rate <= 60 /min"]),
+        ("HR < 60 bpm", ["heart_rate <= 60 /min"]),
+        ("Heart rate 60 to 100 per minute", ["heart_rate 60-100 /min"]),
+        ("PR above 0.20 s", ["pr >= 200 ms"]),
+        ("corrected QT interval of 450 ms or more", ["qtc >= 450 ms"]),
+        ("ST depression >= 0.05 mV", ["st_depression >= 0.5 mm"]),
+        ("frontal QRS axis more negative than -30 degrees", ["axis <= -30 deg"]),
+        ("QRS amplitude 0.5 mV or less in every limb lead", ["qrs_amplitude_limb <= 5 mm"]),
+        ("delta wave", []),
+        ("R wave peak time above 60 ms in V5 and V6", ["r_peak_time >= 60 ms"]),
+    ],
+)
 def test_parse_criteria(text: str, want: list[str]) -> None:
     assert [str(c) for c in parse_criteria(text)] == want
 
@@ -47,16 +50,19 @@ def test_criteria_compare_as_numbers() -> None:
     assert a.agrees(b) and not a.agrees(d) and a.opposes(c) and not a.opposes(d)
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("pathological Q waves in II, III and aVF", "Q waves in the inferior leads pathological"),
-    ("broad QRS complexes", "wide QRS"),
-    ("rSR' pattern in V1-V2", "RSR prime in V1 and V2"),
-    ("T-wave inversion", "inverted T waves"),
-    ("no P waves", "absence of P waves"),
-    ("ischaemic ST depression (horizontal)", "horizontal ischemic ST-segment depression"),
-    ("saw-tooth flutter waves", "sawtooth flutter waves"),
-    ("right atrial dilatation", "right atrial enlargement"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("pathological Q waves in II, III and aVF", "Q waves in the inferior leads pathological"),
+        ("broad QRS complexes", "wide QRS"),
+        ("rSR' pattern in V1-V2", "RSR prime in V1 and V2"),
+        ("T-wave inversion", "inverted T waves"),
+        ("no P waves", "absence of P waves"),
+        ("ischaemic ST depression (horizontal)", "horizontal ischemic ST-segment depression"),
+        ("saw-tooth flutter waves", "sawtooth flutter waves"),
+        ("right atrial dilatation", "right atrial enlargement"),
+    ],
+)
 def test_canonical_words_absorb_wording(a: str, b: str) -> None:
     assert canonical_words(a) == canonical_words(b)
 
@@ -68,21 +74,39 @@ def test_polarity_words_block_similarity() -> None:
 
 
 def test_split_pieces_keeps_lead_lists_and_never_assumes_a_name() -> None:
-    got = split_pieces("Inferior MI: pathological Q waves in II, III and aVF, inverted P, QRS "
-                       "and T waves in lead I; subtypes: inferoposterior MI. Characterized by "
-                       "ST elevation")
-    assert got == [("Inferior MI", "any"), ("pathological Q waves in II, III and aVF", "any"),
-                   ("inverted P, QRS and T waves in lead I", "any"),
-                   ("inferoposterior MI", "subtype"), ("ST elevation", "any")]
+    got = split_pieces(
+        "Inferior MI: pathological Q waves in II, III and aVF, inverted P, QRS "
+        "and T waves in lead I; subtypes: inferoposterior MI. Characterized by "
+        "ST elevation"
+    )
+    assert got == [
+        ("Inferior MI", "any"),
+        ("pathological Q waves in II, III and aVF", "any"),
+        ("inverted P, QRS and T waves in lead I", "any"),
+        ("inferoposterior MI", "subtype"),
+        ("ST elevation", "any"),
+    ]
     assert split_pieces("absent P waves") == [("absent P waves", "any")]
-    joined = split_pieces("abnormal QRS duration, amplitude or morphology",
-                          lambda t: t == "abnormal QRS duration, amplitude or morphology")
+    joined = split_pieces(
+        "abnormal QRS duration, amplitude or morphology",
+        lambda t: t == "abnormal QRS duration, amplitude or morphology",
+    )
     assert joined == [("abnormal QRS duration, amplitude or morphology", "any")]
 
 
 def _ps() -> PromptSet:
-    return PromptSet(dataset="csn", tasks=["default"], classes=[ClassEntry(
-        label="SR", concept_ids=["426783006"], name="sinus rhythm", description="sinus rhythm")])
+    return PromptSet(
+        dataset="csn",
+        tasks=["default"],
+        classes=[
+            ClassEntry(
+                label="SR",
+                concept_ids=["426783006"],
+                name="sinus rhythm",
+                description="sinus rhythm",
+            )
+        ],
+    )
 
 
 def test_prompt_versions_are_recomputed(tmp_path: Path) -> None:

@@ -11,20 +11,25 @@ from ckepe.verify import MAX_DESCRIPTION_WORDS
 
 SCRIPT: dict[str, Proposal] = {
     # hallucinated subtypes (unknown / not a descendant), a good one, chat text
-    "RBBB": Proposal(claims=[
-        RawClaim("incomplete right bundle branch block", "subtype"),
-        RawClaim("trifascicular right bundle branch block", "subtype"),
-        RawClaim("bundle branch block", "subtype"),
-        RawClaim("Here is a list of ECG features for RBBB", "feature"),
-        RawClaim("rsr' pattern in v1", "feature"),
-    ], raw_text="..."),
+    "RBBB": Proposal(
+        claims=[
+            RawClaim("incomplete right bundle branch block", "subtype"),
+            RawClaim("trifascicular right bundle branch block", "subtype"),
+            RawClaim("bundle branch block", "subtype"),
+            RawClaim("Here is a list of ECG features for RBBB", "feature"),
+            RawClaim("rsr' pattern in v1", "feature"),
+        ],
+        raw_text="...",
+    ),
     # wrong features, another label's name, a good feature
-    "AFIB": Proposal(claims=[
-        RawClaim("rsr' pattern in v1", "feature"),
-        RawClaim("left bundle branch block", "feature"),
-        RawClaim("irregularly irregular rhythm", "feature"),
-        RawClaim("Let me know if you need more.", "synonym"),
-    ]),
+    "AFIB": Proposal(
+        claims=[
+            RawClaim("rsr' pattern in v1", "feature"),
+            RawClaim("left bundle branch block", "feature"),
+            RawClaim("irregularly irregular rhythm", "feature"),
+            RawClaim("Let me know if you need more.", "synonym"),
+        ]
+    ),
     # empty output: no claims at all
     "LBBB": Proposal(claims=[], raw_text=""),
     # a backend error
@@ -60,8 +65,7 @@ def test_terminology_only_build_is_deterministic(small_knowledge: Path) -> None:
     assert [p.kind for p in afib.phrases] == ["name", "feature", "feature"]
 
 
-def test_features_are_own_links_and_competing_subtypes_stay_out(small_knowledge: Path
-                                                                  ) -> None:
+def test_features_are_own_links_and_competing_subtypes_stay_out(small_knowledge: Path) -> None:
     from ckepe.build import retrieve
     from ckepe.labelsets import load_labelset
 
@@ -70,12 +74,13 @@ def test_features_are_own_links_and_competing_subtypes_stay_out(small_knowledge:
     alone = retrieve(term, rbbb)
     # CRBBB's wide QRS is not RBBB's own link: it stays with the subtype
     assert [n for _, n, _ in alone["features"]] == ["rsr' pattern in v1"]
-    assert [n for _, n in alone["subtypes"]] == ["complete right bundle branch block",
-                                                 "incomplete right bundle branch block"]
+    assert [n for _, n in alone["subtypes"]] == [
+        "complete right bundle branch block",
+        "incomplete right bundle branch block",
+    ]
     rivals = retrieve(term, rbbb, ["713427006"])
     assert [n for _, n in rivals["subtypes"]] == ["incomplete right bundle branch block"]
-    assert ("713427006", "subtype that is (or lies below) a competing label") in rivals[
-        "excluded"]
+    assert ("713427006", "subtype that is (or lies below) a competing label") in rivals["excluded"]
 
 
 def test_scripted_proposer_claims_are_verified(small_knowledge: Path) -> None:
@@ -84,18 +89,23 @@ def test_scripted_proposer_claims_are_verified(small_knowledge: Path) -> None:
     rbbb = by["RBBB"]
     assert not rbbb.fallback
     assert [(p.text, p.origin) for p in rbbb.phrases] == [
-        ("right bundle branch block", "terminology"), ("rsr' pattern in v1", "llm")]
+        ("right bundle branch block", "terminology"),
+        ("rsr' pattern in v1", "llm"),
+    ]
     assert {r.text: r.code for r in rbbb.rejected} == {
         # a true subtype, but a competing label of this set (IRBBB)
         "incomplete right bundle branch block": "competing_label_subtype",
         "trifascicular right bundle branch block": "unknown_term",
         "bundle branch block": "not_descendant",
-        "Here is a list of ECG features for RBBB": "chat_text"}
+        "Here is a list of ECG features for RBBB": "chat_text",
+    }
     assert "bundle branch block;" not in rbbb.description.replace("right bundle", "")
     afib = by["AFIB"]
     assert {r.text: r.code for r in afib.rejected} == {
-        "rsr' pattern in v1": "not_linked_feature", "left bundle branch block": "other_label",
-        "Let me know if you need more.": "chat_text"}
+        "rsr' pattern in v1": "not_linked_feature",
+        "left bundle branch block": "other_label",
+        "Let me know if you need more.": "chat_text",
+    }
     assert afib.description == "atrial fibrillation; ecg features: irregularly irregular rhythm"
     assert all(r.reason for c in by.values() for r in c.rejected)
 
@@ -104,8 +114,11 @@ def test_empty_output_error_and_exception_fall_back(small_knowledge: Path) -> No
     res = _classes(small_knowledge, scripted)
     by = {c.label: c for c in res.prompt_set.classes}
     plain = {c.label: c for c in _classes(small_knowledge).prompt_set.classes}
-    for label, why in (("LBBB", "no verified"), ("IRBBB", "timeout"),
-                       ("CRBBB", "connection refused")):
+    for label, why in (
+        ("LBBB", "no verified"),
+        ("IRBBB", "timeout"),
+        ("CRBBB", "connection refused"),
+    ):
         assert by[label].fallback and why in (by[label].fallback_reason or "")
         assert by[label].description == plain[label].description  # terminology-only
     stats = {s.label: s for s in res.stats}
@@ -114,10 +127,18 @@ def test_empty_output_error_and_exception_fall_back(small_knowledge: Path) -> No
 
 
 def test_compose_caps_the_description() -> None:
-    many = [Phrase(text="right bundle branch block", kind="name", concept_id="1",
-                   origin="terminology")]
-    many += [Phrase(text=f"feature number {i} with several words", kind="feature",
-                    concept_id=str(i), origin="terminology") for i in range(30)]
+    many = [
+        Phrase(text="right bundle branch block", kind="name", concept_id="1", origin="terminology")
+    ]
+    many += [
+        Phrase(
+            text=f"feature number {i} with several words",
+            kind="feature",
+            concept_id=str(i),
+            origin="terminology",
+        )
+        for i in range(30)
+    ]
     from ckepe.build import fit_to_length
 
     kept = fit_to_length(many)

@@ -13,8 +13,9 @@ from ckepe.cli import app
 runner = CliRunner()
 
 
-def test_default_output_is_not_overwritten_without_force(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_output_is_not_overwritten_without_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     target = tmp_path / "prompts" / "cpsc2018.json"
     target.parent.mkdir()
@@ -24,8 +25,7 @@ def test_default_output_is_not_overwritten_without_force(tmp_path: Path,
     assert "--force" in res.output and "prompts/cpsc2018.json" in res.output
     assert json.loads(target.read_text(encoding="utf-8")) == {"keep": "me"}
 
-    res = runner.invoke(app, ["build-prompts", "--dataset", "cpsc2018", "--llm", "none",
-                              "--force"])
+    res = runner.invoke(app, ["build-prompts", "--dataset", "cpsc2018", "--llm", "none", "--force"])
     assert res.exit_code == 0, res.output
     assert json.loads(target.read_text(encoding="utf-8"))["dataset"] == "cpsc2018"
 
@@ -33,8 +33,9 @@ def test_default_output_is_not_overwritten_without_force(tmp_path: Path,
 def test_explicit_out_may_overwrite_and_the_plan_is_announced(tmp_path: Path) -> None:
     out = tmp_path / "mine.json"
     out.write_text("{}", encoding="utf-8")
-    res = runner.invoke(app, ["build-prompts", "--dataset", "cpsc2018", "--llm", "none",
-                              "--out", str(out)])
+    res = runner.invoke(
+        app, ["build-prompts", "--dataset", "cpsc2018", "--llm", "none", "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     # the plan (classes, backend, estimate, destination) comes before the work
     assert "9 classes of cpsc2018" in res.output and "LLM none" in res.output

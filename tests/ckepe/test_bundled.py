@@ -14,8 +14,11 @@ from ckepe.promptfile import read_prompt_set
 from ckepe.terminology import load_terminology
 
 runner = CliRunner()
-PROTOCOL = {"ptbxl": {"super": 5, "sub": 23, "form": 19, "rhythm": 12},
-            "cpsc2018": {"default": 9}, "csn": {"default": 38}}
+PROTOCOL = {
+    "ptbxl": {"super": 5, "sub": 23, "form": 19, "rhythm": 12},
+    "cpsc2018": {"default": 9},
+    "csn": {"default": 38},
+}
 
 
 def test_label_sets_resolve(bundled_knowledge: Path) -> None:
@@ -33,11 +36,13 @@ def test_label_sets_resolve(bundled_knowledge: Path) -> None:
 
 
 @pytest.mark.parametrize("dataset", ["ptbxl", "cpsc2018", "csn"])
-def test_build_protocol_and_audit_clean(bundled_knowledge: Path, tmp_path: Path,
-                                        dataset: str) -> None:
+def test_build_protocol_and_audit_clean(
+    bundled_knowledge: Path, tmp_path: Path, dataset: str
+) -> None:
     out = tmp_path / f"{dataset}.json"
-    res = runner.invoke(app, ["build-prompts", "--dataset", dataset, "--llm", "none",
-                              "--out", str(out)])
+    res = runner.invoke(
+        app, ["build-prompts", "--dataset", dataset, "--llm", "none", "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     ps = read_prompt_set(out)
     covered = {(t, c.label) for c in ps.classes for t in c.tasks}
@@ -58,8 +63,20 @@ def test_build_protocol_and_audit_clean(bundled_knowledge: Path, tmp_path: Path,
 
 def test_ptbxl_all_statements(bundled_knowledge: Path, tmp_path: Path) -> None:
     out = tmp_path / "ptbxl_all.json"
-    res = runner.invoke(app, ["build-prompts", "--dataset", "ptbxl", "--task", "all",
-                              "--llm", "none", "--out", str(out)])
+    res = runner.invoke(
+        app,
+        [
+            "build-prompts",
+            "--dataset",
+            "ptbxl",
+            "--task",
+            "all",
+            "--llm",
+            "none",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     ps = read_prompt_set(out)
     assert len(ps.classes) == 71 and ps.tasks == ["all"]
@@ -68,12 +85,11 @@ def test_ptbxl_all_statements(bundled_knowledge: Path, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
 
 
-def test_audit_flags_defects_in_a_real_flat_file(bundled_knowledge: Path, tmp_path: Path
-                                                 ) -> None:
+def test_audit_flags_defects_in_a_real_flat_file(bundled_knowledge: Path, tmp_path: Path) -> None:
     flat = {
-        "AFIB": "atrial fibrillation; subtypes: sinus bradycardia",           # not a descendant
-        "1AVB": "first degree av block, giant flaming p waves",               # unknown term
-        "NORM": "Sure, here is the prompt: normal ecg",                       # chat text
+        "AFIB": "atrial fibrillation; subtypes: sinus bradycardia",  # not a descendant
+        "1AVB": "first degree av block, giant flaming p waves",  # unknown term
+        "NORM": "Sure, here is the prompt: normal ecg",  # chat text
         "PAC": "premature atrial contraction; ecg features: atrial fibrillation",  # other label
         "STD": "st depression; ecg features: inferior st-t changes, inferior st-t changes",
         "VPC": "premature ventricular contraction",
@@ -81,16 +97,23 @@ def test_audit_flags_defects_in_a_real_flat_file(bundled_knowledge: Path, tmp_pa
     f = tmp_path / "icbeb_prompts.json"
     f.write_text(json.dumps(flat))
     report = tmp_path / "r.json"
-    res = runner.invoke(app, ["audit", "--hallucination-check", str(f), "--json", str(report),
-                              "--partial"])  # six of the nine CPSC labels
+    res = runner.invoke(
+        app, ["audit", "--hallucination-check", str(f), "--json", str(report), "--partial"]
+    )  # six of the nine CPSC labels
     assert res.exit_code == 1, res.output
     got = {(x["label"], x["code"]) for x in json.loads(report.read_text())["findings"]}
-    assert got == {("AFIB", "not_descendant"), ("1AVB", "unknown_term"), ("NORM", "chat_text"),
-                   ("PAC", "other_label"), ("STD", "duplicate")}
+    assert got == {
+        ("AFIB", "not_descendant"),
+        ("1AVB", "unknown_term"),
+        ("NORM", "chat_text"),
+        ("PAC", "other_label"),
+        ("STD", "duplicate"),
+    }
 
 
-def test_pymedtermino_backend_gives_the_same_prompt_set(bundled_knowledge: Path,
-                                                        tmp_path: Path) -> None:
+def test_pymedtermino_backend_gives_the_same_prompt_set(
+    bundled_knowledge: Path, tmp_path: Path
+) -> None:
     import subprocess
     import sys
 
@@ -98,15 +121,33 @@ def test_pymedtermino_backend_gives_the_same_prompt_set(bundled_knowledge: Path,
 
     build_pymedtermino_db(bundled_knowledge / "terminology", tmp_path / "pmt")
     rf2 = tmp_path / "rf2.json"
-    assert runner.invoke(app, ["build-prompts", "--dataset", "cpsc2018", "--llm", "none",
-                                "--out", str(rf2)]
-                         ).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["build-prompts", "--dataset", "cpsc2018", "--llm", "none", "--out", str(rf2)]
+        ).exit_code
+        == 0
+    )
     pmt = tmp_path / "pmt.json"
     # pymedtermino opens its database at import time: a fresh interpreter
-    subprocess.run([sys.executable, "-c", "from ckepe.cli import app; app()", "build-prompts",
-                    "--dataset", "cpsc2018", "--llm", "none",
-                    "--terminology", f"pymedtermino:{tmp_path / 'pmt'}",
-                    "--out", str(pmt)], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from ckepe.cli import app; app()",
+            "build-prompts",
+            "--dataset",
+            "cpsc2018",
+            "--llm",
+            "none",
+            "--terminology",
+            f"pymedtermino:{tmp_path / 'pmt'}",
+            "--out",
+            str(pmt),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     a, b = read_prompt_set(rf2), read_prompt_set(pmt)
     assert b.terminology.source.startswith("pymedtermino:")
     assert a.prompt_set_version == b.prompt_set_version

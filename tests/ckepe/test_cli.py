@@ -16,8 +16,9 @@ runner = CliRunner()
 
 
 def _build(out: Path) -> None:
-    res = runner.invoke(app, ["build-prompts", "--dataset", "csn", "--llm", "none",
-                              "--out", str(out)])
+    res = runner.invoke(
+        app, ["build-prompts", "--dataset", "csn", "--llm", "none", "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     assert "RBBB" in res.output and "prompt_set_version" in res.output
 
@@ -34,11 +35,11 @@ def test_build_then_audit_clean(small_knowledge: Path, tmp_path: Path) -> None:
 
 
 FLAT_DEFECTS = {
-    "RBBB": "right bundle branch block; subtypes: bundle branch block",       # not a descendant
-    "IRBBB": "incomplete right bundle branch block, giant flaming p waves",   # unknown term
+    "RBBB": "right bundle branch block; subtypes: bundle branch block",  # not a descendant
+    "IRBBB": "incomplete right bundle branch block, giant flaming p waves",  # unknown term
     "CRBBB": "Sure! Here is the prompt: complete right bundle branch block",  # chat text
-    "LBBB": "left bundle branch block; ecg features: atrial fibrillation",    # another label
-    "AFIB": "atrial fibrillation; ecg features: no p waves, no p waves",      # duplicate
+    "LBBB": "left bundle branch block; ecg features: atrial fibrillation",  # another label
+    "AFIB": "atrial fibrillation; ecg features: no p waves, no p waves",  # duplicate
 }
 
 
@@ -49,8 +50,13 @@ def test_audit_flat_file_with_known_defects(small_knowledge: Path, tmp_path: Pat
     res = runner.invoke(app, ["audit", "--hallucination-check", str(flat), "--json", str(report)])
     assert res.exit_code == 1, res.output
     got = {(f["label"], f["code"]) for f in json.loads(report.read_text())["findings"]}
-    assert got == {("RBBB", "not_descendant"), ("IRBBB", "unknown_term"),
-                   ("CRBBB", "chat_text"), ("LBBB", "other_label"), ("AFIB", "duplicate")}
+    assert got == {
+        ("RBBB", "not_descendant"),
+        ("IRBBB", "unknown_term"),
+        ("CRBBB", "chat_text"),
+        ("LBBB", "other_label"),
+        ("AFIB", "duplicate"),
+    }
 
 
 def test_audit_unreadable_input_exits_2(small_knowledge: Path, tmp_path: Path) -> None:
@@ -87,8 +93,9 @@ def test_flat_export_import_round_trip(small_knowledge: Path, tmp_path: Path) ->
     assert res.exit_code == 0, res.output
 
 
-def test_lookup_and_missing_llm(small_knowledge: Path, tmp_path: Path,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lookup_and_missing_llm(
+    small_knowledge: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     res = runner.invoke(app, ["lookup", "RBBB"])
     assert res.exit_code == 0, res.output
     assert "59118001" in res.output and "incomplete right bundle branch block" in res.output
@@ -96,7 +103,9 @@ def test_lookup_and_missing_llm(small_knowledge: Path, tmp_path: Path,
     res = runner.invoke(app, ["lookup", "no such thing"])
     assert res.exit_code == 1
     monkeypatch.setitem(sys.modules, "ckepe.llm", None)  # as if llm.py were missing
-    res = runner.invoke(app, ["build-prompts", "--dataset", "csn", "--llm", "local",
-                              "--out", str(tmp_path / "x.json")])
+    res = runner.invoke(
+        app,
+        ["build-prompts", "--dataset", "csn", "--llm", "local", "--out", str(tmp_path / "x.json")],
+    )
     assert res.exit_code == 2 and "--llm none" in res.output
     assert not (tmp_path / "x.json").exists()

@@ -16,8 +16,25 @@ FSN = "900000000000003001"
 SYNONYM = "900000000000013009"
 ISA = "116680003"
 # Abbreviations with different meanings across datasets: only label sets may map them.
-AMBIGUOUS = {"AF", "ST", "PR", "CD", "STE", "AMI", "VEB", "SA", "AT", "AB", "AP", "VB", "CR",
-             "FB", "IR", "TWO", "UW"}
+AMBIGUOUS = {
+    "AF",
+    "ST",
+    "PR",
+    "CD",
+    "STE",
+    "AMI",
+    "VEB",
+    "SA",
+    "AT",
+    "AB",
+    "AP",
+    "VB",
+    "CR",
+    "FB",
+    "IR",
+    "TWO",
+    "UW",
+}
 PTBXL_TASKS = {"super_class": "super", "sub_class": "sub", "form": "form", "rhythm": "rhythm"}
 
 
@@ -54,11 +71,21 @@ def kb() -> dict:
         for p in ps:
             children[p].add(c)
     feats = _read(KNOWLEDGE / "features.tsv")
-    labelsets = {n: _read(KNOWLEDGE / "labelsets" / f"{n}.tsv")
-                 for n in ("ptbxl", "cpsc2018", "csn", "synthetic")}
-    return {"concepts": concepts, "active": active, "desc": desc, "terms": terms, "fsn": fsn,
-            "parents": parents, "children": children, "features": feats,
-            "labelsets": labelsets}
+    labelsets = {
+        n: _read(KNOWLEDGE / "labelsets" / f"{n}.tsv")
+        for n in ("ptbxl", "cpsc2018", "csn", "synthetic")
+    }
+    return {
+        "concepts": concepts,
+        "active": active,
+        "desc": desc,
+        "terms": terms,
+        "fsn": fsn,
+        "parents": parents,
+        "children": children,
+        "features": feats,
+        "labelsets": labelsets,
+    }
 
 
 def _descendants(kb: dict, cid: str) -> set[str]:
@@ -146,21 +173,42 @@ def test_clinical_hierarchy_examples(kb: dict) -> None:
         (hit,) = [c for c in kb["active"] if term in kb["terms"][c]]
         return hit
 
-    chain = ["complete left bundle branch block", "left bundle branch block",
-             "bundle branch block", "intraventricular conduction delay", "conduction disorder"]
+    chain = [
+        "complete left bundle branch block",
+        "left bundle branch block",
+        "bundle branch block",
+        "intraventricular conduction delay",
+        "conduction disorder",
+    ]
     for child, parent in zip(chain, chain[1:], strict=False):
         assert cid(parent) in kb["parents"][cid(child)], (child, parent)
     avb = cid("atrioventricular block")
-    for t in ("1st degree av block", "2nd degree av block", "complete heart block",
-              "mobitz type i wenckebach atrioventricular block", "mobitz ii"):
+    for t in (
+        "1st degree av block",
+        "2nd degree av block",
+        "complete heart block",
+        "mobitz type i wenckebach atrioventricular block",
+        "mobitz ii",
+    ):
         assert avb in _ancestors(kb, cid(t)), t
     svta = cid("supraventricular tachyarrhythmia")
-    for t in ("atrial flutter", "atrial fibrillation", "supraventricular tachycardia",
-              "atrial tachycardia"):
+    for t in (
+        "atrial flutter",
+        "atrial fibrillation",
+        "supraventricular tachycardia",
+        "atrial tachycardia",
+    ):
         assert svta in _ancestors(kb, cid(t)), t
     mi = cid("myocardial infarction")
-    for t in ("anterior myocardial infarction", "inferior myocardial infarction", "imi",
-              "lateral myocardial infarction", "septal myocardial infarction", "pmi", "asmi"):
+    for t in (
+        "anterior myocardial infarction",
+        "inferior myocardial infarction",
+        "imi",
+        "lateral myocardial infarction",
+        "septal myocardial infarction",
+        "pmi",
+        "asmi",
+    ):
         assert mi in _ancestors(kb, cid(t)), t
     assert cid("ventricular hypertrophy") in kb["parents"][cid("lvh")]
     assert cid("ventricular hypertrophy") in kb["parents"][cid("rvh")]
@@ -184,7 +232,7 @@ def _label_columns(path: Path) -> list[str]:
     header = next(csv.reader(open(path, encoding="utf-8")))
     for marker in ("super_class", "sub_class", "form", "rhythm", "scp_codes", "diagnose"):
         if marker in header:
-            return header[header.index(marker) + 1:]
+            return header[header.index(marker) + 1 :]
     raise AssertionError(f"{path}: no label columns found")
 
 
@@ -225,8 +273,7 @@ def test_every_scp_statement_resolves(kb: dict, ptbxl_root: Path) -> None:
 
 
 def test_csn_codes_land_on_the_csn_meaning(kb: dict, data_root: Path) -> None:
-    table = pd.read_csv(data_root / "chapman-shaoxing" / "ConditionNames_SNOMED-CT.csv",
-                        dtype=str)
+    table = pd.read_csv(data_root / "chapman-shaoxing" / "ConditionNames_SNOMED-CT.csv", dtype=str)
     code = dict(zip(table.AcronymName, table.Snomed_CT, strict=True))
     csn = kb["labelsets"]["csn"].set_index("label")
     for label, row in csn.iterrows():
@@ -239,11 +286,23 @@ def test_csn_codes_land_on_the_csn_meaning(kb: dict, data_root: Path) -> None:
 
 def test_features_reference_ecg_findings_with_sources(kb: dict) -> None:
     feats = kb["features"]
-    kinds = {"rhythm", "rate", "p_wave", "pr", "qrs", "st", "t", "qt", "axis", "voltage",
-             "morphology"}
+    kinds = {
+        "rhythm",
+        "rate",
+        "p_wave",
+        "pr",
+        "qrs",
+        "st",
+        "t",
+        "qt",
+        "axis",
+        "voltage",
+        "morphology",
+    }
     keys = set(re.findall(r"^- \*\*(S\d+)\*\*", (KNOWLEDGE / "SOURCES.md").read_text(), re.M))
-    ecg_root = next(c for c in kb["active"]
-                    if _fsn_of(kb, c) == "Electrocardiographic finding (finding)")
+    ecg_root = next(
+        c for c in kb["active"] if _fsn_of(kb, c) == "Electrocardiographic finding (finding)"
+    )
     assert set(feats.feature_kind) <= kinds
     assert set(feats.source) <= keys
     assert (feats.criterion.str.len() > 3).all()
@@ -270,8 +329,12 @@ def test_synthetic_labelset(kb: dict) -> None:
     assert list(rows.label) == ["SR", "SBRAD", "STACH", "AFIB"]
     assert set(rows.task) == {"default"}
     fsns = [_fsn_of(kb, c) for c in rows.concept_ids]
-    assert fsns == ["Sinus rhythm (finding)", "Sinus bradycardia (finding)",
-                    "Sinus tachycardia (finding)", "Atrial fibrillation (disorder)"]
+    assert fsns == [
+        "Sinus rhythm (finding)",
+        "Sinus bradycardia (finding)",
+        "Sinus tachycardia (finding)",
+        "Atrial fibrillation (disorder)",
+    ]
 
 
 def test_generated_files_are_up_to_date() -> None:
@@ -322,20 +385,30 @@ def test_review_corrections(kb: dict) -> None:
     assert fasc["Marked left or right deviation of the frontal QRS axis (finding)"] == "1"
     assert "Frontal QRS axis between -45 and -90 degrees (finding)" not in fasc
     assert "rsR' or rSR' pattern in V1 or V2 (finding)" not in _links(
-        kb, "Brugada syndrome (disorder)")
+        kb, "Brugada syndrome (disorder)"
+    )
     ere = _links(kb, "Early repolarization (finding)")
     assert "ST elevation at the J point in two contiguous leads (finding)" not in ere
     assert ere["J point elevation with terminal QRS notching or slurring (finding)"] == "1"
-    for mi in ("Myocardial infarction (disorder)", "Old myocardial infarction (disorder)",
-               "Anterior myocardial infarction (disorder)",
-               "Anteroseptal myocardial infarction (disorder)"):
+    for mi in (
+        "Myocardial infarction (disorder)",
+        "Old myocardial infarction (disorder)",
+        "Anterior myocardial infarction (disorder)",
+        "Anteroseptal myocardial infarction (disorder)",
+    ):
         links = _links(kb, mi)
-        assert not {"Additional R' wave or notching of the QRS in two contiguous leads (finding)",
-                    "R wave 3 mm or less in V3 (finding)"} & set(links), mi
+        assert not {
+            "Additional R' wave or notching of the QRS in two contiguous leads (finding)",
+            "R wave 3 mm or less in V3 (finding)",
+        } & set(links), mi
     f = kb["features"]
-    q_path = f[(f.class_concept_id == _cid(kb, "Myocardial infarction (disorder)"))
-               & (f.feature_concept_id == _cid(
-                   kb, "Pathological Q waves in two contiguous leads (finding)"))]
+    q_path = f[
+        (f.class_concept_id == _cid(kb, "Myocardial infarction (disorder)"))
+        & (
+            f.feature_concept_id
+            == _cid(kb, "Pathological Q waves in two contiguous leads (finding)")
+        )
+    ]
     assert "V2 and V3" in q_path.criterion.item() and "> 20 ms" in q_path.criterion.item()
     assert _cid(kb, "Q wave over 20 ms or QS complex in V2 and V3 (finding)")
 
@@ -346,8 +419,7 @@ def test_ptbxl_group_labels_cover_exactly_their_statements(kb: dict, ptbxl_root:
     scp = pd.read_csv(ptbxl_root / "scp_statements.csv", index_col=0, dtype=str)
     diag = scp[scp.diagnostic.astype(float) == 1]
     table = kb["labelsets"]["ptbxl"]
-    stmt = {r.label: set(r.concept_ids.split(";")) for r in table[table.task == "all"]
-            .itertuples()}
+    stmt = {r.label: set(r.concept_ids.split(";")) for r in table[table.task == "all"].itertuples()}
     for task, column in (("super", "diagnostic_class"), ("sub", "diagnostic_subclass")):
         for row in table[table.task == task].itertuples():
             cover: set[str] = set()

@@ -34,16 +34,24 @@ def _three_classes(tmp_path: Path, small_rf2: Path):
     1AVB when it exists, else three classes of the small RF2 snapshot of conftest.py."""
     folder = tmp_path / "labelsets"
     if list((knowledge_dir() / "terminology").glob("sct2_Concept_Snapshot*.txt")):
-        rows = [r for r in read_labelset_table("ptbxl") if r.task == "all"
-                and r.label in PTBXL_THREE]
-        write_table(folder, "ptbxl", [[r.task, r.label, ";".join(r.concept_ids), r.name,
-                                        r.mapping, r.note] for r in rows])
+        rows = [
+            r for r in read_labelset_table("ptbxl") if r.task == "all" and r.label in PTBXL_THREE
+        ]
+        write_table(
+            folder,
+            "ptbxl",
+            [[r.task, r.label, ";".join(r.concept_ids), r.name, r.mapping, r.note] for r in rows],
+        )
         return load_terminology(), "ptbxl", "all", folder
-    write_table(folder, "cpsc2018", [
-        ["default", "RBBB", "59118001", "right bundle branch block", "exact", ""],
-        ["default", "LBBB", "164909002", "left bundle branch block", "exact", ""],
-        ["default", "AF", "49436004", "atrial fibrillation", "exact", ""],
-    ])
+    write_table(
+        folder,
+        "cpsc2018",
+        [
+            ["default", "RBBB", "59118001", "right bundle branch block", "exact", ""],
+            ["default", "LBBB", "164909002", "left bundle branch block", "exact", ""],
+            ["default", "AF", "49436004", "atrial fibrillation", "exact", ""],
+        ],
+    )
     term = load_terminology(small_rf2 / "Snapshot" / "Terminology", small_rf2 / "features.tsv")
     return term, "cpsc2018", None, folder
 

@@ -18,27 +18,45 @@ pytestmark = pytest.mark.llm
 # test in test_llm_build.py uses the terminology's own).
 CONTEXTS = [
     ClassContext(
-        dataset="ptbxl", task="form", label="CLBBB", name="complete left bundle branch block",
-        concept_id="733534002", synonyms=["left bundle branch block"],
+        dataset="ptbxl",
+        task="form",
+        label="CLBBB",
+        name="complete left bundle branch block",
+        concept_id="733534002",
+        synonyms=["left bundle branch block"],
         subtypes=[],
-        features=[("f1", "QRS duration >= 120 ms", "QRS >= 120 ms"),
-                  ("f2", "broad notched R wave in I, aVL, V5, V6", "lateral leads"),
-                  ("f3", "absent Q waves in I, V5, V6", "")],
+        features=[
+            ("f1", "QRS duration >= 120 ms", "QRS >= 120 ms"),
+            ("f2", "broad notched R wave in I, aVL, V5, V6", "lateral leads"),
+            ("f3", "absent Q waves in I, V5, V6", ""),
+        ],
         other_labels=["complete right bundle branch block", "first degree AV block"],
     ),
     ClassContext(
-        dataset="ptbxl", task="rhythm", label="AFIB", name="atrial fibrillation",
-        concept_id="49436004", synonyms=["AF"],
-        subtypes=[("s1", "paroxysmal atrial fibrillation"),
-                  ("s2", "persistent atrial fibrillation")],
-        features=[("f1", "absent P waves", "no discrete P waves"),
-                  ("f2", "irregularly irregular RR intervals", ""),
-                  ("f3", "fibrillatory waves", "f waves 350-600/min")],
+        dataset="ptbxl",
+        task="rhythm",
+        label="AFIB",
+        name="atrial fibrillation",
+        concept_id="49436004",
+        synonyms=["AF"],
+        subtypes=[
+            ("s1", "paroxysmal atrial fibrillation"),
+            ("s2", "persistent atrial fibrillation"),
+        ],
+        features=[
+            ("f1", "absent P waves", "no discrete P waves"),
+            ("f2", "irregularly irregular RR intervals", ""),
+            ("f3", "fibrillatory waves", "f waves 350-600/min"),
+        ],
         other_labels=["sinus rhythm", "atrial flutter", "sinus bradycardia"],
     ),
     ClassContext(
-        dataset="ptbxl", task="form", label="1AVB", name="first degree AV block",
-        concept_id="270492004", synonyms=["first degree atrioventricular block"],
+        dataset="ptbxl",
+        task="form",
+        label="1AVB",
+        name="first degree AV block",
+        concept_id="270492004",
+        synonyms=["first degree atrioventricular block"],
         subtypes=[],
         features=[("f1", "prolonged PR interval", "PR interval > 200 ms")],
         other_labels=["complete left bundle branch block", "atrial fibrillation"],
@@ -107,8 +125,9 @@ def test_seed_and_temperature_change_the_cache_key(local_chat, tmp_path: Path) -
 @pytest.mark.slow
 def test_transformers_engine_runs_the_same_gguf(tmp_path: Path) -> None:
     pytest.importorskip("gguf", reason="the transformers engine needs gguf")
-    proposer, info = create_proposer("local", engine="transformers", cache_dir=tmp_path,
-                                     max_tokens=48)
+    proposer, info = create_proposer(
+        "local", engine="transformers", cache_dir=tmp_path, max_tokens=48
+    )
     assert proposer is not None and info["engine"] == "transformers"
     prop = proposer(CONTEXTS[2])
     assert proposer.chat.calls >= 1 and prop.raw_text.strip()

@@ -58,8 +58,14 @@ def test_wrong_key_is_a_clear_error_without_the_key(
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     wrong = "sk-wrong-key-abcdef"
-    proposer, _ = create_proposer("openai", model="smollm2", base_url=llama_server,
-                                  cache_dir=tmp_path, api_key=wrong, max_retries=1)
+    proposer, _ = create_proposer(
+        "openai",
+        model="smollm2",
+        base_url=llama_server,
+        cache_dir=tmp_path,
+        api_key=wrong,
+        max_retries=1,
+    )
     assert proposer is not None
     with pytest.raises(LLMEndpointError) as err:
         proposer(CONTEXTS[0])
@@ -72,9 +78,16 @@ def test_wrong_key_is_a_clear_error_without_the_key(
 @pytest.mark.timeout(60)
 def test_closed_port_fails_fast_with_endpoint_named(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
-    proposer, info = create_proposer("openai", model="any", base_url=url, cache_dir=tmp_path,
-                                     api_key=API_KEY, timeout_s=2.0, max_retries=2,
-                                     backoff_s=0.05)
+    proposer, info = create_proposer(
+        "openai",
+        model="any",
+        base_url=url,
+        cache_dir=tmp_path,
+        api_key=API_KEY,
+        timeout_s=2.0,
+        max_retries=2,
+        backoff_s=0.05,
+    )
     assert proposer is not None and info["endpoint"] == url
     with pytest.raises(LLMEndpointError, match=r"failed after 3 attempts") as err:
         proposer(CONTEXTS[0])
@@ -107,8 +120,22 @@ def test_cli_build_with_endpoint_down_exits_1_and_keeps_the_file(
     url = f"http://127.0.0.1:{free_port()}/v1"
     out = tmp_path / "cpsc2018.json"
     out.write_text('{"good": "file"}', encoding="utf-8")
-    res = CliRunner().invoke(app, ["build-prompts", "--dataset", "cpsc2018", "--llm", "openai",
-                                   "--model", "any", "--base-url", url, "--out", str(out)])
+    res = CliRunner().invoke(
+        app,
+        [
+            "build-prompts",
+            "--dataset",
+            "cpsc2018",
+            "--llm",
+            "openai",
+            "--model",
+            "any",
+            "--base-url",
+            url,
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 1, res.output
     assert url in res.output and "failed after 2 attempts" in res.output
     assert API_KEY not in res.output

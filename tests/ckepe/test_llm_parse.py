@@ -21,8 +21,13 @@ from ckepe.proposal import (
 )
 
 CTX = ClassContext(
-    dataset="ptbxl", task="form", label="1AVB", name="first degree AV block",
-    concept_id="270492004", synonyms=["first degree atrioventricular block"], subtypes=[],
+    dataset="ptbxl",
+    task="form",
+    label="1AVB",
+    name="first degree AV block",
+    concept_id="270492004",
+    synonyms=["first degree atrioventricular block"],
+    subtypes=[],
     features=[("f1", "prolonged PR interval", "PR interval > 200 ms")],
     other_labels=["atrial fibrillation", "first degree AV block"],
 )
@@ -47,7 +52,7 @@ def test_truncated_json_is_closed() -> None:
         ("   \n", "empty"),
         ("I think it is a heart block.", "no JSON object"),
         ('{"subtypes": [...], "features": [...]}', "invalid JSON"),
-        ('{"subtypes": [], "features": []}', "no \"subtypes\" or \"features\""),
+        ('{"subtypes": [], "features": []}', 'no "subtypes" or "features"'),
         ('{"features": 3}', "schema mismatch at 'features'"),
         ('["prolonged PR interval"]', "no JSON object"),
     ],
@@ -60,8 +65,7 @@ def test_unusable_output_is_rejected_with_reason(text: str, why: str) -> None:
 def test_small_llm_habits_are_coerced_and_bounded() -> None:
     feats = [{"name": "prolonged PR interval"}, "Prolonged PR  interval", 7, "", "None", "..."]
     feats += [f"feature {i}" for i in range(20)]
-    claims = parse_proposal(json.dumps({"subtypes": "first degree", "features": feats,
-                                        "extra": 1}))
+    claims = parse_proposal(json.dumps({"subtypes": "first degree", "features": feats, "extra": 1}))
     assert claims[0].kind == "subtype" and claims[0].text == "first degree"
     texts = [c.text for c in claims if c.kind == "feature"]
     assert texts[0] == "prolonged PR interval"
@@ -138,7 +142,8 @@ def test_auto_backend_follows_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_redact_url_drops_credentials() -> None:
     assert redact_url("https://user:sk-secret@host.example:8443/v1?key=sk-x") == (
-        "https://host.example:8443/v1")
+        "https://host.example:8443/v1"
+    )
 
 
 def test_engine_choice_falls_back_to_transformers(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -148,8 +153,11 @@ def test_engine_choice_falls_back_to_transformers(monkeypatch: pytest.MonkeyPatc
 
     real = importlib.util.find_spec
     monkeypatch.delenv("CKEPE_LLM_ENGINE", raising=False)
-    monkeypatch.setattr(llm_chat.importlib.util, "find_spec",
-                        lambda name, *a: None if name == "llama_cpp" else real(name, *a))
+    monkeypatch.setattr(
+        llm_chat.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "llama_cpp" else real(name, *a),
+    )
     assert llm_chat.pick_engine() == "transformers"
     with pytest.raises(LLMError, match="needs llama_cpp"):
         llm_chat.pick_engine("llama_cpp")

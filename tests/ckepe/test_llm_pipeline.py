@@ -20,19 +20,25 @@ from ckepe.terminology import load_terminology
 from ckepe.verify import OtherLabel
 from tests.ckepe.test_llm_build import write_table
 
-RBBB_REPLY = "Sure! Here is the JSON you asked for:\n" + json.dumps({
-    "subtypes": [
-        "complete right bundle branch block",  # true is-a descendant
-        "hyperacute right bundle branch block",  # hallucinated concept
-        "left bundle branch block",  # another label, not a subtype
-    ],
-    "features": [
-        "rsr prime in V1",  # linked feature (synonym of the feature concept)
-        "absent P waves",  # real concept, wrong class
-        "Let me know if you need more",  # chat text
-        "atrial fibrillation",  # another label's name
-    ],
-}) + "\nLet me know if you need anything else."
+RBBB_REPLY = (
+    "Sure! Here is the JSON you asked for:\n"
+    + json.dumps(
+        {
+            "subtypes": [
+                "complete right bundle branch block",  # true is-a descendant
+                "hyperacute right bundle branch block",  # hallucinated concept
+                "left bundle branch block",  # another label, not a subtype
+            ],
+            "features": [
+                "rsr prime in V1",  # linked feature (synonym of the feature concept)
+                "absent P waves",  # real concept, wrong class
+                "Let me know if you need more",  # chat text
+                "atrial fibrillation",  # another label's name
+            ],
+        }
+    )
+    + "\nLet me know if you need anything else."
+)
 
 
 class ScriptedChat(ChatModelBase):
@@ -57,17 +63,23 @@ def _entries() -> tuple[LabelEntry, LabelEntry, list[OtherLabel], list[OtherLabe
     rbbb = LabelEntry("RBBB", "default", ("59118001",), "right bundle branch block", "exact")
     afib = LabelEntry("AFIB", "default", ("49436004",), "atrial fibrillation", "exact")
     lbbb = OtherLabel("LBBB", "left bundle branch block", ("164909002",))
-    return (rbbb, afib,
-            [OtherLabel("AFIB", afib.name, afib.concept_ids), lbbb],
-            [OtherLabel("RBBB", rbbb.name, rbbb.concept_ids), lbbb])
+    return (
+        rbbb,
+        afib,
+        [OtherLabel("AFIB", afib.name, afib.concept_ids), lbbb],
+        [OtherLabel("RBBB", rbbb.name, rbbb.concept_ids), lbbb],
+    )
 
 
 def test_bad_llm_claims_are_rejected_with_reasons(small_rf2: Path, tmp_path: Path) -> None:
     term = load_terminology(small_rf2 / "Snapshot" / "Terminology", small_rf2 / "features.tsv")
-    chat = ScriptedChat(model_id="scripted", replies={
-        "right bundle branch block": RBBB_REPLY,
-        "atrial fibrillation": 'Here: {"subtypes": [, "features": ]}',  # broken JSON
-    })
+    chat = ScriptedChat(
+        model_id="scripted",
+        replies={
+            "right bundle branch block": RBBB_REPLY,
+            "atrial fibrillation": 'Here: {"subtypes": [, "features": ]}',  # broken JSON
+        },
+    )
     proposer = LLMProposer(chat, ResponseCache(tmp_path))
     rbbb, afib, rbbb_others, afib_others = _entries()
 
@@ -107,22 +119,28 @@ class InterruptingChat(ScriptedChat):
 def test_interrupted_build_resumes_from_cache(small_rf2: Path, tmp_path: Path) -> None:
     term = load_terminology(small_rf2 / "Snapshot" / "Terminology", small_rf2 / "features.tsv")
     folder = tmp_path / "labelsets"
-    write_table(folder, "cpsc2018", [
-        ["default", "RBBB", "59118001", "right bundle branch block", "exact", ""],
-        ["default", "AF", "49436004", "atrial fibrillation", "exact", ""],
-    ])
-    replies = {"right bundle branch block": RBBB_REPLY,
-               "atrial fibrillation": '{"subtypes": [], "features": ["absent P waves"]}'}
+    write_table(
+        folder,
+        "cpsc2018",
+        [
+            ["default", "RBBB", "59118001", "right bundle branch block", "exact", ""],
+            ["default", "AF", "49436004", "atrial fibrillation", "exact", ""],
+        ],
+    )
+    replies = {
+        "right bundle branch block": RBBB_REPLY,
+        "atrial fibrillation": '{"subtypes": [], "features": ["absent P waves"]}',
+    }
     cache = ResponseCache(tmp_path / "cache")
     first = InterruptingChat(model_id="scripted", replies=replies, stop_at=2)
     with pytest.raises(KeyboardInterrupt):
-        build_prompt_set(term, "cpsc2018", None, LLMProposer(first, cache),
-                         labels_folder=folder)
+        build_prompt_set(term, "cpsc2018", None, LLMProposer(first, cache), labels_folder=folder)
     assert first.calls == 1  # RBBB answered and cached, AF interrupted
 
     resumed = ScriptedChat(model_id="scripted", replies=replies)
-    result = build_prompt_set(term, "cpsc2018", None, LLMProposer(resumed, cache),
-                              labels_folder=folder)
+    result = build_prompt_set(
+        term, "cpsc2018", None, LLMProposer(resumed, cache), labels_folder=folder
+    )
     assert resumed.calls == 1  # only AF asked again
     af = result.prompt_set.classes[1]
     assert not af.fallback and any(p.origin == "llm" for p in af.phrases)

@@ -21,16 +21,33 @@ from ckepe.promptfile import (
 )
 
 
-def _ps(desc: str = "atrial fibrillation; ecg features: absent p waves",
-        created: str = "2025-01-01T00:00:00+00:00") -> PromptSet:
-    phrases = [Phrase(text="atrial fibrillation", kind="name", concept_id="49436004",
-                      origin="terminology"),
-               Phrase(text="absent p waves", kind="feature", concept_id="1000000012",
-                      origin="llm")]
-    cls = [ClassEntry(label="AFIB", tasks=["default"], concept_ids=["49436004"],
-                      name="atrial fibrillation", description=desc, phrases=phrases),
-           ClassEntry(label="LBBB", tasks=["default"], concept_ids=["164909002"],
-                      name="left bundle branch block", description="left bundle branch block")]
+def _ps(
+    desc: str = "atrial fibrillation; ecg features: absent p waves",
+    created: str = "2025-01-01T00:00:00+00:00",
+) -> PromptSet:
+    phrases = [
+        Phrase(
+            text="atrial fibrillation", kind="name", concept_id="49436004", origin="terminology"
+        ),
+        Phrase(text="absent p waves", kind="feature", concept_id="1000000012", origin="llm"),
+    ]
+    cls = [
+        ClassEntry(
+            label="AFIB",
+            tasks=["default"],
+            concept_ids=["49436004"],
+            name="atrial fibrillation",
+            description=desc,
+            phrases=phrases,
+        ),
+        ClassEntry(
+            label="LBBB",
+            tasks=["default"],
+            concept_ids=["164909002"],
+            name="left bundle branch block",
+            description="left bundle branch block",
+        ),
+    ]
     return PromptSet(dataset="csn", tasks=["default"], classes=cls, created_at=created)
 
 
@@ -53,8 +70,7 @@ def test_version_ignores_created_at_but_not_content() -> None:
     assert a.prompt_set_version != c.prompt_set_version
 
 
-def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                         ) -> None:
+def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_prompt_set(_ps(), tmp_path / "csn.json")
     good = path.read_bytes()
 
@@ -87,7 +103,8 @@ def test_flat_export_import(tmp_path: Path) -> None:
     f.write_text(json.dumps({"AFIB": ["atrial fibrillation", "absent p waves"]}))
     ps2 = read_prompt_set(f)
     assert ps2.dataset == "csn" and ps2.classes[0].description == (
-        "atrial fibrillation, absent p waves")
+        "atrial fibrillation, absent p waves"
+    )
 
 
 def test_duplicate_labels_get_task_scoped_flat_keys() -> None:
@@ -96,20 +113,24 @@ def test_duplicate_labels_get_task_scoped_flat_keys() -> None:
     ps = PromptSet(dataset="ptbxl", classes=[a, b])
     flat = export_flat(ps)
     assert flat == {"STTC": "x", "sub:STTC": "y"}
-    rows = [LabelEntry("STTC", "super", ("1",), "st/t change", "group"),
-            LabelEntry("STTC", "sub", ("2",), "st/t change", "group")]
+    rows = [
+        LabelEntry("STTC", "super", ("1",), "st/t change", "group"),
+        LabelEntry("STTC", "sub", ("2",), "st/t change", "group"),
+    ]
     back = import_flat(flat, "ptbxl", rows)
     assert back.classes[1].tasks == ["sub"] and back.classes[1].concept_ids == ["2"]
 
 
-@pytest.mark.parametrize(("content", "match"), [
-    ('{"schema_version": "1.0", "dataset": "csn", "classes": [{"label": "A', "truncated"),
-    ("", "empty file"),
-    ('{"dataset": "csn", "classes": [{"label": "A"}]}', "not a valid prompt file"),
-    ("[1, 2]", "not a prompt file"),
-])
-def test_unreadable_files_name_file_and_problem(tmp_path: Path, content: str, match: str
-                                                ) -> None:
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ('{"schema_version": "1.0", "dataset": "csn", "classes": [{"label": "A', "truncated"),
+        ("", "empty file"),
+        ('{"dataset": "csn", "classes": [{"label": "A"}]}', "not a valid prompt file"),
+        ("[1, 2]", "not a prompt file"),
+    ],
+)
+def test_unreadable_files_name_file_and_problem(tmp_path: Path, content: str, match: str) -> None:
     f = tmp_path / "bad.json"
     f.write_text(content)
     with pytest.raises(PromptFileError, match=match) as exc:

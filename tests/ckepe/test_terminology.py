@@ -65,7 +65,8 @@ def test_content_hash_tracks_the_files(small_rf2: Path) -> None:
     t = RF2Terminology(small_rf2, small_rf2 / "features.tsv")
     assert t.content_hash != a
     assert [f.concept_id for f in t.features("6374002", include_descendants=False)] == [
-        "1000000010"]
+        "1000000010"
+    ]
 
 
 def test_missing_or_broken_release_is_a_clear_error(tmp_path: Path) -> None:
@@ -87,14 +88,17 @@ print(json.dumps({"n": len(t), "rbbb": t.find("RBBB"), "desc": sorted(t.descenda
 """
 
 
-def test_pymedtermino_backend_on_a_database_built_from_rf2(small_rf2: Path,
-                                                           tmp_path: Path) -> None:
+def test_pymedtermino_backend_on_a_database_built_from_rf2(small_rf2: Path, tmp_path: Path) -> None:
     db = build_pymedtermino_db(small_rf2, tmp_path / "pmt")
     assert db.name == "snomedct.sqlite3" and db.stat().st_size > 0
     # pymedtermino opens its database at import time: use a fresh interpreter
-    out = subprocess.run([sys.executable, "-c", PMT_SCRIPT, str(tmp_path / "pmt"),
-                          str(small_rf2 / "features.tsv")], capture_output=True, text=True,
-                         timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PMT_SCRIPT, str(tmp_path / "pmt"), str(small_rf2 / "features.tsv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got["n"] == 12
     assert got["rbbb"] == ["59118001"]

@@ -97,8 +97,20 @@ def test_bad_records_are_reported_and_skipped(ptbxl_root: Path, tmp_path: Path) 
                 d_signal=np.zeros((5000, 12), dtype=np.int16), adc_gain=[1000.0] * 12,
                 baseline=[0] * 12, fmt=["16"] * 12,
                 write_dir=str(stem(root, 6).parent))  # fmt: skip
-    res = CliRunner().invoke(app, ["prepare", "ptbxl", "--root", str(root), "--out",
-                                   str(tmp_path / "c"), "--no-progress", "--workers", "2"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "prepare",
+            "ptbxl",
+            "--root",
+            str(root),
+            "--out",
+            str(tmp_path / "c"),
+            "--no-progress",
+            "--workers",
+            "2",
+        ],
+    )
     assert res.exit_code == 0, res.output
     cache = ECGCache(tmp_path / "c")
     assert cache.ids == ["1", "7", "8"]
@@ -113,8 +125,10 @@ def test_bad_records_are_reported_and_skipped(ptbxl_root: Path, tmp_path: Path) 
     # nothing usable: non-zero exit, one-line error
     for i in (1, 7, 8):
         Path(str(stem(root, i)) + ".dat").unlink()
-    res = CliRunner().invoke(app, ["prepare", "ptbxl", "--root", str(root), "--out",
-                                   str(tmp_path / "d"), "--no-progress"])
+    res = CliRunner().invoke(
+        app,
+        ["prepare", "ptbxl", "--root", str(root), "--out", str(tmp_path / "d"), "--no-progress"],
+    )
     assert res.exit_code == 2 and "all 8 records were skipped" in res.output  # bad input
 
 
@@ -155,8 +169,14 @@ def test_resume_after_interruption(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_manifest_is_json_with_hashes(tmp_path: Path) -> None:
     out = prepare("synthetic", None, tmp_path / "s", n=4, seed=0, progress=False)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["counts"] == {"records": 4, "cached": 4, "skipped": 0, "missing": 0,
-                                  "zeroed": 0, "resampled": 0}
+    assert manifest["counts"] == {
+        "records": 4,
+        "cached": 4,
+        "skipped": 0,
+        "missing": 0,
+        "zeroed": 0,
+        "resampled": 0,
+    }
     assert manifest["skip_reasons"] == {} and manifest["quality"]["expected_fs"] == 500
     assert "created_at" not in manifest  # timings live in build.json: same inputs, same bytes
     assert json.loads((out / "build.json").read_text())["build_seconds"] >= 0

@@ -67,9 +67,11 @@ def test_mimic_layout(tmp_path: Path) -> None:
                     write_dir=str(root / rel))  # fmt: skip
         rows.append({"subject_id": 10000030 + k, "study_id": sid, "file_name": sid,
                      "ecg_time": "2180-07-23 08:44:00", "path": f"{rel}/{sid}"})  # fmt: skip
-        reps = [["Sinus rhythm", "Possible ***  EKG === abnormality", None],
-                ["Atrial  fibrillation", "=- Abnormal ECG", "Lateral ST-T changes"],
-                ["Normal", None, None]][k]
+        reps = [
+            ["Sinus rhythm", "Possible ***  EKG === abnormality", None],
+            ["Atrial  fibrillation", "=- Abnormal ECG", "Lateral ST-T changes"],
+            ["Normal", None, None],
+        ][k]
         meas.append({"subject_id": 10000030 + k, "study_id": sid,
                      **{f"report_{i}": r for i, r in enumerate(reps)}})  # fmt: skip
     pd.DataFrame(rows).to_csv(root / "record_list.csv", index=False)
@@ -78,8 +80,10 @@ def test_mimic_layout(tmp_path: Path) -> None:
     out = prepare("mimic", root, tmp_path / "cache", progress=False, cfg=cfg)
     cache = ECGCache(out)
     assert cache.ids == ["40689238", "44458630"]
-    assert cache.reports == ["sinus rhythm. possible ecg abnormality.",
-                             "atrial fibrillation. abnormal ecg. lateral st-t changes."]
+    assert cache.reports == [
+        "sinus rhythm. possible ecg abnormality.",
+        "atrial fibrillation. abnormal ecg. lateral st-t changes.",
+    ]
     assert cache.meta["counts"]["missing"] == 1  # "normal." is under 4 words
     x = cache.signals[0]
     np.testing.assert_allclose(x[4], np.linspace(-1, 1, 5000), atol=0.01)  # aVL by name

@@ -125,8 +125,11 @@ def test_sigkill_at_random_points_then_resume_gives_identical_weights(
         time.sleep(rng.uniform(0, 0.5))  # mid-step, mid-checkpoint or between
         _signal_all(proc, signal.SIGKILL)
         proc.communicate(timeout=60)
-        done = int(json.loads((procs.latest(out) / "trainer_state.json").read_text())["step"]) \
-            if (out / "latest").exists() else 0
+        done = (
+            int(json.loads((procs.latest(out) / "trainer_state.json").read_text())["step"])
+            if (out / "latest").exists()
+            else 0
+        )
     res = procs.run(procs.torchrun(args))
     assert res.returncode == 0, res.stderr[-3000:]
     procs.assert_same_weights(procs.latest(reference), procs.latest(out))
