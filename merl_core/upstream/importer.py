@@ -74,12 +74,12 @@ _RENAMES: tuple[tuple[str, str], ...] = (
     (r"^ecg_encoder\.norm\.", "ecg.norm."),
     (r"^proj_e\.", "ecg.proj."),
     # UMA views, text encoder and its projection
-    (r"^linear1\.", "ecg.uma1."),
-    (r"^linear2\.", "ecg.uma2."),
+    (r"^linear1\.", "ecg.uma.view1."),
+    (r"^linear2\.", "ecg.uma.view2."),
     (r"^lm_model\.", "text.backbone."),
     (r"^proj_t\.", "text.proj."),
 )
-_HEADS = re.compile(r"^ecg\.(downconv|att_pool|uma1|uma2|proj)\.")
+_HEADS = re.compile(r"^ecg\.(downconv|att_pool|uma|proj)\.")
 
 
 class UpstreamImportError(MerlCoreError, ValueError):
