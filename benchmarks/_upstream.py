@@ -44,7 +44,7 @@ def upstream_dir() -> Path | None:
     return None
 
 
-def _replace_once(src: str, old: str, new: str, what: str) -> str:
+def replace_once(src: str, old: str, new: str, what: str) -> str:
     n = src.count(old)
     if n != 1:
         raise UpstreamMissing(f"patch '{what}' found {n} places instead of 1; reference changed?")
@@ -91,11 +91,11 @@ def load_upstream(folder: Path | None = None, *, zeroshot: bool = False) -> type
     _exec_module("resnet1d", utils / "resnet1d.py")
     _exec_module("vit1d", utils / "vit1d.py")
     src = (utils / "utils_builder.py").read_text()
-    src = _replace_once(src, "from cgi import test\n", "", "drop cgi import")
-    src = _replace_once(src, "import torchvision\n", "", "drop torchvision import")
-    src = _replace_once(src, "self.tokenizer.batch_encode_plus(batch_text_or_text_pairs=text,",
+    src = replace_once(src, "from cgi import test\n", "", "drop cgi import")
+    src = replace_once(src, "import torchvision\n", "", "drop torchvision import")
+    src = replace_once(src, "self.tokenizer.batch_encode_plus(batch_text_or_text_pairs=text,",
                         "self.tokenizer(text,", "tokenizer call")  # fmt: skip
-    src = _replace_once(src, "nn.Linear(768, self.proj_hidden)",
+    src = replace_once(src, "nn.Linear(768, self.proj_hidden)",
                         f"nn.Linear({hidden}, self.proj_hidden)", "proj_t input")  # fmt: skip
     builder = _exec_module("utils_builder", utils / "utils_builder.py", src)
     loss = _exec_module("utils_loss", utils / "utils_loss.py")

@@ -28,6 +28,7 @@ from _common import write_results  # noqa: E402
 
 from merl_core.data.cache import ECGCache  # noqa: E402
 from merl_core.data.datasets import prepare  # noqa: E402
+from merl_core.data.torch_dataset import cache_dataset  # noqa: E402
 from merl_core.paths import shared_data_root  # noqa: E402
 
 BATCH = 32
@@ -99,8 +100,8 @@ def main() -> None:
         per_batch, cpu_batch = {}, {}
         for name, ds in (
             ("WFDB per item (upstream)", UpstreamWFDB(stems)),
-            ("cache float32 (memmap)", cache.dataset()),
-            ("cache float16 (memmap)", ECGCache(caches["float16"]).dataset()),
+            ("cache float32 (memmap)", cache_dataset(cache)),
+            ("cache float16 (memmap)", cache_dataset(ECGCache(caches["float16"]))),
         ):
             dt, cpu, batches = _epoch_time(ds, args.epochs)
             per_batch[name], cpu_batch[name] = dt / batches, cpu / batches

@@ -115,7 +115,7 @@ def _row(impl: str, model: str, nproc: int, prec: str, res: dict[str, Any] | Non
             "peak_rss_mib": res["rss_mib"]}  # fmt: skip
 
 
-def _add_ratios(rows: list[dict[str, Any]]) -> None:
+def add_ratios(rows: list[dict[str, Any]]) -> None:
     """x_published: pairs/s over the published fp32 step of the same encoder, this run."""
     base = {r["encoder"]: r["pairs_per_s"] for r in rows
             if r["code"] == "published" and r["precision"] == "fp32"
@@ -235,7 +235,7 @@ def _rows(args: argparse.Namespace, results: dict[tuple[str, str, int, str], dic
                 continue  # not run yet (partial table)
             rows.append(_row(impl, model, nproc, prec, got, args.batch,
                              gflop.get((impl, model)), peaks[prec]))  # fmt: skip
-    _add_ratios(rows)
+    add_ratios(rows)
     return rows
 
 

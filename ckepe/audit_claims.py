@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ckepe.audit import CONTRADICTED, UNVERIFIABLE, ClassAuditor, Knowledge
-from ckepe.audit_run import _specs
+from ckepe.audit_run import dataset_specs
 
 CLAIM_COLUMNS = [
     "id",
@@ -85,7 +85,7 @@ def score_claims(kb: Knowledge, claims: list[Claim]) -> dict[str, Any]:
         key = (c.dataset, c.task, c.label)
         if key not in auditors:
             task = None if c.task == "default" else c.task
-            spec = next((s for s in _specs(c.dataset, task) if s.label == c.label), None)
+            spec = next((s for s in dataset_specs(c.dataset, task) if s.label == c.label), None)
             if spec is None:
                 raise ValueError(f"claim {c.id}: {c.label} is not a label of {c.dataset} {c.task}")
             auditors[key] = ClassAuditor(kb, spec)

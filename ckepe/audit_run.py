@@ -165,7 +165,7 @@ def choose_dataset(path: Path, keys: Sequence[str]) -> str:
     )
 
 
-def _specs(dataset: str, task: str | None) -> list[ClassSpec]:
+def dataset_specs(dataset: str, task: str | None) -> list[ClassSpec]:
     if dataset == PROTOCOL:
         return [s for d, t in PROTOCOL_SETS for s in class_specs(d, _rows(d, t))]
     tasks = PROTOCOL_TASKS[dataset] if task in (None, PROTOCOL) else (task,)
@@ -183,14 +183,14 @@ def audit_flat(
     path: str = "",
 ) -> AuditReport:
     """Audit a flat ``{label: text}`` mapping; every key resolved in every scoped label set."""
-    specs = _specs(dataset, task)
+    specs = dataset_specs(dataset, task)
     report = AuditReport(
         path,
         "flat" if dataset != PROTOCOL else PROTOCOL,
         sorted({s.dataset for s in specs}) or [dataset],
         classes=len(data),
     )
-    extra = _specs("ptbxl", "all") if dataset == PROTOCOL else []
+    extra = dataset_specs("ptbxl", "all") if dataset == PROTOCOL else []
     used: set[int] = set()
     for key, value in data.items():
         text = ", ".join(value) if isinstance(value, list) else str(value)
@@ -259,11 +259,11 @@ def audit_prompt_set(
     specs = (
         class_specs(ps.dataset, rows)
         if rows is not None
-        else _specs(ps.dataset, task)
+        else dataset_specs(ps.dataset, task)
         if task or not tasks
         else [
             s
-            for s in _specs(ps.dataset, None) + _specs(ps.dataset, "all")
+            for s in dataset_specs(ps.dataset, None) + dataset_specs(ps.dataset, "all")
             if set(s.tasks) & set(tasks)
         ]
     )

@@ -85,19 +85,19 @@ def test_every_result_section_states_its_conditions(tmp_path: Path) -> None:
 
 
 def test_summary_without_published_step_prints_no_ratio() -> None:
-    from benchmarks.bench_pretrain import SKIP_BF16, _add_ratios, summary_table
+    from benchmarks.bench_pretrain import SKIP_BF16, add_ratios, summary_table
 
     rows = [{"encoder": "resnet1d18", "code": "project", "processes": 1, "precision": "fp32",
              "pairs_per_s": 8.0},
             {"encoder": "resnet1d18", "code": "project", "processes": 1, "precision": "bf16",
              "pairs_per_s": SKIP_BF16}]  # fmt: skip
-    _add_ratios(rows)
+    add_ratios(rows)
     assert all(r["x_published"] is None for r in rows)
     table = summary_table(rows)
     assert "×)" not in table and SKIP_BF16 in table and "| 8 |" in table
     rows.insert(0, {"encoder": "resnet1d18", "code": "published", "processes": 1,
                     "precision": "fp32", "pairs_per_s": 4.0})  # fmt: skip
-    _add_ratios(rows)
+    add_ratios(rows)
     assert rows[1]["x_published"] == 2.0 and "8 (2.00×)" in summary_table(rows)
 
 
@@ -129,8 +129,8 @@ def test_published_code_loads_patched_and_runs(minilm_path: str) -> None:
 
 
 def test_a_patch_that_no_longer_applies_fails_loudly() -> None:
-    from benchmarks._upstream import UpstreamMissing, _replace_once
+    from benchmarks._upstream import UpstreamMissing, replace_once
 
-    assert _replace_once("a b", "a", "c", "x") == "c b"
+    assert replace_once("a b", "a", "c", "x") == "c b"
     with pytest.raises(UpstreamMissing, match="found 0 places"):
-        _replace_once("a b", "z", "c", "x")
+        replace_once("a b", "z", "c", "x")

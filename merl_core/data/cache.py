@@ -1,7 +1,8 @@
 """Read a prepared cache: memory-mapped signals, ids, reports, labels, metadata.
 
-``ECGCache(path).dataset()`` gives a torch ``Dataset`` whose float32 items are views of the
-memory map (``torch.from_numpy`` on a slice: no copy); float16 caches are converted per item.
+``merl_core.data.torch_dataset.cache_dataset(ECGCache(path))`` gives a torch ``Dataset``
+whose float32 items are views of the memory map (``torch.from_numpy`` on a slice: no copy);
+float16 caches are converted per item.
 """
 
 from __future__ import annotations
@@ -113,17 +114,3 @@ class ECGCache:
         out = np.empty((len(idx), *self.signals.shape[1:]), dtype=np.float32)
         out[order] = self.signals[idx[order]]
         return out
-
-    def dataset(
-        self, indices: Sequence[int] | np.ndarray | None = None, task: str | None = None
-    ) -> Any:
-        """A torch ``Dataset`` over ``indices`` (all rows by default).
-
-        Items: ``{"ecg": FloatTensor(12, L), "report": str, "label": FloatTensor(C),
-        "index": int}``; ``index`` is the cache row. ``task`` picks a stored label set.
-        """
-        from merl_core.data.torch_dataset import ECGDataset
-
-        labels = self.labels if task is None else self.task_labels(task)[1]
-        idx = np.arange(len(self)) if indices is None else np.asarray(indices, dtype=np.int64)
-        return ECGDataset(self.signals, labels, self.reports, idx)

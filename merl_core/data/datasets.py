@@ -84,5 +84,10 @@ def prepare(
         from merl_core.data.shards import merge_shards
 
         return merge_shards(src, out, cfg=cfg, dtype=dtype, params=params, quality=qc)
+    if shard is not None:
+        from merl_core.data.shards import prepare_shard
+
+        return prepare_shard(src, out, shard, cfg=cfg, dtype=dtype, workers=workers,
+                             params=params, progress=progress, quality=qc)  # fmt: skip
     return prepare_source(src, out, cfg=cfg, dtype=dtype, workers=workers, params=params,
-                          progress=progress, quality=qc, shard=shard)  # fmt: skip
+                          progress=progress, quality=qc)  # fmt: skip

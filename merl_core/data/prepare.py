@@ -107,7 +107,7 @@ def _jsonable_labels(labels: np.ndarray) -> list[list[float | None]]:
     return [[None if np.isnan(v) else float(v) for v in row] for row in labels]
 
 
-def _existing_fingerprint(out: Path) -> str | None:
+def existing_fingerprint(out: Path) -> str | None:
     try:
         with open(out / "manifest.json", encoding="utf-8") as fh:
             return json.load(fh).get("fingerprint")
@@ -280,7 +280,7 @@ def write_cache(
     return manifest
 
 
-def _resolve(source: Source, cfg: PreprocessConfig | None, dtype: str,
+def resolve_settings(source: Source, cfg: PreprocessConfig | None, dtype: str,
              quality: QualityConfig | None) -> tuple[PreprocessConfig, QualityConfig]:  # fmt: skip
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, not {dtype!r}")
@@ -293,29 +293,24 @@ def prepare_source(
     source: Source, out: str | Path, *, cfg: PreprocessConfig | None = None,
     dtype: str = "float32", workers: int = 1, params: dict[str, Any] | None = None,
     progress: bool = True, quality: QualityConfig | None = None,
-    shard: tuple[int, int] | None = None,
 ) -> Path:  # fmt: skip
     """Preprocess every record of ``source`` into a cache folder ``out``; returns ``out``.
 
     An existing cache with the same fingerprint is reused; one with another fingerprint is
-    rebuilt. An interrupted build resumes where it stopped. With ``shard=(I, N)`` only the
-    I-th of N contiguous blocks of records is built (returns its build folder); merge the
-    shards with :func:`merl_core.data.shards.merge_shards`.
+    rebuilt. An interrupted build resumes where it stopped. A cluster builds contiguous blocks of
+    records with :func:`merl_core.data.shards.prepare_shard` and merges them with
+    :func:`merl_core.data.shards.merge_shards`.
 
     Raises:
         NoUsableRecordsError: every record was skipped.
         PrepareLockedError: another run is writing ``out`` (or this shard of it).
         InsufficientSpaceError: the cache would not fit on the disk.
     """
-    cfg, qc = _resolve(source, cfg, dtype, quality)
+    cfg, qc = resolve_settings(source, cfg, dtype, quality)
     params = dict(params or {})
     out = Path(out)
     fp = fingerprint(source, cfg, dtype, params, qc)
-    if shard is not None:
-        from merl_core.data.shards import build_shard
-
-        return build_shard(source, out, fp, shard, cfg, qc, dtype, workers, progress)
-    old = _existing_fingerprint(out)
+    old = existing_fingerprint(out)
     if old == fp and (out / "signals.npy").exists():
         logger.info("%s: cache is up to date (fingerprint %s), reused", out, fp[:12])
         return out
@@ -341,7 +336,7 @@ def prepare_source(
         del partial, hashes
         write_build_info(out, time.perf_counter() - t0, None)
         shutil.rmtree(build, ignore_errors=True)
-    _log_counts(out, manifest)
+    log_counts(out, manifest)
     return out
 
 
@@ -354,7 +349,7 @@ def write_build_info(out: Path, seconds: float, shards: int | None) -> None:
     })  # fmt: skip
 
 
-def _log_counts(out: Path, manifest: dict[str, Any]) -> None:
+def log_counts(out: Path, manifest: dict[str, Any]) -> None:
     c = manifest["counts"]
     reasons = ", ".join(f"{k} {v}" for k, v in manifest["skip_reasons"].items())
     logger.info("%s: %d records cached, %d skipped%s", out, c["cached"], c["skipped"],

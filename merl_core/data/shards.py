@@ -47,14 +47,28 @@ def shard_range(n: int, shard: tuple[int, int]) -> tuple[int, int]:
     return n * i // k, n * (i + 1) // k
 
 
+def prepare_shard(
+    source: Source, out: str | Path, shard: tuple[int, int], *, cfg: PreprocessConfig | None = None,
+    dtype: str = "float32", workers: int = 1, params: dict[str, Any] | None = None,
+    progress: bool = True, quality: QualityConfig | None = None,
+) -> Path:  # fmt: skip
+    """Build the ``shard=(I, N)``-th contiguous block of ``source``'s records for the cache
+    ``out`` (resuming it if interrupted); returns its build folder."""
+    from merl_core.data.prepare import fingerprint, resolve_settings
+
+    cfg, qc = resolve_settings(source, cfg, dtype, quality)
+    fp = fingerprint(source, cfg, dtype, dict(params or {}), qc)
+    return build_shard(source, Path(out), fp, shard, cfg, qc, dtype, workers, progress)
+
+
 def build_shard(
     source: Source, out: Path, fp: str, shard: tuple[int, int], cfg: PreprocessConfig,
     qc: QualityConfig, dtype: str, workers: int, progress: bool,
 ) -> Path:  # fmt: skip
     """Build one shard (resuming it if interrupted); returns its build folder."""
-    from merl_core.data.prepare import _existing_fingerprint, build_range
+    from merl_core.data.prepare import build_range, existing_fingerprint
 
-    if _existing_fingerprint(out) == fp and (out / "signals.npy").exists():
+    if existing_fingerprint(out) == fp and (out / "signals.npy").exists():
         logger.info("%s: the merged cache is up to date; shard %d/%d not rebuilt", out, *shard)
         return out
     n = len(source.records)
@@ -130,20 +144,20 @@ def merge_shards(
     """
     from merl_core.data.prepare import (
         EVENTS,
-        _existing_fingerprint,
-        _log_counts,
-        _resolve,
+        existing_fingerprint,
         fingerprint,
+        log_counts,
         read_events,
+        resolve_settings,
         write_build_info,
         write_cache,
     )
 
-    cfg, qc = _resolve(source, cfg, dtype, quality)
+    cfg, qc = resolve_settings(source, cfg, dtype, quality)
     params = dict(params or {})
     out = Path(out)
     fp = fingerprint(source, cfg, dtype, params, qc)
-    if _existing_fingerprint(out) == fp and (out / "signals.npy").exists():
+    if existing_fingerprint(out) == fp and (out / "signals.npy").exists():
         logger.info("%s: cache is up to date (fingerprint %s), nothing to merge", out, fp[:12])
         return out
     t0 = time.perf_counter()
@@ -165,5 +179,5 @@ def merge_shards(
             shutil.rmtree(build, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
         remove_stale_builds(out, fp, held)
-    _log_counts(out, manifest)
+    log_counts(out, manifest)
     return out

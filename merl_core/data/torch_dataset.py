@@ -7,6 +7,7 @@ the tokenizer itself, never a copy of a 100–200 GB array or of the model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,16 @@ class ECGDataset(Dataset):
         if isinstance(sig, tuple) and sig[0] == "__memmap__":
             state["signals"] = np.load(sig[1], mmap_mode="c")
         self.__dict__.update(state)
+
+
+def cache_dataset(
+    cache: Any, indices: Sequence[int] | np.ndarray | None = None, task: str | None = None
+) -> ECGDataset:
+    """A torch ``Dataset`` over rows ``indices`` (all by default) of an ``ECGCache``.
+
+    Items: ``{"ecg": FloatTensor(12, L), "report": str, "label": FloatTensor(C),
+    "index": int}``; ``index`` is the cache row. ``task`` picks a stored label set.
+    """
+    labels = cache.labels if task is None else cache.task_labels(task)[1]
+    idx = np.arange(len(cache)) if indices is None else np.asarray(indices, dtype=np.int64)
+    return ECGDataset(cache.signals, labels, cache.reports, idx)

@@ -120,7 +120,7 @@ def select_thresholds(y_val: np.ndarray, s_val: np.ndarray) -> np.ndarray:
     return np.array([best_f1_threshold(y_val[:, c], s_val[:, c]) for c in range(y_val.shape[1])])
 
 
-def _weighted_auc(
+def weighted_auc(
     order_groups: tuple[np.ndarray, np.ndarray], y: np.ndarray, w: np.ndarray
 ) -> np.ndarray:
     """Mann-Whitney AUC for each row of bootstrap weights ``w`` (B, N); ties count one half."""
@@ -136,7 +136,7 @@ def _weighted_auc(
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
-def _groups(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def tie_groups(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(s, kind="mergesort")
     ss = s[order]
     starts = np.r_[0, np.nonzero(np.diff(ss))[0] + 1]
@@ -211,7 +211,7 @@ def evaluate(
         if status == "ok":
             cr.auc = float(roc_auc_score(yj, sj))
             if w.shape[0]:
-                boot_auc[:, j] = _weighted_auc(_groups(sj), yj, w[:, known])
+                boot_auc[:, j] = weighted_auc(tie_groups(sj), yj, w[:, known])
                 cr.auc_ci = _ci(boot_auc[:, j])
         if thresholds is not None and not np.isnan(thresholds[j]) and known.any():
             pred = (sj >= thresholds[j]).astype(np.float64)

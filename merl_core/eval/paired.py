@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from merl_core.eval.metrics import _groups, _weighted_auc, bootstrap_weights, macro_auc
+from merl_core.eval.metrics import bootstrap_weights, macro_auc, tie_groups, weighted_auc
 
 
 @dataclass
@@ -48,7 +48,7 @@ def _boot_macro(y: np.ndarray, s: np.ndarray, w: np.ndarray, classes: list[int])
     for k, j in enumerate(classes):
         known = ~np.isnan(y[:, j])
         yj, sj = y[known, j], s[known, j]
-        boot[:, k] = _weighted_auc(_groups(sj), yj, w[:, known])
+        boot[:, k] = weighted_auc(tie_groups(sj), yj, w[:, known])
     with np.errstate(invalid="ignore"):
         ok = ~np.isnan(boot)
         return np.where(ok.any(axis=1), np.nansum(boot, axis=1) / np.maximum(ok.sum(1), 1), np.nan)

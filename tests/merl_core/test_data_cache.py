@@ -19,6 +19,7 @@ from merl_core.data.cache import CacheError, ECGCache
 from merl_core.data.datasets import prepare
 from merl_core.data.preprocess import PreprocessConfig, preprocess
 from merl_core.data.source import read_wfdb
+from merl_core.data.torch_dataset import cache_dataset
 
 IDS = (1, 2, 3, 4, 5, 6, 7, 8)
 
@@ -52,7 +53,7 @@ def test_ptbxl_round_trip_and_zero_copy(ptbxl_root: Path, tmp_path: Path) -> Non
     np.testing.assert_array_equal(cache.signals[2], preprocess(x, fs, PreprocessConfig()))
     assert cache.meta["preprocessing"]["normalize"] == "minmax"
     assert cache.meta["source_sha256"]["3"] and cache.meta["lead_order"][4] == "aVL"
-    ds = cache.dataset(indices=[2, 5])
+    ds = cache_dataset(cache, indices=[2, 5])
     item = ds[0]
     assert item["index"] == 2 and item["report"] == cache.reports[2]
     assert item["ecg"].dtype == torch.float32 and tuple(item["ecg"].shape) == (12, 5000)
@@ -78,7 +79,7 @@ def test_stale_parameters_rebuild_same_reuse(tmp_path: Path) -> None:
     assert second.meta["preprocessing"]["normalize"] == "zscore"
     assert second.signals.dtype == np.float16
     assert abs(float(second.signals[0].astype(np.float32).mean())) < 0.05  # z-scored
-    assert second.dataset()[0]["ecg"].dtype == torch.float32
+    assert cache_dataset(second)[0]["ecg"].dtype == torch.float32
     assert not list(out.glob(".build-*"))
 
 
