@@ -33,7 +33,14 @@ from ckepe.audit import (
 )
 from ckepe.labelsets import PROTOCOL_TASKS, LabelEntry, LabelSetError, load_labelset
 from ckepe.normalize import normalize_term
-from ckepe.promptfile import PromptFileError, PromptSet, is_flat, load_json, prompt_file_version
+from ckepe.promptfile import (
+    PromptFileError,
+    PromptSet,
+    check_flat_values,
+    is_flat,
+    load_json,
+    prompt_file_version,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -399,6 +406,10 @@ def read_for_audit(path: Path) -> tuple[str, Any]:
         return "flat", data
     if not isinstance(data, dict):
         raise AuditInputError(f"{path}: not a prompt file (top level is {type(data).__name__})")
+    try:
+        check_flat_values(path, data)
+    except PromptFileError as exc:
+        raise AuditInputError(str(exc)) from exc
     try:
         return "structured", PromptSet.model_validate(data)
     except ValidationError as exc:

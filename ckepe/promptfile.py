@@ -163,6 +163,7 @@ def read_prompt_set(path: Path, dataset: str | None = None) -> PromptSet:
         return import_flat(data, dataset or _guess_dataset(path))
     if not isinstance(data, dict):
         raise PromptFileError(f"{path}: not a prompt file (top level is {type(data).__name__})")
+    check_flat_values(path, data)
     try:
         return PromptSet.model_validate(data)
     except ValidationError as exc:
@@ -171,6 +172,21 @@ def read_prompt_set(path: Path, dataset: str | None = None) -> PromptSet:
         raise PromptFileError(
             f"{path}: not a valid prompt file: {loc}: {err['msg']} ({exc.error_count()} error(s))"
         ) from exc
+
+
+def check_flat_values(path: Path, data: dict[str, Any]) -> None:
+    """A mapping without ``classes`` is meant as a flat file: name the entry that is no text."""
+    if "classes" in data or "schema_version" in data:
+        return
+    for label, value in data.items():
+        ok = isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(x, str) for x in value)
+        )
+        if not ok:
+            raise PromptFileError(
+                f"{path}: flat prompt file: class {label!r} needs a text or a list of texts, "
+                f"not {type(value).__name__}"
+            )
 
 
 def _guess_dataset(path: Path) -> str:

@@ -50,3 +50,31 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_flat_file_errors_name_the_entry_and_take_the_dataset_flag(tmp_path: Path) -> None:
+    from ckepe.promptfile import PromptFileError, read_prompt_set
+
+    bad = tmp_path / "mine.json"
+    bad.write_text('{"a": 1}', encoding="utf-8")
+    res = runner.invoke(app, ["audit", "--hallucination-check", str(bad), "--dataset", "ptbxl"])
+    assert res.exit_code == 2
+    assert "class 'a' needs a text" in res.output and "Field required" not in res.output
+    with pytest.raises(PromptFileError, match="class 'a' needs a text"):
+        read_prompt_set(bad, "ptbxl")
+    good = tmp_path / "mine2.json"  # a name that says nothing of its dataset
+    good.write_text('{"AFIB": "atrial fibrillation, absent P waves"}', encoding="utf-8")
+    assert read_prompt_set(good, "cpsc2018").dataset == "cpsc2018"
+    res = runner.invoke(
+        app, ["audit", "--hallucination-check", str(good), "--dataset", "cpsc2018", "--partial"]
+    )
+    assert res.exit_code == 0, res.output
+
+
+def test_audit_dataset_flag_that_disagrees_with_the_file_is_an_error() -> None:
+    committed = Path(__file__).resolve().parents[2] / "prompts" / "cpsc2018.json"
+    res = runner.invoke(
+        app, ["audit", "--hallucination-check", str(committed), "--dataset", "ptbxl"]
+    )
+    assert res.exit_code == 2
+    assert "cpsc2018 prompt set, not ptbxl" in res.output
