@@ -3,8 +3,9 @@
 1. synthetic ECG–report pairs (four rhythm classes: SR, SBRAD, STACH, AFIB), a training
    cache and a held-out cache (its first half validates the F1 thresholds, the second half
    is the test set);
-2. a verified prompt set for the synthetic classes (``ckepe build-prompts --dataset
-   synthetic``, local LLM by default, terminology-only if that backend cannot start);
+2. a verified prompt set for the synthetic classes (ckepe's library, as ``ckepe
+   build-prompts --dataset synthetic``: local LLM by default, terminology-only if that
+   backend cannot start);
 3. a small MERL model pretrained for a few minutes (CMA + UMA) on the training pairs;
 4. zero-shot on the held-out ECGs: a rich table, metrics.json / metrics.md / PNGs.
 """
@@ -12,8 +13,6 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -93,25 +92,37 @@ def pretrain_small(train_cache: Path, out: Path, cfg: DemoConfig, seed: int) -> 
 
 
 def build_prompts(out: Path, llm: str, seed: int) -> Path:
-    """``ckepe build-prompts --dataset synthetic`` in a subprocess (ckepe stays torch-free)."""
+    """A verified prompt set for the synthetic classes, built by ckepe's library."""
+    from ckepe.build import build_prompt_set
+    from ckepe.errors import CkepeError
+    from ckepe.promptfile import write_prompt_set
+    from ckepe.terminology import load_terminology
+
     target = out / "prompts" / "synthetic.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    term = load_terminology()
     backends = [llm] if llm == "none" else [llm, "none"]
     for backend in backends:
-        cmd = [sys.executable, "-c", "from ckepe.cli import app; app()", "build-prompts",
-               "--dataset", "synthetic", "--llm", backend, "--seed", str(seed),
-               "--out", str(target)]  # fmt: skip
-        # output not captured: ckepe's own progress and table show in the terminal
-        proc = subprocess.run(cmd, check=False)
-        if proc.returncode == 0 and target.exists():
-            return target
-        logger.warning(
-            "ckepe build-prompts --llm %s failed (exit %d, message above)%s",
-            backend,
-            proc.returncode,
-            "; retrying terminology-only (--llm none)" if backend != "none" else "",
-        )
-    raise DemoError("ckepe build-prompts --dataset synthetic failed (message above)")
+        proposer, gen = None, {"llm_backend": "none", "seed": seed}
+        try:
+            if backend != "none":
+                from ckepe.llm import create_proposer
+
+                proposer, gen = create_proposer(backend, seed=seed)
+            result = build_prompt_set(term, "synthetic", None, proposer, gen, progress=True)
+            write_prompt_set(result.prompt_set, target)
+        except (CkepeError, ImportError, OSError, RuntimeError, ValueError) as exc:
+            logger.warning(
+                "ckepe prompts with --llm %s failed (%s)%s",
+                backend,
+                exc,
+                "; retrying terminology-only (--llm none)" if backend != "none" else "",
+            )
+            continue
+        kept = sum(st.verified for st in result.stats)
+        logger.info("prompts: %d classes, %d verified phrases -> %s", len(result.stats), kept,
+                    target)  # fmt: skip
+        return target
+    raise DemoError("ckepe could not build the synthetic prompt set (messages above)")
 
 
 def run_demo(
