@@ -18,8 +18,12 @@ from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[1]
 PROGRAMS = ("ckepe", "merl-core")
-RUN_FOR_REAL = {("ckepe", "lookup"), ("ckepe", "export-flat"), ("ckepe", "audit"),
-                ("merl-core", "models")}
+RUN_FOR_REAL = {
+    ("ckepe", "lookup"),
+    ("ckepe", "export-flat"),
+    ("ckepe", "audit"),
+    ("merl-core", "models"),
+}
 
 
 def _shell_lines(markdown: str) -> list[str]:
@@ -64,8 +68,9 @@ def test_readme_has_commands() -> None:
     assert len(COMMANDS) >= 10
 
 
-@pytest.mark.parametrize(("program", "argv"), COMMANDS,
-                         ids=[f"{p} {' '.join(a[:2])}" for p, a in COMMANDS])
+@pytest.mark.parametrize(
+    ("program", "argv"), COMMANDS, ids=[f"{p} {' '.join(a[:2])}" for p, a in COMMANDS]
+)
 def test_readme_line_names_real_command_and_options(program: str, argv: list[str]) -> None:
     group = typer.main.get_command(_apps()[program])
     assert argv, f"{program} with no sub-command"
@@ -82,14 +87,19 @@ def test_readme_line_names_real_command_and_options(program: str, argv: list[str
             assert name in known, f"README: `{program} {sub}` has no option {name}"
 
 
-@pytest.mark.parametrize(("program", "argv"),
-                         [(p, a) for p, a in COMMANDS if (p, a[0]) in RUN_FOR_REAL])
-def test_readme_cheap_commands_run(program: str, argv: list[str], tmp_path: Path,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("program", "argv"), [(p, a) for p, a in COMMANDS if (p, a[0]) in RUN_FOR_REAL]
+)
+def test_readme_cheap_commands_run(
+    program: str, argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "prompts").symlink_to(REPO / "prompts")
     monkeypatch.chdir(tmp_path)
-    given = argv[argv.index("--hallucination-check") + 1] if "--hallucination-check" in argv \
+    given = (
+        argv[argv.index("--hallucination-check") + 1]
+        if "--hallucination-check" in argv
         else (argv[1] if argv[0] == "export-flat" else None)
+    )
     if given is not None and not Path(given).exists():
         pytest.skip(f"README example on a file of the user's own ({given})")
     res = CliRunner().invoke(_apps()[program], argv)
