@@ -30,7 +30,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from ckepe.fileio import atomic_write_json, atomic_write_text, fsync_dir, sha256_file
+from ckepe.fileio import atomic_write_json, atomic_write_text, file_mode, fsync_dir, sha256_file
 from merl_core.errors import MerlCoreError
 from merl_core.models.merl import MERLModel
 from merl_core.models.registry import ModelConfig
@@ -73,8 +73,10 @@ def _atomic_dir(final: Path, fill: Any) -> Path:
 
 
 def _save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
-    """safetensors file, fsynced (``save_file`` alone leaves it in the page cache)."""
+    """safetensors file, fsynced (``save_file`` alone leaves it in the page cache) and with
+    the user's umask (``save_file`` creates 0600, unreadable to colleagues on a shared server)."""
     save_file(tensors, str(path))
+    os.chmod(path, file_mode())
     fd = os.open(str(path), os.O_RDONLY)
     try:
         os.fsync(fd)
