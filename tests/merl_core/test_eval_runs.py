@@ -31,7 +31,8 @@ def _structured(labels: dict, dataset: str = "ptbxl") -> dict:
         "schema_version": "1", "prompt_set_version": "sha256:testset", "dataset": dataset,
         "classes": [
             {"label": k, "name": v[0], "description": f"{v[0]}: " + ", ".join(v[1]),
-             "phrases": [{"text": p, "kind": "feature"} for p in v[1]]}
+             "phrases": [{"text": p, "kind": "feature", "concept_id": "0",
+                          "origin": "terminology"} for p in v[1]]}
             for k, v in labels.items()
         ],
     }  # fmt: skip
