@@ -44,9 +44,15 @@ def run_curve(cfg: StudyConfig, steps: list[int], caches: dict[str, Path],
         t0 = time.perf_counter()
         if n == 0:
             torch.manual_seed(seed)
-            model, seconds = create_model(cfg.model).eval(), 0.0
+            model, seconds = create_model(cfg.model, **cfg.model_overrides).eval(), 0.0
         else:
-            point = replace(cfg, out=cfg.out / "curve" / f"steps{n}", max_steps=n, epochs=100_000)
+            point = replace(
+                cfg,
+                out=cfg.out / "curve" / f"steps{n}",
+                max_steps=n,
+                epochs=100_000,
+                warmup_steps=cfg.warmup_steps,
+            )
             summary = pretrain(point, caches["train-de"], "de", seed)
             model, seconds = load_model(summary["checkpoint"]).eval(), summary["seconds"]
         bank = FeatureBank(model, opened["eval"].signals, batch_size=cfg.eval_batch,
@@ -72,7 +78,8 @@ def write_curve(cfg: StudyConfig, rows: list[dict[str, Any]], precision: str) ->
     """``study_ptbxl_sample_curve.{json,md}`` in the results folder."""
     from _common import write_results
 
-    notes = (f"{cfg.model}, batch {cfg.batch_size}, German reports, seed {cfg.seeds[0]}, "
+    notes = (f"{cfg.model} at {cfg.fs} Hz, batch {cfg.batch_size}, German reports, "
+             f"seed {cfg.seeds[0]}, "
              f"precision {precision}; every point pretrains anew for that many steps on folds "
              "1–8 (cosine schedule over the run) and evaluates on fold 10; step 0 is the "
              "random-init encoder. Zero-shot macro AUC with bare names and with the best of "

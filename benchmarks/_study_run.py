@@ -46,8 +46,10 @@ def pretrain(cfg: StudyConfig, cache: Path, variant: str, seed: int) -> dict[str
     key_file.write_text(key)
     pcfg = PretrainConfig(
         model=cfg.model, cache=cache, out=out, epochs=cfg.epochs, max_steps=cfg.max_steps,
-        batch_size=cfg.batch_size, lr=cfg.lr, warmup_steps=cfg.warmup_steps, seed=seed,
+        batch_size=cfg.batch_size, lr=cfg.lr, warmup_steps=cfg.warmup_for(_n_records(cache)),
+        seed=seed,
         tensorboard=False, progress=True, precision="auto", resume="auto", log_every=1,
+        model_overrides=cfg.model_overrides,
     )  # fmt: skip
     t0 = time.perf_counter()
     result = train(pcfg)
@@ -64,10 +66,17 @@ def pretrain(cfg: StudyConfig, cache: Path, variant: str, seed: int) -> dict[str
     return summary
 
 
+def _n_records(cache: Path) -> int:
+    from merl_core.data.cache import ECGCache
+
+    return len(ECGCache(cache))
+
+
 def _pretrain_key(cfg: StudyConfig, cache: Path) -> str:
     from merl_core.data.cache import ECGCache
 
-    parts = [cfg.model, cfg.batch_size, cfg.epochs, cfg.max_steps, cfg.lr, cfg.warmup_steps,
+    parts = [cfg.model, cfg.fs, cfg.batch_size, cfg.epochs, cfg.max_steps, cfg.lr,
+             cfg.warmup_for(_n_records(cache)),
              ECGCache(cache).fingerprint]  # fmt: skip
     return "|".join(str(p) for p in parts)
 
@@ -127,7 +136,7 @@ def _encoders(cfg: StudyConfig, ckpts: dict[str, str], seed: int) -> dict[str, A
     # The pretraining starting point of this seed: random ECG encoder and projections, the
     # text backbone with its pretrained weights (so zero-shot measures what pretraining adds).
     torch.manual_seed(seed)
-    models["random-init"] = create_model(cfg.model).eval()
+    models["random-init"] = create_model(cfg.model, **cfg.model_overrides).eval()
     return models
 
 

@@ -45,6 +45,10 @@ for script in benchmarks/bench_*.py; do
     run "$(basename "$script" .py)" "$PY" "$script"
 done
 run study "$PY" benchmarks/study_ptbxl_sample.py "${study_args[@]}"
+# the learning curve that chose the study's schedule (one seed; skipped by --quick)
+if [ ${#study_args[@]} -eq 0 ]; then
+    run study_curve "$PY" benchmarks/study_ptbxl_sample.py --curve 22,110,242 --seeds 0
+fi
 "$PY" benchmarks/make_report.py || failed+=(make_report)
 
 echo "total $(( $(date +%s) - start_all )) s"

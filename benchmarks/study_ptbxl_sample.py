@@ -45,7 +45,7 @@ from _study_setup import (  # noqa: E402
 )
 
 NAME = "study_ptbxl_sample"
-PAIRS_PER_S = 6.0  # measured pretraining throughput on the 2-core CPU (for the plan only)
+PAIRS_PER_S = 15.0  # ResNet1d-18 at 100 Hz, batch 32, fp32 on the 2-core CPU (the plan only)
 log = logging.getLogger("study")
 
 
@@ -61,7 +61,7 @@ def make_config(args: argparse.Namespace) -> StudyConfig:
     else:
         cfg = StudyConfig(quick=False, seeds=args.seeds or [0, 1, 2], out=out,
                           results_dir=results)  # fmt: skip
-    for key in ("epochs", "batch_size", "max_steps"):
+    for key in ("epochs", "batch_size", "max_steps", "model", "warmup_steps", "fs"):
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))
     if args.steps is not None:  # exactly this many steps: as many epochs as that takes
@@ -71,8 +71,7 @@ def make_config(args: argparse.Namespace) -> StudyConfig:
 
 def print_plan(cfg: StudyConfig, n_train: int) -> dict[str, Any]:
     """Log the plan: pretraining steps and pairs, arms, and a time estimate."""
-    steps_per_epoch = n_train // cfg.batch_size
-    steps = min(cfg.max_steps or 10**9, cfg.epochs * steps_per_epoch)
+    steps = cfg.steps_per_run(n_train)
     runs = 2 * len(cfg.seeds)
     plan = {
         "seeds": cfg.seeds, "train_records": n_train, "batch_size": cfg.batch_size,
@@ -80,7 +79,7 @@ def print_plan(cfg: StudyConfig, n_train: int) -> dict[str, Any]:
         "pairs_total": runs * steps * cfg.batch_size,
         "arms_per_seed": "3 encoders × 4 tasks × (4 prompt sets + probe at "
                          + " and ".join(f"{r * 100:g} %" for r in cfg.probe_ratios) + ")",
-        # ~6 pairs/s for a ResNet1d-18 step (batch 32, fp32, dynamic padding) measured by this
+        # ~15 pairs/s for a ResNet1d-18 step at 100 Hz (batch 32, fp32) measured by this
         # study on the 2-core CPU, plus ~3 min of evaluation per seed and ~2 min of caching and
         # prompt building (more when the local-LLM prompts must be generated)
         "estimate_minutes": round(runs * steps * cfg.batch_size / PAIRS_PER_S / 60
@@ -99,12 +98,19 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, help="pretraining epochs over folds 1–8")
     p.add_argument("--batch-size", type=int, help="pretraining pairs per step")
     p.add_argument("--max-steps", type=int, help="cap on pretraining steps per run")
+    p.add_argument("--fs", type=int, help="sampling rate of the caches and model input (Hz)")
+    p.add_argument("--model", help="ECG encoder to pretrain (a merl-core registry name)")
+    p.add_argument("--warmup-steps", type=int,
+                   help="linear warm-up steps (default: 10 %% of the run, at least 2)")  # fmt: skip
     p.add_argument(
         "--steps", type=int, help="pretraining steps per run (the cosine schedule spans them)"
     )
     p.add_argument("--curve", metavar="STEPS",
                    help="learning-curve mode: comma-separated step counts, e.g. "
                         "22,100,300,660,1000 (one seed, German reports)")  # fmt: skip
+    p.add_argument("--no-commands", action="store_true",
+                   help="skip the user commands on the first seed's model (compare-prompts, "
+                        "zeroshot --lead-sweep)")  # fmt: skip
     args = p.parse_args(argv)
     if args.steps is not None and args.steps < 1:
         p.error("--steps must be ≥ 1")
@@ -162,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
             seeds,
             {"caches": t_cache, "prompts": t_prompts, "total": time.perf_counter() - t0},
         )
+    if not args.no_commands:
+        from _study_commands import run_user_commands
+
+        run_user_commands(cfg, caches, prompts)
     return 0
 
 
@@ -197,7 +207,8 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
          if partial else "")
         + f"Macro ROC AUC on fold 10 (test), mean ± std (n−1) over seeds {done}; "
         f"{'--quick: a pipeline check, not a measurement. ' if cfg.quick else ''}"
-        f"pretraining: {cfg.model}, {plan['steps_per_run']} steps × batch {cfg.batch_size} on "
+        f"pretraining: {cfg.model} at {cfg.fs} Hz, {plan['steps_per_run']} steps × batch "
+        f"{cfg.batch_size} on "
         f"{plan['train_records']} records of folds 1–8 per run; thresholds and probe selection "
         f"on fold 9. Labels: the published MERL split files filtered to the sample.\n\n"
         "**Which prompt set won** (computed from the table above): " + headline_text(head)

@@ -85,7 +85,25 @@ def test_study_quick_writes_well_formed_results(data_root: Path, tmp_path: Path)
     assert "paired CI" in md and "fold 9" in md
     png = (res / "study_ptbxl_sample.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    # the user commands ran on the first seed's German-report model: compare-prompts with its
+    # controls, and the lead sweep of every task whose 12-lead row is the plain zero-shot run
+    cmp = json.loads((res / "study_ptbxl_sample_compare.json").read_text())
+    assert cmp["user_command"][1] == "compare-prompts"
+    assert "de-seed0" in cmp["user_command"][cmp["user_command"].index("--checkpoint") + 1]
+    for t in cmp["compare"]["tasks"].values():
+        assert {"ckepe-description", "class-names", "random-words", "shuffled-ckepe"} <= set(
+            t["sets"]
+        )
+    assert "passing `--checkpoint DIR`" in (res / "study_ptbxl_sample_compare.md").read_text()
+    leads = json.loads((res / "study_ptbxl_sample_leads.json").read_text())
+    assert set(leads["lead_sweep"]) == set(TASKS)
+    subsets = [r["subset"] for r in leads["lead_sweep"]["super"]["rows"]]
+    assert subsets[0] == "all12" and "I" in subsets and len(subsets) == len(set(subsets))
+    leads_md = (res / "study_ptbxl_sample_leads.md").read_text()
+    assert "| leads | n | super | sub | form | rhythm |" in leads_md
+    assert (res / "study_ptbxl_sample_leads.png").read_bytes()[:4] == b"\x89PNG"
     manifest = json.loads((tmp_path / "work" / "caches" / "train-en" / "manifest.json").read_text())
+    assert manifest["fs"] == 100 and manifest["shape"][-1] == 1000  # the study's sampling rate
     assert manifest["reports"][0].startswith("sinus")  # the English variant was trained on
 
 

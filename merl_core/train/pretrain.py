@@ -380,11 +380,31 @@ def _loader(run: Run, cache: Any, n: int) -> DataLoader:
                       pin_memory=run.dist.device.startswith("cuda"))  # fmt: skip
 
 
+def cpu_threads_per_rank(device: str | None, env: dict[str, str] | None = None,
+                         cores: int | None = None) -> int | None:  # fmt: skip
+    """torch threads for one rank of a CPU run under torchrun: the cores this process may use
+    divided by the ranks on this machine (torchrun's own default is 1 thread per rank, which
+    leaves the other cores idle). None (leave torch's setting) outside torchrun, on CUDA, or when
+    the user set ``OMP_NUM_THREADS`` to something other than torchrun's ``1``."""
+    env = os.environ if env is None else env
+    local_world = int(env.get("LOCAL_WORLD_SIZE", "1") or 1)
+    if local_world <= 1 or env.get("OMP_NUM_THREADS", "1") != "1":
+        return None
+    if (device or "auto").startswith("cuda") or (device in (None, "auto")
+                                                 and torch.cuda.is_available()):  # fmt: skip
+        return None
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores // local_world)
+
+
 def train(cfg: PretrainConfig) -> dict[str, Any]:
     """Run (or resume) pretraining; returns a summary (steps, final loss, checkpoint)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    threads = cfg.threads or cpu_threads_per_rank(cfg.device)
+    if threads:
+        torch.set_num_threads(threads)
     dist = init_distributed(cfg.device)
     try:
         return _train(cfg, dist)

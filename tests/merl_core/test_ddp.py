@@ -91,3 +91,17 @@ def test_pretrain_saves_and_resumes_every_ranks_rng(
     assert procs.summary(res.stdout)["start_step"] == 2
     steps = [json.loads(x)["step"] for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3, 4]  # rank 0 alone writes metrics; step 3 cut back and redone
+
+
+def test_cpu_ranks_share_the_cores_under_torchrun() -> None:
+    """torchrun sets OMP_NUM_THREADS=1 per rank; a CPU run then gives each rank its share of the
+    cores instead, and leaves an explicit setting, CUDA and single-process runs alone."""
+    from merl_core.train.pretrain import cpu_threads_per_rank
+
+    torchrun = {"LOCAL_WORLD_SIZE": "2", "OMP_NUM_THREADS": "1"}
+    assert cpu_threads_per_rank("cpu", torchrun, cores=16) == 8
+    assert cpu_threads_per_rank("cpu", {**torchrun, "LOCAL_WORLD_SIZE": "4"}, cores=2) == 1
+    assert cpu_threads_per_rank("cpu", {**torchrun, "OMP_NUM_THREADS": "3"}, cores=16) is None
+    assert cpu_threads_per_rank("cpu", {"LOCAL_WORLD_SIZE": "1"}, cores=16) is None
+    assert cpu_threads_per_rank("cpu", {}, cores=16) is None
+    assert cpu_threads_per_rank("cuda", torchrun, cores=16) is None
