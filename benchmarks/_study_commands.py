@@ -49,10 +49,17 @@ def _run(cmd: list[str], log_path: Path) -> None:
                            + " | ".join(tail))  # fmt: skip
 
 
-def _user_line(cmd: list[str], ck: str, cache: Path, out: Path) -> str:
-    """The command as a reader would type it (paths replaced by placeholders)."""
+def _user_line(cmd: list[str], ck: str, cache: Path, out: Path, splits: Path) -> str:
+    """The command as a reader would type it (paths replaced by placeholders, the prompt file
+    relative to the repository)."""
     words = ["merl-core", *cmd[len(_merl_core()):]]  # fmt: skip
-    swap = {ck: "$CK", str(cache): "$CACHE", str(out): "OUT"}
+    swap = {ck: "$CK", str(cache): "$CACHE", str(out): "OUT",
+            str(splits): "$MERL_DATA_ROOT/merl-splits"}  # fmt: skip
+    repo = Path(__file__).resolve().parents[1]
+    for w in words:
+        p = Path(w)
+        if p.is_absolute() and p.is_relative_to(repo):
+            swap.setdefault(w, str(p.relative_to(repo)))
     return " ".join(swap.get(w, w) for w in words)
 
 
@@ -101,7 +108,7 @@ def run_user_commands(cfg: StudyConfig, caches: dict[str, Path], prompts: dict[s
              "classes). Differences are paired (the same bootstrap resamples of the same test "
              f"records for both sets, {n_boot} resamples).\n\nMacro AUC [95 % CI] per prompt "
              "set:\n\n" + markdown_table(aucs) + "\n" + "\n".join(sentences)
-             + f"\n\n{PUBLISHED} Command as run: `{_user_line(cmd, ck, cache, out)}`; "
+             + f"\n\n{PUBLISHED} Command as run: `{_user_line(cmd, ck, cache, out, splits)}`; "
              "figure `study_ptbxl_sample_compare.png`.")  # fmt: skip
     if cfg.quick:
         notes = "--quick: a pipeline check, not a measurement. " + notes
@@ -129,7 +136,7 @@ def run_user_commands(cfg: StudyConfig, caches: dict[str, Path], prompts: dict[s
              f"[bootstrap 95 % CI, {n_boot} resamples] on fold 10 per lead subset; absent leads "
              "are zeroed in the model's input (the missing-lead baseline), the model is not "
              f"retrained. {PUBLISHED} Command as run, once per task: "
-             f"`{_user_line(cmd, ck, cache, out).replace(TASKS[-1], 'TASK')}`; "
+             f"`{_user_line(cmd, ck, cache, out, splits).replace(TASKS[-1], 'TASK')}`; "
              "figure `study_ptbxl_sample_leads.png`.")  # fmt: skip
     if cfg.quick:
         notes = "--quick: a pipeline check, not a measurement. " + notes
