@@ -75,7 +75,10 @@ def run_user_commands(cfg: StudyConfig, caches: dict[str, Path], prompts: dict[s
     seed = cfg.seeds[0]
     summary = cfg.out / "pretrain" / f"de-seed{seed}" / "study_summary.json"
     ck = json.loads(summary.read_text(encoding="utf-8"))["checkpoint"]
-    prompt_file = str(prompts.get("llm") or prompts["term"])
+    # the local-LLM set where it covers every task (--quick builds it for one), else the
+    # terminology-only set
+    full = prompts.get("llm") and set(prompts.get("llm_tasks") or []) >= set(TASKS)
+    prompt_file = str(prompts["llm"] if full else prompts["term"])
     cache, splits = caches["eval"], cfg.data_root / "merl-splits"
     n_boot = str(cfg.n_bootstrap)
     work = cfg.out / "user-commands"
@@ -155,7 +158,7 @@ def _sweep_plot(sweeps: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 3.8), dpi=110)
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
     for k, (task, sweep) in enumerate(sweeps.items()):
         rows = [r for r in sweep["rows"] if r["macro_auc"] is not None]
         x = [i + (k - 1.5) * 0.08 for i in range(len(rows))]

@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -380,15 +381,15 @@ def _loader(run: Run, cache: Any, n: int) -> DataLoader:
                       pin_memory=run.dist.device.startswith("cuda"))  # fmt: skip
 
 
-def cpu_threads_per_rank(device: str | None, env: dict[str, str] | None = None,
+def cpu_threads_per_rank(device: str | None, env: Mapping[str, str] | None = None,
                          cores: int | None = None) -> int | None:  # fmt: skip
     """torch threads for one rank of a CPU run under torchrun: the cores this process may use
     divided by the ranks on this machine (torchrun's own default is 1 thread per rank, which
     leaves the other cores idle). None (leave torch's setting) outside torchrun, on CUDA, or when
     the user set ``OMP_NUM_THREADS`` to something other than torchrun's ``1``."""
-    env = os.environ if env is None else env
-    local_world = int(env.get("LOCAL_WORLD_SIZE", "1") or 1)
-    if local_world <= 1 or env.get("OMP_NUM_THREADS", "1") != "1":
+    values: Mapping[str, str] = os.environ if env is None else env
+    local_world = int(values.get("LOCAL_WORLD_SIZE", "1") or 1)
+    if local_world <= 1 or values.get("OMP_NUM_THREADS", "1") != "1":
         return None
     if (device or "auto").startswith("cuda") or (device in (None, "auto")
                                                  and torch.cuda.is_available()):  # fmt: skip
