@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ckepe.terminology import FEATURE_KINDS  # the one list the reader checks against
 from knowledge.src.concepts import CONCEPT_TABLE
 from knowledge.src.features import FEATURE_CONCEPT_TABLE, FEATURE_TABLE
 from knowledge.src.labelsets import CPSC2018, CSN, PTBXL, PTBXL_ALL, SYNTHETIC
@@ -35,19 +36,6 @@ CASE_INSENSITIVE = "900000000000448009"
 CASE_SENSITIVE = "900000000000017005"
 INFERRED = "900000000000011006"
 EXISTENTIAL = "900000000000451002"
-FEATURE_KINDS = {
-    "rhythm",
-    "rate",
-    "p_wave",
-    "pr",
-    "qrs",
-    "st",
-    "t",
-    "qt",
-    "axis",
-    "voltage",
-    "morphology",
-}
 MAPPINGS = {"exact", "closest", "group"}
 MAX_DEFINING = 3
 TASKS = {"super", "sub", "form", "rhythm", "all", "default"}
