@@ -16,27 +16,21 @@ import logging
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from _common import markdown_table, write_results
-from _study_setup import TASKS, StudyConfig
+from _study_setup import TASKS, StudyConfig, console_script
+
+from merl_core.eval.compare import format_ci
 
 log = logging.getLogger("study")
+_MERL_CORE = console_script("merl-core", ["-m", "merl_core.cli"])
 PUBLISHED = (
     "A user with the published MERL weights gets the same tables for that model by importing "
     "them (`merl-core import-upstream PTH --out DIR`) and passing `--checkpoint DIR` to the same "
     "command."
 )
-
-
-def _merl_core() -> list[str]:
-    exe = Path(sys.executable).parent / "merl-core"
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("merl-core")
-    return [found] if found else [sys.executable, "-m", "merl_core.cli"]
 
 
 def _run(cmd: list[str], log_path: Path) -> None:
@@ -52,7 +46,7 @@ def _run(cmd: list[str], log_path: Path) -> None:
 def _user_line(cmd: list[str], ck: str, cache: Path, out: Path, splits: Path) -> str:
     """The command as a reader would type it (paths replaced by placeholders, the prompt file
     relative to the repository)."""
-    words = ["merl-core", *cmd[len(_merl_core()):]]  # fmt: skip
+    words = ["merl-core", *cmd[len(_MERL_CORE):]]  # fmt: skip
     swap = {ck: "$CK", str(cache): "$CACHE", str(out): "OUT",
             str(splits): "$MERL_DATA_ROOT/merl-splits"}  # fmt: skip
     repo = Path(__file__).resolve().parents[1]
@@ -61,13 +55,6 @@ def _user_line(cmd: list[str], ck: str, cache: Path, out: Path, splits: Path) ->
         if p.is_absolute() and p.is_relative_to(repo):
             swap.setdefault(w, str(p.relative_to(repo)))
     return " ".join(swap.get(w, w) for w in words)
-
-
-def _ci(v: float | None, ci: Any, signed: bool = False) -> str:
-    if v is None:
-        return "–"
-    f = "{:+.3f}" if signed else "{:.3f}"
-    return f.format(v) + (f" [{f.format(ci[0])}, {f.format(ci[1])}]" if ci else "")
 
 
 def run_user_commands(cfg: StudyConfig, caches: dict[str, Path], prompts: dict[str, Any]) -> None:
@@ -88,18 +75,18 @@ def run_user_commands(cfg: StudyConfig, caches: dict[str, Path], prompts: dict[s
              "in the study's work folder)")  # fmt: skip
 
     out = work / "compare_prompts"
-    cmd = [*_merl_core(), "compare-prompts", "--prompts", prompt_file, "--checkpoint", ck,
+    cmd = [*_MERL_CORE, "compare-prompts", "--prompts", prompt_file, "--checkpoint", ck,
            "--data", str(cache), "--splits-root", str(splits), "--bootstrap", n_boot,
            "--out", str(out)]  # fmt: skip
     _run(cmd, work / "compare_prompts.log")
     doc = json.loads((out / "compare.json").read_text(encoding="utf-8"))
     aucs, rows, sentences = [], [], []
     for task, t in doc["tasks"].items():
-        aucs.append({"task": task, **{k: _ci(v["macro_auc"], v["macro_auc_ci"])
+        aucs.append({"task": task, **{k: format_ci(v["macro_auc"], v["macro_auc_ci"])
                                       for k, v in t["sets"].items()}})  # fmt: skip
         for d in t["differences"]:
             rows.append({"task": task, "comparison": f"{d['a']} − {d['b']}",
-                         "difference [95 % CI]": _ci(d["difference"], d["ci"], signed=True),
+                         "difference [95 % CI]": format_ci(d["difference"], d["ci"], signed=True),
                          "CI excludes 0": "yes" if d["excludes_zero"] else "no"})  # fmt: skip
         sentences.append(f"- {t['sentence']}")
     if (out / "compare.png").exists():
@@ -120,32 +107,36 @@ def run_user_commands(cfg: StudyConfig, caches: dict[str, Path], prompts: dict[s
                   rows, notes=notes, extra={"compare": doc, "user_command": cmd},
                   results_dir=cfg.results_dir)  # fmt: skip
 
+    def sweep_cmd(task: str) -> list[str]:
+        return [*_MERL_CORE, "zeroshot", "--prompts", prompt_file, "--checkpoint", ck,
+                "--data", str(cache), "--splits-root", str(splits), "--task", task,
+                "--lead-sweep", "default", "--bootstrap", n_boot,
+                "--out", str(work / f"lead_sweep_{task}")]  # fmt: skip
+
     table: dict[str, dict[str, Any]] = {}
     sweeps, cmds = {}, []
     for task in TASKS:
-        out = work / f"lead_sweep_{task}"
-        cmd = [*_merl_core(), "zeroshot", "--prompts", prompt_file, "--checkpoint", ck,
-               "--data", str(cache), "--splits-root", str(splits), "--task", task,
-               "--lead-sweep", "default", "--bootstrap", n_boot, "--out", str(out)]  # fmt: skip
+        cmd = sweep_cmd(task)
         _run(cmd, work / f"lead_sweep_{task}.log")
         cmds.append(cmd)
-        sweeps[task] = json.loads((out / "lead_sweep.json").read_text(encoding="utf-8"))
+        sweeps[task] = json.loads(
+            (work / f"lead_sweep_{task}" / "lead_sweep.json").read_text(encoding="utf-8")
+        )
         for r in sweeps[task]["rows"]:
             row = table.setdefault(r["subset"], {"leads": r["subset"], "n": r["n_leads"]})
-            row[task] = _ci(r["macro_auc"], r["macro_auc_ci"])
-    tasks = list(TASKS)
+            row[task] = format_ci(r["macro_auc"], r["macro_auc_ci"])
     _sweep_plot(sweeps, cfg.results_dir / "study_ptbxl_sample_leads.png")
     notes = (f"Model: {model}; CKEPE description prompts `{Path(prompt_file).name}`. Macro AUC "
              f"[bootstrap 95 % CI, {n_boot} resamples] on fold 10 per lead subset; absent leads "
              "are zeroed in the model's input (the missing-lead baseline), the model is not "
              f"retrained. {PUBLISHED} Command as run, once per task: "
-             f"`{_user_line(cmd, ck, cache, out, splits).replace(TASKS[-1], 'TASK')}`; "
+             f"`{_user_line(sweep_cmd('TASK'), ck, cache, work / 'lead_sweep_TASK', splits)}`; "
              "figure `study_ptbxl_sample_leads.png`.")  # fmt: skip
     if cfg.quick:
         notes = "--quick: a pipeline check, not a measurement. " + notes
     write_results("study_ptbxl_sample_leads",
                   "Study model: zero-shot macro AUC by lead subset (merl-core zeroshot "
-                  "--lead-sweep)", [{"leads": k, **{c: v.get(c, "–") for c in ("n", *tasks)}}
+                  "--lead-sweep)", [{"leads": k, **{c: v.get(c, "–") for c in ("n", *TASKS)}}
                                     for k, v in table.items()],
                   notes=notes, extra={"lead_sweep": sweeps, "user_commands": cmds},
                   results_dir=cfg.results_dir)  # fmt: skip

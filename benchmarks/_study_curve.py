@@ -46,13 +46,7 @@ def run_curve(cfg: StudyConfig, steps: list[int], caches: dict[str, Path],
             torch.manual_seed(seed)
             model, seconds = create_model(cfg.model, **cfg.model_overrides).eval(), 0.0
         else:
-            point = replace(
-                cfg,
-                out=cfg.out / "curve" / f"steps{n}",
-                max_steps=n,
-                epochs=100_000,
-                warmup_steps=cfg.warmup_steps,
-            )
+            point = replace(cfg, out=cfg.out / "curve" / f"steps{n}", max_steps=n, epochs=100_000)
             summary = pretrain(point, caches["train-de"], "de", seed)
             model, seconds = load_model(summary["checkpoint"]).eval(), summary["seconds"]
         bank = FeatureBank(model, opened["eval"].signals, batch_size=cfg.eval_batch,

@@ -28,26 +28,29 @@ ENCODERS = tuple(f"merl-{v}" for v in REPORT_VARIANTS) + ("random-init",)
 # ----------------------------------------------------------------------------- pretraining
 def pretrain(cfg: StudyConfig, cache: Path, variant: str, seed: int) -> dict[str, Any]:
     """Pretrain one encoder (reused when the run folder already holds its final summary)."""
+    from merl_core.data.cache import ECGCache
     from merl_core.train.config import PretrainConfig
     from merl_core.train.pretrain import train
 
     out = cfg.out / "pretrain" / f"{variant}-seed{seed}"
+    opened = ECGCache(cache)
+    warmup = cfg.warmup_for(len(opened))
+    key = "|".join(str(p) for p in (cfg.model, cfg.fs, cfg.batch_size, cfg.epochs,
+                                    cfg.max_steps, cfg.lr, warmup, opened.fingerprint))  # fmt: skip
     done = out / "study_summary.json"
     if done.exists():
         summary = json.loads(done.read_text(encoding="utf-8"))
-        if summary.get("config_key") == _pretrain_key(cfg, cache):
+        if summary.get("config_key") == key:
             log.info("pretrain %s seed %d: reused %s", variant, seed, summary["checkpoint"])
             return summary
     key_file = out / "study_key.txt"
-    key = _pretrain_key(cfg, cache)
     if out.exists() and (not key_file.exists() or key_file.read_text() != key):
         shutil.rmtree(out)  # another configuration's run: never resume from it
     out.mkdir(parents=True, exist_ok=True)
     key_file.write_text(key)
     pcfg = PretrainConfig(
         model=cfg.model, cache=cache, out=out, epochs=cfg.epochs, max_steps=cfg.max_steps,
-        batch_size=cfg.batch_size, lr=cfg.lr, warmup_steps=cfg.warmup_for(_n_records(cache)),
-        seed=seed,
+        batch_size=cfg.batch_size, lr=cfg.lr, warmup_steps=warmup, seed=seed,
         tensorboard=False, progress=True, precision="auto", resume="auto", log_every=1,
         model_overrides=cfg.model_overrides,
     )  # fmt: skip
@@ -64,21 +67,6 @@ def pretrain(cfg: StudyConfig, cache: Path, variant: str, seed: int) -> dict[str
     }  # fmt: skip
     atomic_write_text(done, json.dumps(summary, indent=1, default=str) + "\n")
     return summary
-
-
-def _n_records(cache: Path) -> int:
-    from merl_core.data.cache import ECGCache
-
-    return len(ECGCache(cache))
-
-
-def _pretrain_key(cfg: StudyConfig, cache: Path) -> str:
-    from merl_core.data.cache import ECGCache
-
-    parts = [cfg.model, cfg.fs, cfg.batch_size, cfg.epochs, cfg.max_steps, cfg.lr,
-             cfg.warmup_for(_n_records(cache)),
-             ECGCache(cache).fingerprint]  # fmt: skip
-    return "|".join(str(p) for p in parts)
 
 
 def _first_loss(run: Path) -> float | None:

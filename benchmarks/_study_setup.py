@@ -143,19 +143,28 @@ def prepare_caches(cfg: StudyConfig) -> dict[str, Path]:
 
 
 # ----------------------------------------------------------------------------- prompts
-def _ckepe_exe() -> list[str]:
-    exe = Path(sys.executable).parent / "ckepe"
+def console_script(name: str, fallback: list[str]) -> list[str]:
+    """The argv prefix that runs the console script ``name``: the one beside this interpreter,
+    else the one on PATH, else this interpreter with ``fallback`` arguments."""
+    exe = Path(sys.executable).parent / name
     if exe.exists():
         return [str(exe)]
-    found = shutil.which("ckepe")
-    if found:
-        return [found]
-    return [sys.executable, "-c", "from ckepe.cli import app; app()"]
+    found = shutil.which(name)
+    return [found] if found else [sys.executable, *fallback]
 
 
 def _build_prompts(out: Path, llm: str, task: str | None, log_path: Path) -> str | None:
     """Run ``ckepe build-prompts``; None on success, else the reason (last error line)."""
-    cmd = [*_ckepe_exe(), "build-prompts", "--dataset", "ptbxl", "--llm", llm, "--out", str(out)]
+    cmd = [
+        *console_script("ckepe", ["-c", "from ckepe.cli import app; app()"]),
+        "build-prompts",
+        "--dataset",
+        "ptbxl",
+        "--llm",
+        llm,
+        "--out",
+        str(out),
+    ]
     if task:
         cmd += ["--task", task]
     log.info("building prompts: %s", " ".join(cmd))

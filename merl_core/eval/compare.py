@@ -146,10 +146,11 @@ def write_compare(out: Path, doc: dict[str, Any]) -> Path:
         md += [f"## {task}", "", t["sentence"], "", "| prompt set | macro AUC [95 % CI] |",
                "|---|---|"]  # fmt: skip
         for k, v in t["sets"].items():
-            md.append(f"| {k} | {_fmt(v['macro_auc'], v['macro_auc_ci'])} |")
+            md.append(f"| {k} | {format_ci(v['macro_auc'], v['macro_auc_ci'])} |")
         md += ["", "| comparison | difference [95 % CI] | CI excludes 0 |", "|---|---|---|"]
         for d in t["differences"]:
-            md.append(f"| {d['a']} − {d['b']} | {_fmt(d['difference'], d['ci'], signed=True)} | "
+            diff = format_ci(d["difference"], d["ci"], signed=True)
+            md.append(f"| {d['a']} − {d['b']} | {diff} | "
                       f"{'yes' if d['excludes_zero'] else 'no'} |")  # fmt: skip
         md.append("")
     atomic_write_bytes(out / "compare.md", "\n".join(md).encode())
@@ -157,7 +158,8 @@ def write_compare(out: Path, doc: dict[str, Any]) -> Path:
     return path
 
 
-def _fmt(v: float | None, ci: Any, signed: bool = False) -> str:
+def format_ci(v: float | None, ci: Any, signed: bool = False) -> str:
+    """``0.697 [0.636, 0.742]`` (``signed``: ``+0.006 [-0.029, +0.047]``); ``–`` for None or NaN."""
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return "–"
     f = "{:+.3f}" if signed else "{:.3f}"
