@@ -262,15 +262,7 @@ class ClassAuditor:
             return self._wrong(text, kind, cands[0], g.how)
         leak = self.verifier.leaked_label(text, [])
         if leak:
-            return self._finding(
-                text,
-                kind,
-                CONTRADICTED,
-                "other_label",
-                leak.concept_ids[0],
-                f"names another label of this task: {leak.label} ({leak.name})",
-                "words",
-            )
+            return self._other_label(text, kind, leak.concept_ids[0], leak, "words")
         if g.head and g.head not in self.kb.feature_ids and kind != "feature":
             return self._unknown_name(text, kind, g)
         return self._by_similarity(text, kind, g)
@@ -322,20 +314,24 @@ class ClassAuditor:
                 )
         return None
 
+    def _other_label(self, text: str, kind: str, cid: str, other: OtherLabel, how: str) -> Finding:
+        """``other_label``: the phrase names ``other``, another label of this task."""
+        return self._finding(
+            text,
+            kind,
+            CONTRADICTED,
+            "other_label",
+            cid,
+            f"names another label of this task: {other.label} ({other.name})",
+            how,
+        )
+
     def _wrong(self, text: str, kind: str, cid: str, how: str) -> Finding:
         """A grounded phrase whose relation to the class fails: say why."""
         name = self.kb.term.name(cid)
         other = self.other_of.get(cid)
         if other:
-            return self._finding(
-                text,
-                kind,
-                CONTRADICTED,
-                "other_label",
-                cid,
-                f"names another label of this task: {other.label} ({other.name})",
-                how,
-            )
+            return self._other_label(text, kind, cid, other, how)
         if cid in self.feat.excluded:
             rival = self.feat.excluded[cid]
             who = self.other_of.get(rival)
@@ -364,15 +360,7 @@ class ClassAuditor:
                 )
         other = None if cid in self.kb.feature_ids else self.verifier.leaked_label(text, [cid])
         if other:
-            return self._finding(
-                text,
-                kind,
-                CONTRADICTED,
-                "other_label",
-                cid,
-                f"names another label of this task: {other.label} ({other.name})",
-                how,
-            )
+            return self._other_label(text, kind, cid, other, how)
         if kind == "subtype":
             return self._finding(
                 text,

@@ -25,6 +25,16 @@ _LEAD = re.compile(r"^(?:i{1,3}|avr|avl|avf|v[1-6])$", re.IGNORECASE)
 _WAVE = re.compile(r"^(?:p|q|r|s|t|u|qrs|st)$", re.IGNORECASE)
 
 
+def section_head(section: str) -> tuple[str, str] | None:
+    """``(kind, rest)`` for a section that starts with ``subtypes:``, ``ecg features:``,
+    ``features:`` or ``synonyms:`` (the kind it gives its phrases, the text after it); else
+    None."""
+    m = _SECTION.match(section)
+    if m is None:
+        return None
+    return _SECTION_KIND[normalize_term(m.group(1))], section[m.end() :]
+
+
 def split_pieces(text: str, is_term: Callable[[str], bool] | None = None) -> list[tuple[str, str]]:
     """Split a description into (piece, kind); no piece is assumed to be the name.
 
@@ -42,10 +52,9 @@ def split_pieces(text: str, is_term: Callable[[str], bool] | None = None) -> lis
         if not section:
             continue
         kind = "any"
-        m = _SECTION.match(section)
-        if m:
-            kind = _SECTION_KIND[normalize_term(m.group(1))]
-            section = section[m.end() :]
+        labelled = section_head(section)
+        if labelled:
+            kind, section = labelled
         elif ":" in section:
             head, section = section.split(":", 1)
             out.append((head.strip(), "any"))

@@ -37,6 +37,7 @@ from ckepe.promptfile import (
     PromptFileError,
     PromptSet,
     check_flat_values,
+    guess_dataset,
     is_flat,
     load_json,
     prompt_file_version,
@@ -138,26 +139,13 @@ def _labels_of(dataset: str) -> set[str]:
     return {r.label for t in tasks for r in _rows(dataset, t)}
 
 
-def _guess_from_name(path: Path) -> str | None:
-    stem = path.stem.lower()
-    for name, keys in (
-        ("ptbxl", ("ptbxl", "ptb")),
-        ("cpsc2018", ("cpsc", "icbeb")),
-        ("csn", ("csn", "chapman")),
-        ("synthetic", ("synthetic",)),
-    ):
-        if any(k in stem for k in keys):
-            return name
-    return None
-
-
 def choose_dataset(path: Path, keys: Sequence[str]) -> str:
     """Which label set a flat file's keys belong to; ``protocol`` when they span several."""
     labels = [k.rpartition(":")[2] for k in keys]
     sets = {d: _labels_of(d) for d in (*REAL_DATASETS, "synthetic")}
     known = {k for k in labels if any(k in s for s in sets.values())}
     fits = [d for d, s in sets.items() if s and known <= s]
-    guess = _guess_from_name(path)
+    guess = guess_dataset(path)
     if not known:
         fits = []
     if guess and guess in fits:
@@ -432,7 +420,7 @@ def audit_path(
     kind, data = read_for_audit(path)
     if kind == "flat":
         ds = dataset or (
-            choose_dataset(path, list(data)) if data else _guess_from_name(path) or PROTOCOL
+            choose_dataset(path, list(data)) if data else guess_dataset(path) or PROTOCOL
         )
         report = audit_flat(kb, data, ds, task, partial, str(path))
     else:

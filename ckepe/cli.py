@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ckepe import __version__
 from ckepe.build import build_prompt_set
+from ckepe.cli_app import create_app
 from ckepe.labelsets import DATASETS, LabelEntry, LabelSetError, load_labelset
 from ckepe.promptfile import (
     PromptFileError,
@@ -28,28 +29,11 @@ from ckepe.promptfile import (
 )
 from ckepe.terminology import GraphTerminology, TerminologyError, load_terminology
 
-app = typer.Typer(
-    name="ckepe",
-    help="Clinical Knowledge Enhanced Prompt Engineering for zero-shot ECG classification.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    add_completion=False,
+app = create_app(
+    "ckepe",
+    "Clinical Knowledge Enhanced Prompt Engineering for zero-shot ECG classification.",
+    __version__,
 )
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"ckepe {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
-    ] = False,
-) -> None:
-    """Clinical Knowledge Enhanced Prompt Engineering for zero-shot ECG classification."""
 
 
 # -- shared helpers ---------------------------------------------------------------------------

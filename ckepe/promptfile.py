@@ -160,7 +160,7 @@ def read_prompt_set(path: Path, dataset: str | None = None) -> PromptSet:
     if is_flat(data):
         if not data:
             raise PromptFileError(f"{path}: flat prompt file has no labels")
-        return import_flat(data, dataset or _guess_dataset(path))
+        return import_flat(data, dataset or guess_dataset(path) or "unknown")
     if not isinstance(data, dict):
         raise PromptFileError(f"{path}: not a prompt file (top level is {type(data).__name__})")
     check_flat_values(path, data)
@@ -189,7 +189,8 @@ def check_flat_values(path: Path, data: dict[str, Any]) -> None:
             )
 
 
-def _guess_dataset(path: Path) -> str:
+def guess_dataset(path: Path) -> str | None:
+    """The dataset a prompt file's name suggests (``ptbxl_prompts.json``: ptbxl), or None."""
     stem = path.stem.lower()
     for name, keys in (
         ("ptbxl", ("ptbxl", "ptb")),
@@ -199,7 +200,7 @@ def _guess_dataset(path: Path) -> str:
     ):
         if any(k in stem for k in keys):
             return name
-    return "unknown"
+    return None
 
 
 def write_prompt_set(ps: PromptSet, path: Path) -> Path:

@@ -301,6 +301,35 @@ class GraphTerminology:
 
 
 # -- RF2 ---------------------------------------------------------------------------------
+# The columns of the RF2 snapshot files, per table: what build_pymedtermino_db copies and what
+# knowledge/src/build.py writes for the bundled extract.
+RF2_COLUMNS = {
+    "Concept": ["id", "effectiveTime", "active", "moduleId", "definitionStatusId"],
+    "Description": [
+        "id",
+        "effectiveTime",
+        "active",
+        "moduleId",
+        "conceptId",
+        "languageCode",
+        "typeId",
+        "term",
+        "caseSignificanceId",
+    ],
+    "Relationship": [
+        "id",
+        "effectiveTime",
+        "active",
+        "moduleId",
+        "sourceId",
+        "destinationId",
+        "relationshipGroup",
+        "typeId",
+        "characteristicTypeId",
+        "modifierId",
+    ],
+}
+
 _RF2_READ = {
     "sep": "\t",
     "dtype": str,
@@ -463,35 +492,9 @@ def build_pymedtermino_db(rf2_folder: Path, out_dir: Path) -> Path:
     target = out_dir / "snomedct.sqlite3"
     tmp = out_dir / ".snomedct.sqlite3.tmp"
     tmp.unlink(missing_ok=True)
-    cols = {
-        "Concept": ["id", "effectiveTime", "active", "moduleId", "definitionStatusId"],
-        "Description": [
-            "id",
-            "effectiveTime",
-            "active",
-            "moduleId",
-            "conceptId",
-            "languageCode",
-            "typeId",
-            "term",
-            "caseSignificanceId",
-        ],
-        "Relationship": [
-            "id",
-            "effectiveTime",
-            "active",
-            "moduleId",
-            "sourceId",
-            "destinationId",
-            "relationshipGroup",
-            "typeId",
-            "characteristicTypeId",
-            "modifierId",
-        ],
-    }
     text_cols = {"term", "languageCode", "effectiveTime"}
     with sqlite3.connect(tmp) as db:
-        for table, names in cols.items():
+        for table, names in RF2_COLUMNS.items():
             decl = ", ".join(f"{n} {'TEXT' if n in text_cols else 'INTEGER'}" for n in names)
             extra = ", is_in_core INTEGER DEFAULT 0" if table == "Concept" else ""
             db.execute(f"CREATE TABLE {table} ({decl}{extra})")

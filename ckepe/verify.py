@@ -33,6 +33,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ckepe.audit_pieces import section_head
 from ckepe.feature_rule import (
     ClassFeatures,
     ContradictionTable,
@@ -331,15 +332,6 @@ class ClassVerifier:
         return v
 
 
-_SECTION = re.compile(r"^\s*(subtypes?|ecg features?|features?|synonyms?)\s*:\s*", re.I)
-_SECTION_KIND = {
-    "subtype": "subtype",
-    "ecg feature": "feature",
-    "feature": "feature",
-    "synonym": "synonym",
-}
-
-
 def parse_description(text: str) -> list[tuple[str, str]]:
     """Split a MERL-style description into (phrase, kind) pairs.
 
@@ -351,11 +343,10 @@ def parse_description(text: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     text = " ".join(text.replace("\n", " ; ").split()).strip().rstrip(".")
     for i, section in enumerate(s for s in re.split(r";|\.\s", text) if s.strip()):
-        m = _SECTION.match(section)
+        labelled = section_head(section)
         kind = "any"
-        if m:
-            kind = _SECTION_KIND[normalize_term(m.group(1))]
-            section = section[m.end() :]
+        if labelled:
+            kind, section = labelled
         elif i == 0 and ":" in section:
             head, section = section.split(":", 1)
             out.append((head.strip(), "name"))

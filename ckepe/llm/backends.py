@@ -30,16 +30,6 @@ logger = logging.getLogger(__name__)
 BACKENDS = ("auto", "local", "openai", "none")
 DEFAULT_MAX_TOKENS = 256
 
-__all__ = [
-    "BACKENDS",
-    "LLMEndpointError",
-    "LLMError",
-    "LLMProposer",
-    "create_chat_model",
-    "create_proposer",
-    "resolve_backend",
-]
-
 
 def resolve_backend(backend: str) -> str:
     """``auto`` becomes ``openai`` when an endpoint is configured in the environment, else

@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ckepe.terminology import FEATURE_KINDS  # the one list the reader checks against
+# the reader's column lists and feature kinds, one copy each (ckepe reads what this writes)
+from ckepe.terminology import FEATURE_COLUMNS, FEATURE_KINDS, RF2_COLUMNS
 from knowledge.src.concepts import CONCEPT_TABLE
 from knowledge.src.features import FEATURE_CONCEPT_TABLE, FEATURE_TABLE
 from knowledge.src.labelsets import CPSC2018, CSN, PTBXL, PTBXL_ALL, SYNTHETIC
@@ -245,38 +246,9 @@ def build_terminology(concepts: dict[str, Concept], alloc: IdAllocator) -> dict[
     for c in concepts.values():
         c.sctid = cid[c.key]
     return {
-        f"sct2_Concept_Snapshot_ECGX_{RELEASE}.txt": _tsv(
-            ["id", "effectiveTime", "active", "moduleId", "definitionStatusId"], crow
-        ),
-        f"sct2_Description_Snapshot-en_ECGX_{RELEASE}.txt": _tsv(
-            [
-                "id",
-                "effectiveTime",
-                "active",
-                "moduleId",
-                "conceptId",
-                "languageCode",
-                "typeId",
-                "term",
-                "caseSignificanceId",
-            ],
-            drow,
-        ),
-        f"sct2_Relationship_Snapshot_ECGX_{RELEASE}.txt": _tsv(
-            [
-                "id",
-                "effectiveTime",
-                "active",
-                "moduleId",
-                "sourceId",
-                "destinationId",
-                "relationshipGroup",
-                "typeId",
-                "characteristicTypeId",
-                "modifierId",
-            ],
-            rrow,
-        ),
+        f"sct2_Concept_Snapshot_ECGX_{RELEASE}.txt": _tsv(RF2_COLUMNS["Concept"], crow),
+        f"sct2_Description_Snapshot-en_ECGX_{RELEASE}.txt": _tsv(RF2_COLUMNS["Description"], drow),
+        f"sct2_Relationship_Snapshot_ECGX_{RELEASE}.txt": _tsv(RF2_COLUMNS["Relationship"], rrow),
     }
 
 
@@ -341,17 +313,7 @@ def build_features(concepts: dict[str, Concept], sources: set[str]) -> str:
     too_many = sorted(k for k, n in defining.items() if n > MAX_DEFINING)
     if too_many:
         raise KnowledgeError(f"features: more than {MAX_DEFINING} defining criteria: {too_many}")
-    return _tsv(
-        [
-            "class_concept_id",
-            "feature_concept_id",
-            "feature_kind",
-            "criterion",
-            "source",
-            "defining",
-        ],
-        rows,
-    )
+    return _tsv([*FEATURE_COLUMNS, "defining"], rows)
 
 
 def check_defining(concepts: dict[str, Concept], *tables: str) -> None:
