@@ -235,7 +235,8 @@ def run_seed(cfg: StudyConfig, seed: int, cache_paths: dict[str, Path],
     from merl_core.eval.zeroshot import FeatureBank
 
     path = cfg.out / f"seed{seed}" / "results.json"
-    key = {"config": {k: v for k, v in cfg.to_dict().items() if k not in ("seeds", "results_dir")},
+    skip = ("seeds", "results_dir", "n_random_inits")  # none of them changes a seed's result
+    key = {"config": {k: v for k, v in cfg.to_dict().items() if k not in skip},
            "prompts": {k: str(v) for k, v in prompts.items()},
            "arms": [*PROMPT_ARMS, *CONTROL_ARMS], "scores": "scores.npz"}  # fmt: skip
     if path.exists():

@@ -61,6 +61,7 @@ class StudyConfig:
     probe_ratios: tuple[float, ...] = (0.1, 1.0)
     probe_epochs: int = 200
     n_bootstrap: int = 200
+    n_random_inits: int = 20  # untrained encoders of the random-init reference (_study_baseline)
     llm_task: str | None = None  # quick: build the local-LLM prompts for one task only
     eval_batch: int = 32
     workers: int = 2

@@ -57,11 +57,20 @@ def make_config(args: argparse.Namespace) -> StudyConfig:
     if args.quick:
         cfg = StudyConfig(quick=True, seeds=args.seeds or [0], out=out, results_dir=results,
                           batch_size=8, epochs=1, max_steps=2, warmup_steps=0, train_limit=48,
-                          probe_epochs=20, n_bootstrap=20, llm_task="super")  # fmt: skip
+                          probe_epochs=20, n_bootstrap=20, llm_task="super",
+                          n_random_inits=3)  # fmt: skip
     else:
         cfg = StudyConfig(quick=False, seeds=args.seeds or [0, 1, 2], out=out,
                           results_dir=results)  # fmt: skip
-    for key in ("epochs", "batch_size", "max_steps", "model", "warmup_steps", "fs"):
+    for key in (
+        "epochs",
+        "batch_size",
+        "max_steps",
+        "model",
+        "warmup_steps",
+        "fs",
+        "n_random_inits",
+    ):
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))
     if args.steps is not None:  # exactly this many steps: as many epochs as that takes
@@ -105,6 +114,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--steps", type=int, help="pretraining steps per run (the cosine schedule spans them)"
     )
+    p.add_argument(
+        "--random-inits",
+        dest="n_random_inits",
+        type=int,
+        help="untrained encoders in the random-init reference (default 20; quick: 3)",
+    )
     p.add_argument("--curve", metavar="STEPS",
                    help="learning-curve mode: comma-separated step counts, e.g. "
                         "22,100,300,660,1000 (one seed, German reports)")  # fmt: skip
@@ -114,6 +129,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.steps is not None and args.steps < 1:
         p.error("--steps must be ≥ 1")
+    if args.n_random_inits is not None and args.n_random_inits < 1:
+        p.error("--random-inits must be ≥ 1")
     if args.curve:
         try:
             args.curve = sorted({int(x) for x in args.curve.split(",")})
@@ -154,20 +171,18 @@ def main(argv: list[str] | None = None) -> int:
         write_curve(cfg, run_curve(cfg, args.curve, caches, prompts),
                     "bf16 autocast" if amp is not None else "fp32")  # fmt: skip
         return 0
+    from _study_baseline import random_init_reference
+
     opened = {k: ECGCache(p) for k, p in caches.items()}
     counts = class_counts(task_splits(cfg, opened))
-    seeds = []
+    ref = random_init_reference(cfg, caches, prompts)
+    seeds: list[dict[str, Any]] = []
     for seed in cfg.seeds:
         log.info("seed %d of %s", seed, cfg.seeds)
         seeds.append(run_seed(cfg, seed, caches, prompts))
-        write_study(
-            cfg,
-            plan,
-            prompts,
-            counts,
-            seeds,
-            {"caches": t_cache, "prompts": t_prompts, "total": time.perf_counter() - t0},
-        )
+        write_study(cfg, plan, prompts, counts, seeds, ref,
+                    {"caches": t_cache, "prompts": t_prompts,
+                     "wall": time.perf_counter() - t0})  # fmt: skip
     if not args.no_commands:
         from _study_commands import run_user_commands
 
@@ -176,9 +191,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
-                counts: dict[str, Any], seeds: list[dict[str, Any]],
+                counts: dict[str, Any], seeds: list[dict[str, Any]], ref: dict[str, Any],
                 seconds: dict[str, float]) -> None:  # fmt: skip
-    """Write the JSON, Markdown and PNG from the seeds finished so far."""
+    """Write the JSON, Markdown and PNG from the seeds finished so far.
+
+    ``seconds``: this invocation's caches, prompts and wall time; the work of every stage
+    (also of seeds and random inits reused from an earlier invocation) is added from their
+    records, so ``total`` is what the study costs when nothing is reused."""
+    from _study_baseline import (
+        conclusions_text,
+        learning_margins,
+        margins_text,
+        plot_reference,
+    )
     from _study_paired import differences_text, paired_differences, summary_sentence
     from _study_report import (
         ENCODER_TITLES,
@@ -201,10 +226,19 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
     done = [s["seed"] for s in seeds]
     partial = len(done) < len(cfg.seeds)
     png = plot(agg, cfg.results_dir / f"{NAME}.png", len(done))
+    margins = learning_margins(agg, ref)
+    ref_png = plot_reference(margins, ref, cfg.results_dir / f"{NAME}_random_inits.png")
+    work = {"caches": seconds["caches"], "prompts": seconds["prompts"],
+            "pretrain": sum(s["seconds"]["pretrain"] for s in seeds),
+            "evaluate": sum(s["seconds"]["evaluate"] for s in seeds),
+            "random_inits": ref["seconds"]}  # fmt: skip
+    work["total"] = sum(work.values())
+    work["wall_this_invocation"] = seconds["wall"]
     pre = [p for s in seeds for p in s["pretrain"].values()]
     notes = (
         ("**Partial: seeds " + ", ".join(map(str, done)) + f" of {cfg.seeds} finished.**\n\n"
          if partial else "")
+        + conclusions_text(margins, diffs, counts, ENCODER_TITLES) + "\n\n"
         + f"Macro ROC AUC on fold 10 (test), mean ± std (n−1) over seeds {done}; "
         f"{'--quick: a pipeline check, not a measurement. ' if cfg.quick else ''}"
         f"pretraining: {cfg.model} at {cfg.fs} Hz, {plan['steps_per_run']} steps × batch "
@@ -212,6 +246,11 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
         f"{plan['train_records']} records of folds 1–8 per run; thresholds and probe selection "
         f"on fold 9. Labels: the published MERL split files filtered to the sample.\n\n"
         "**Which prompt set won** (computed from the table above): " + headline_text(head)
+        + "\n\n**Does pretraining teach zero-shot structure?** Each trained encoder's seed mean "
+        f"against {ref['n']} untrained encoders (init seeds {ref['seeds'][0]}–"
+        f"{ref['seeds'][-1]}; one init's macro AUC spreads by about ±0.05 around 0.5, so the "
+        "paired random-init rows above, 3 draws, are not the reference). Figure: "
+        f"`{ref_png.name}`.\n\n" + margins_text(margins, ENCODER_TITLES, ref["n"])
         + "\n\n**What the paired differences allow to conclude** (each arm − bare names on the "
         f"same records, seeds pooled, {cfg.n_bootstrap} paired bootstrap draws of the test "
         "records; fold 9 as a check, nothing chosen on fold 10): " + summary_sentence(diffs)
@@ -223,7 +262,11 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
         + f"Pretraining: {sum(p['seconds'] for p in pre):.0f} s for {len(pre)} runs, "
         f"{sum(p['pairs_per_s'] for p in pre) / max(len(pre), 1):.2f} pairs/s on average; "
         f"loss {_mean([p['first_loss'] for p in pre]):.3f} → "
-        f"{_mean([p['final_loss'] for p in pre]):.3f}. Figure: `{png.name}`. "
+        f"{_mean([p['final_loss'] for p in pre]):.3f}. Time of the whole study (every stage, "
+        f"also those reused from an earlier invocation): {work['total']:.0f} s "
+        f"({work['total'] / 60:.1f} min: pretraining {work['pretrain']:.0f} s, evaluation "
+        f"{work['evaluate']:.0f} s, {ref['n']} random inits {work['random_inits']:.0f} s; the "
+        f"user commands below not included). Figure: `{png.name}`. "
         "Local-LLM prompts: " + (f"{prompts['llm']} ({prompts['llm_source']})"
                                  if prompts.get("llm") else str(prompts.get("llm_reason")))
     )  # fmt: skip
@@ -235,7 +278,8 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
                         "local_llm": prompt_generator(prompts.get("llm")),
                         "local_llm_tasks": prompts["llm_tasks"],
                         "local_llm_reason": prompts.get("llm_reason")},
-        "per_seed": seeds, "seconds": {k: round(x, 1) for k, x in seconds.items()},
+        "per_seed": seeds, "seconds": {k: round(x, 1) for k, x in work.items()},
+        "random_init_reference": ref, "learning_margins": margins,
         "figure": str(png), "tasks": list(TASKS),
     }  # fmt: skip
     rows = table_rows(agg, cfg.probe_ratios)

@@ -80,7 +80,22 @@ def test_study_quick_writes_well_formed_results(data_root: Path, tmp_path: Path)
     )
     assert d["difference"] == pytest.approx(expect, abs=1e-9)
     assert d["ci"] is not None and d["ci"][0] <= d["difference"] <= d["ci"][1]
+    # the random-init reference: its init 0 is the seed-0 paired random-init arm (same draw),
+    # and each margin is the trained seed mean minus the mean over the inits
+    ref = data["random_init_reference"]
+    assert ref["n"] == 3 and ref["seeds"] == [0, 1, 2]
+    paired = agg["random-init/names@super"]["per_seed"][0]
+    assert ref["values"]["super/names"][0] == pytest.approx(paired, abs=1e-12)
+    m = next(r for r in data["learning_margins"]
+             if (r["encoder"], r["arm"], r["task"]) == ("merl-de", "names", "rhythm"))  # fmt: skip
+    draws = ref["values"]["rhythm/names"]
+    assert m["margin"] == pytest.approx(agg["merl-de/names@rhythm"]["mean"] - np.mean(draws))
+    assert m["passes"] == (m["margin"] >= 0.05)
+    assert m["share_at_or_above"] == pytest.approx(np.mean(np.array(draws) >= m["trained"]))
+    assert data["seconds"]["total"] >= data["seconds"]["pretrain"] + ref["seconds"] > 0
+    assert (res / "study_ptbxl_sample_random_inits.png").read_bytes()[:4] == b"\x89PNG"
     md = (res / "study_ptbxl_sample.md").read_text()
+    assert "Does pretraining teach zero-shot structure?" in md and "Margin ≥ 0.05" in md
     assert "| encoder | method | super | super, >2 pos. | sub |" in md and "won" in md
     assert "paired CI" in md and "fold 9" in md
     png = (res / "study_ptbxl_sample.png").read_bytes()
