@@ -86,6 +86,7 @@ F_QRS_110_119 | - | QRS duration 110 to 119 ms (finding) | QRSF | mildly prolong
 F_QRS_GT110 | - | QRS duration more than 110 ms (finding) | QRSF | prolonged QRS duration
 F_QRS_GE110 | - | QRS duration 110 ms or more (finding) | QRSF | QRS duration of at least 110 ms
 F_QRS_PREMATURE_WIDE | - | Premature wide QRS complex without preceding P wave (finding) | QRSF | premature bizarre QRS complex; wide premature complex
+F_QRS_LATE_WIDE | - | Late wide QRS complex without preceding P wave (finding) | QRSF | wide escape complex; ventricular escape complex
 F_QRS_PREMATURE_NARROW | - | Premature narrow QRS complex similar to the sinus QRS (finding) | QRSF | premature narrow complex
 F_RSR_V1 | - | rsR' or rSR' pattern in V1 or V2 (finding) | QRSF | M-shaped QRS in V1; RSR prime in V1; rabbit ears in V1
 F_WIDE_S_LEFT | - | Wide S wave in leads I and V6 (finding) | QRSF | slurred S wave in I and V6; S wave longer than R wave in I and V6
@@ -302,7 +303,8 @@ JE | F_ESCAPE_LATE | rhythm | late beat after a pause | S13 | D
 JE | F_P_RETRO | p_wave | absent or retrograde P wave | S13 | D
 JE | F_QRS_LT120 | qrs | narrow QRS | S13
 VESB | F_ESCAPE_LATE | rhythm | late beat after a pause | S13 | D
-VESB | F_QRS_GE120 | qrs | wide QRS | S13 | D
+VESB | F_QRS_LATE_WIDE | qrs | late wide QRS (>= 120 ms) not preceded by a P wave, ending a pause | S13 | D
+VESB | F_QRS_GE120 | qrs | wide QRS | S13
 PACED | F_PACE_SPIKE | morphology | pacemaker stimulus artefacts | S22 | D
 PACED | F_PACED_QRS | qrs | wide QRS after ventricular stimuli | S22
 APACE | F_PACED_P | p_wave | P wave after each atrial stimulus | S22 | D

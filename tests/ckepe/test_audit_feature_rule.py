@@ -79,18 +79,25 @@ def test_rivals_and_covered_for_the_composer(term: RF2Terminology) -> None:
 
 @pytest.mark.usefixtures("bundled_knowledge")
 def test_only_defining_criteria_characterise_a_competitor() -> None:
-    """CSN LBBB: WPW's supporting "QRS > 120 ms" is no rival; VEB's defining wide QRS is."""
+    """CSN LBBB keeps "QRS 120 ms or more" (via complete LBBB) beside WPW and VEB, for whom
+    it is only supporting; CSN MI loses STDD's defining ST depression (via a subtype)."""
     term = load_terminology()
     if not getattr(term, "has_defining", False):
         pytest.skip("knowledge base without the defining column (issue 15)")
-    rows = load_labelset("csn")
-    lbbb = next(r for r in rows if r.label == "LBBB")
+    rows = {r.label: r for r in load_labelset("csn")}
     wide = term.find("QRS duration 120 ms or more")[0]
-    wpw = next(r for r in rows if r.label == "WPW").concept_ids
-    veb = next(r for r in rows if r.label == "VEB").concept_ids
-    assert wide in class_features(term, lbbb.concept_ids, wpw)
-    got = class_features(term, lbbb.concept_ids, [*wpw, *veb])
-    assert got.excluded.get(wide) == veb[0] and got.rivals[wide] in (*wpw, *veb)
+    wpw, veb = rows["WPW"].concept_ids, rows["VEB"].concept_ids
+    got = class_features(term, rows["LBBB"].concept_ids, [*wpw, *veb])
+    assert wide in got and wide not in got.own  # reached through complete LBBB only
+    assert wide not in got.excluded and got.rivals[wide] in (*wpw, *veb)
+    # VEB is defined by its late wide complex, which LBBB does not reach at all
+    late = term.find("late wide QRS complex without preceding P wave")[0]
+    assert late in class_features(term, veb).own and late not in got
+    stdd = rows["STDD"].concept_ids
+    mi = class_features(term, rows["MI"].concept_ids, stdd)
+    taken = {f for f, k in mi.excluded.items() if k in stdd}
+    assert taken, "STDD's defining ST depression should not be MI's"
+    assert not taken & mi.own and not taken & set(mi.allowed)
 
 
 def test_contradiction_table_rows_are_real_and_sourced(bundled_knowledge: Path) -> None:
