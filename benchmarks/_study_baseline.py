@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _study_run import ENCODERS, _zeroshot_arms, finite, task_splits
+from _study_run import ENCODERS, _zeroshot_arms, finite, random_init_encoder
 from _study_setup import ARM_TITLES, CONTROL_ARMS, PROMPT_ARMS, TASKS, StudyConfig
 
 from ckepe.fileio import atomic_write_text
@@ -41,19 +41,13 @@ def _init_key(cfg: StudyConfig, prompts: dict[str, Any], seed: int) -> dict[str,
     ))  # fmt: skip
 
 
-def random_init_reference(cfg: StudyConfig, caches: dict[str, Path],
+def random_init_reference(cfg: StudyConfig, eval_cache: Any, splits: dict[str, Any],
                           prompts: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
     """Zero-shot macro AUC on fold 10 of ``cfg.n_random_inits`` untrained encoders, per
     ``task/arm``: ``values`` (one per init, None where the arm did not run) and ``seconds`` (the
     work of every init, also of those reused from an earlier run)."""
-    import torch
-
-    from merl_core.data.cache import ECGCache
     from merl_core.eval.zeroshot import FeatureBank
-    from merl_core.models import create_model
 
-    opened = {k: ECGCache(p) for k, p in caches.items()}
-    splits = task_splits(cfg, opened)
     folder = cfg.out / "random-inits"
     per_init: list[dict[str, Any]] = []
     for seed in range(cfg.n_random_inits):
@@ -65,11 +59,10 @@ def random_init_reference(cfg: StudyConfig, caches: dict[str, Path],
                 per_init.append(old)
                 continue
         t0 = time.perf_counter()
-        torch.manual_seed(seed)  # the same draw as the study's paired random-init of this seed
-        model = create_model(cfg.model, **cfg.model_overrides).eval()
-        bank = FeatureBank(model, opened["eval"].signals, batch_size=cfg.eval_batch,
+        model = random_init_encoder(cfg, seed)
+        bank = FeatureBank(model, eval_cache.signals, batch_size=cfg.eval_batch,
                            normalize=False)  # fmt: skip
-        arms = _zeroshot_arms(replace(cfg, n_bootstrap=0), model, opened["eval"], bank, splits,
+        arms = _zeroshot_arms(replace(cfg, n_bootstrap=0), model, eval_cache, bank, splits,
                               prompts, seed, {})  # fmt: skip
         rec = {"key": key, "seed": seed, "seconds": round(time.perf_counter() - t0, 1),
                "macro_auc": {k: v.get("macro_auc") for k, v in arms.items()}}  # fmt: skip
@@ -111,10 +104,6 @@ def learning_margins(agg: dict[str, Any], ref: dict[str, Any],
     return rows
 
 
-def _fmt(x: float | None) -> str:
-    return "–" if x is None else f"{x:.3f}"
-
-
 def margins_text(rows: list[dict[str, Any]], encoder_titles: dict[str, str], n_inits: int,
                  margin: float = MARGIN) -> str:  # fmt: skip
     """A Markdown table per trained encoder (prompt arms as rows, tasks as columns) and one
@@ -136,8 +125,8 @@ def margins_text(rows: list[dict[str, Any]], encoder_titles: dict[str, str], n_i
                     continue
                 lo, hi = r["reference_range"]
                 mark = "**" if r["passes"] else ""
-                cells.append(f"{mark}{r['margin']:+.3f}{mark} ({_fmt(r['trained'])} vs "
-                             f"{_fmt(r['reference'])} [{lo:.2f}, {hi:.2f}]; "
+                cells.append(f"{mark}{r['margin']:+.3f}{mark} ({r['trained']:.3f} vs "
+                             f"{r['reference']:.3f} [{lo:.2f}, {hi:.2f}]; "
                              f"{r['share_at_or_above']:.0%})")  # fmt: skip
             out.append(f"| {ARM_TITLES[arm]} | " + " | ".join(cells) + " |")
         clears = []

@@ -28,12 +28,10 @@ def _macro(arms: dict[str, Any], task: str, arm: str) -> float | None:
 def run_curve(cfg: StudyConfig, steps: list[int], caches: dict[str, Path],
               prompts: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
     """One row per point: steps, seconds of pretraining, macro AUC per task (names, best CKEPE)."""
-    import torch
-    from _study_run import _zeroshot_arms, pretrain, task_splits
+    from _study_run import _zeroshot_arms, pretrain, random_init_encoder, task_splits
 
     from merl_core.data.cache import ECGCache
     from merl_core.eval.zeroshot import FeatureBank
-    from merl_core.models import create_model
     from merl_core.train.checkpoint import load_model
 
     seed = cfg.seeds[0]
@@ -43,8 +41,7 @@ def run_curve(cfg: StudyConfig, steps: list[int], caches: dict[str, Path],
     for n in [0, *steps]:
         t0 = time.perf_counter()
         if n == 0:
-            torch.manual_seed(seed)
-            model, seconds = create_model(cfg.model, **cfg.model_overrides).eval(), 0.0
+            model, seconds = random_init_encoder(cfg, seed), 0.0
         else:
             point = replace(cfg, out=cfg.out / "curve" / f"steps{n}", max_steps=n, epochs=100_000)
             summary = pretrain(point, caches["train-de"], "de", seed)

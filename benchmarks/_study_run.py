@@ -116,15 +116,21 @@ def class_counts(splits: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- one seed
-def _encoders(cfg: StudyConfig, ckpts: dict[str, str], seed: int) -> dict[str, Any]:
+def random_init_encoder(cfg: StudyConfig, seed: int) -> Any:
+    """The untrained encoder of ``seed``: random ECG encoder and projections, the text backbone
+    with its pretrained weights (so zero-shot measures what pretraining adds). The same draw
+    for the paired arm, the learning curve's step 0 and the random-init reference."""
     from merl_core.models import create_model
+
+    torch.manual_seed(seed)
+    return create_model(cfg.model, **cfg.model_overrides).eval()
+
+
+def _encoders(cfg: StudyConfig, ckpts: dict[str, str], seed: int) -> dict[str, Any]:
     from merl_core.train.checkpoint import load_model
 
     models = {f"merl-{v}": load_model(ckpts[v]).eval() for v in REPORT_VARIANTS}
-    # The pretraining starting point of this seed: random ECG encoder and projections, the
-    # text backbone with its pretrained weights (so zero-shot measures what pretraining adds).
-    torch.manual_seed(seed)
-    models["random-init"] = create_model(cfg.model, **cfg.model_overrides).eval()
+    models["random-init"] = random_init_encoder(cfg, seed)
     return models
 
 

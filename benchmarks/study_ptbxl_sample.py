@@ -122,7 +122,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--random-inits",
         dest="n_random_inits",
         type=int,
-        help="untrained encoders in the random-init reference (default 20; quick: 3)",
+        help="untrained encoders in the random-init reference (default 20; quick: 2)",
     )
     p.add_argument("--curve", metavar="STEPS",
                    help="learning-curve mode: comma-separated step counts, e.g. "
@@ -178,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     from _study_baseline import random_init_reference
 
     opened = {k: ECGCache(p) for k, p in caches.items()}
-    counts = class_counts(task_splits(cfg, opened))
-    ref = random_init_reference(cfg, caches, prompts)
+    splits = task_splits(cfg, opened)
+    counts = class_counts(splits)
+    ref = random_init_reference(cfg, opened["eval"], splits, prompts)
     seeds: list[dict[str, Any]] = []
     for seed in cfg.seeds:
         log.info("seed %d of %s", seed, cfg.seeds)
