@@ -36,7 +36,7 @@ ARMS = (*PROMPT_ARMS, *CONTROL_ARMS)
 
 def _init_key(cfg: StudyConfig, prompts: dict[str, Any], seed: int) -> dict[str, Any]:
     return json.loads(json.dumps(
-        {"model": cfg.model, "fs": cfg.fs, "seed": seed, "arms": list(ARMS),
+        {"model": cfg.model, "fs": cfg.fs, "seed": seed, "arms": list(ARMS), "per_class": True,
          "prompts": {k: str(v) for k, v in prompts.items()}, "data": str(cfg.data_root)},
     ))  # fmt: skip
 
@@ -65,15 +65,35 @@ def random_init_reference(cfg: StudyConfig, eval_cache: Any, splits: dict[str, A
         arms = _zeroshot_arms(replace(cfg, n_bootstrap=0), model, eval_cache, bank, splits,
                               prompts, seed, {})  # fmt: skip
         rec = {"key": key, "seed": seed, "seconds": round(time.perf_counter() - t0, 1),
-               "macro_auc": {k: v.get("macro_auc") for k, v in arms.items()}}  # fmt: skip
+               "macro_auc": {k: v.get("macro_auc") for k, v in arms.items()},
+               "per_class_auc": {k: v.get("per_class_auc") for k, v in arms.items()}}  # fmt: skip
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, json.dumps(rec, indent=1) + "\n")
         per_init.append(rec)
         log.info("random init %d of %d done", seed + 1, cfg.n_random_inits)
     values = {f"{task}/{arm}": [r["macro_auc"].get(f"{task}/{arm}") for r in per_init]
               for task in TASKS for arm in ARMS}  # fmt: skip
+    per_class = {f"{task}/{arm}": [r["per_class_auc"].get(f"{task}/{arm}") for r in per_init]
+                 for task in TASKS for arm in ARMS}  # fmt: skip
     return {"n": len(per_init), "seeds": [r["seed"] for r in per_init], "values": values,
+            "per_class": per_class,
             "seconds": round(sum(r["seconds"] for r in per_init), 1)}  # fmt: skip
+
+
+def reference_entry(ref: dict[str, Any], task: str, arm: str,
+                    classes: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+    """The reference's mean ± sd (n−1) over inits of ``task/arm``, and its mean over inits of
+    the macro AUC over classes with > 2 test positives (the main table's random-init row)."""
+    from _study_paired import macro_without_rare
+
+    draws = [float(v) for v in ref["values"].get(f"{task}/{arm}", []) if finite(v)]
+    gt2 = [
+        macro_without_rare(pc or {}, classes) for pc in ref["per_class"].get(f"{task}/{arm}", [])
+    ]
+    gt2_ok = [v for v in gt2 if v is not None and finite(v)]
+    return {"mean": float(np.mean(draws)) if draws else None,
+            "std": float(np.std(draws, ddof=1)) if len(draws) > 1 else None, "n": len(draws),
+            "mean_gt2": float(np.mean(gt2_ok)) if gt2_ok else None}  # fmt: skip
 
 
 def learning_margins(agg: dict[str, Any], ref: dict[str, Any],

@@ -33,14 +33,29 @@ PUBLISHED = (
 )
 
 
-def _run(cmd: list[str], log_path: Path) -> None:
-    log.info("running: %s", shlex.join(cmd))
-    with open(log_path, "w", encoding="utf-8") as fh:
-        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, check=False)
-    if proc.returncode != 0:
-        tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
-        raise RuntimeError(f"{shlex.join(cmd[:2])} failed (exit {proc.returncode}): "
-                           + " | ".join(tail))  # fmt: skip
+def _run_all(jobs: list[tuple[list[str], Path]], parallel: int = 2) -> None:
+    """Run the commands, ``parallel`` at a time (each with its share of the cores: they are
+    independent, and most of a command's time is its start-up on one core); raise on the
+    first failure with its log's last lines."""
+    import os
+
+    env = {**os.environ, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // parallel))}
+    pending, running = list(jobs), []
+    while pending or running:
+        while pending and len(running) < parallel:
+            cmd, log_path = pending.pop(0)
+            log.info("running: %s", shlex.join(cmd))
+            fh = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
+            running.append((subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env),
+                            fh, cmd, log_path))  # fmt: skip
+        proc, fh, cmd, log_path = running.pop(0)
+        code = proc.wait()
+        fh.close()
+        if code != 0:
+            for other in running:
+                other[0].kill()
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
+            raise RuntimeError(f"{shlex.join(cmd[:2])} failed (exit {code}): " + " | ".join(tail))
 
 
 def _user_line(cmd: list[str], ck: str, cache: Path, out: Path, splits: Path) -> str:
@@ -78,7 +93,21 @@ def run_user_commands(cfg: StudyConfig, caches: dict[str, Path], prompts: dict[s
     cmd = [*_MERL_CORE, "compare-prompts", "--prompts", prompt_file, "--checkpoint", ck,
            "--data", str(cache), "--splits-root", str(splits), "--bootstrap", n_boot,
            "--out", str(out)]  # fmt: skip
-    _run(cmd, work / "compare_prompts.log")
+    # --quick: the super task only, and three lead subsets (a pipeline check of both commands)
+    subsets, sweep_tasks = ("all12;limb6;I", TASKS[:1]) if cfg.quick else ("default", TASKS)
+    if cfg.quick:
+        cmd += ["--task", "super"]
+
+    def sweep_cmd(task: str) -> list[str]:
+        return [*_MERL_CORE, "zeroshot", "--prompts", prompt_file, "--checkpoint", ck,
+                "--data", str(cache), "--splits-root", str(splits), "--task", task,
+                "--lead-sweep", subsets, "--bootstrap", n_boot,
+                "--out", str(work / f"lead_sweep_{task}")]  # fmt: skip
+
+    cmds = [sweep_cmd(task) for task in sweep_tasks]
+    _run_all([(cmd, work / "compare_prompts.log")]
+             + [(c, work / f"lead_sweep_{task}.log")
+                for c, task in zip(cmds, sweep_tasks, strict=True)])  # fmt: skip
     doc = json.loads((out / "compare.json").read_text(encoding="utf-8"))
     aucs, rows, sentences = [], [], []
     for task, t in doc["tasks"].items():
@@ -107,21 +136,9 @@ def run_user_commands(cfg: StudyConfig, caches: dict[str, Path], prompts: dict[s
                   rows, notes=notes, extra={"compare": doc, "user_command": cmd},
                   results_dir=cfg.results_dir)  # fmt: skip
 
-    # --quick: three subsets of the super task (each command is a process of its own)
-    subsets, sweep_tasks = ("all12;limb6;I", TASKS[:1]) if cfg.quick else ("default", TASKS)
-
-    def sweep_cmd(task: str) -> list[str]:
-        return [*_MERL_CORE, "zeroshot", "--prompts", prompt_file, "--checkpoint", ck,
-                "--data", str(cache), "--splits-root", str(splits), "--task", task,
-                "--lead-sweep", subsets, "--bootstrap", n_boot,
-                "--out", str(work / f"lead_sweep_{task}")]  # fmt: skip
-
     table: dict[str, dict[str, Any]] = {}
-    sweeps, cmds = {}, []
+    sweeps = {}
     for task in sweep_tasks:
-        cmd = sweep_cmd(task)
-        _run(cmd, work / f"lead_sweep_{task}.log")
-        cmds.append(cmd)
         sweeps[task] = json.loads(
             (work / f"lead_sweep_{task}" / "lead_sweep.json").read_text(encoding="utf-8")
         )

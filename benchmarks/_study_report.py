@@ -64,18 +64,27 @@ def _cell(e: dict[str, Any]) -> str:
     return f"{e['mean']:.3f}" + (f" ± {e['std']:.3f}" if e["std"] is not None else "")
 
 
-def table_rows(agg: dict[str, Any], ratios: tuple[float, ...]) -> list[dict[str, Any]]:
-    """One row per encoder × method, one column per task (mean ± std over seeds)."""
+def table_rows(agg: dict[str, Any], ratios: tuple[float, ...], ref: dict[str, Any] | None = None,
+               counts: dict[str, Any] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """One row per encoder × method, one column per task (mean ± std over seeds); with the
+    random-init reference ``ref``, the random-init zero-shot rows are its mean ± std over
+    inits (the paired draws stay in the JSON aggregate)."""
+    from _study_baseline import reference_entry
+
     rows = []
     for key in arm_keys(ratios):
         enc, method = key.split("/", 1)
         what = ARM_TITLES.get(method, f"linear probe {method.removeprefix('probe-')}")
+        from_ref = ref is not None and enc == "random-init" and method in ARM_TITLES
         row: dict[str, Any] = {
-            "encoder": ENCODER_TITLES[enc],
+            "encoder": ENCODER_TITLES[enc] + (f" ({ref['n']} inits)" if from_ref and ref else ""),
             "method": ("zero-shot: " if method in ARM_TITLES else "") + what,
         }
         for task in TASKS:
             e = agg[f"{key}@{task}"]
+            if from_ref and ref is not None:
+                classes = (counts or {}).get(task, {}).get("classes", [])
+                e = reference_entry(ref, task, method, classes)
             row[task] = _cell(e)
             row[f"{task}, >2 pos."] = "n/a" if e.get("mean_gt2") is None else f"{e['mean_gt2']:.3f}"
         rows.append(row)

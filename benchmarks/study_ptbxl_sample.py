@@ -244,7 +244,9 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
         ("**Partial: seeds " + ", ".join(map(str, done)) + f" of {cfg.seeds} finished.**\n\n"
          if partial else "")
         + conclusions_text(margins, diffs, counts, ENCODER_TITLES) + "\n\n"
-        + f"Macro ROC AUC on fold 10 (test), mean ± std (n−1) over seeds {done}; "
+        + f"Macro ROC AUC on fold 10 (test), mean ± std (n−1) over seeds {done} (the "
+        f"random-init encoder's zero-shot rows: over its {ref['n']} untrained inits, the "
+        "paired draws of the seeds among them; its probe rows: the paired draws); "
         f"{'--quick: a pipeline check, not a measurement. ' if cfg.quick else ''}"
         f"pretraining: {cfg.model} at {cfg.fs} Hz, {plan['steps_per_run']} steps × batch "
         f"{cfg.batch_size} on "
@@ -253,8 +255,9 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
         "**Which prompt set won** (computed from the table above): " + headline_text(head)
         + "\n\n**Does pretraining teach zero-shot structure?** Each trained encoder's seed mean "
         f"against {ref['n']} untrained encoders (init seeds {ref['seeds'][0]}–"
-        f"{ref['seeds'][-1]}; one init's macro AUC spreads by about ±0.05 around 0.5, so the "
-        "paired random-init rows above, 3 draws, are not the reference). Figure: "
+        f"{ref['seeds'][-1]}, the random-init zero-shot rows of the table; one init's macro AUC "
+        "spreads by about ±0.05 around 0.5, so the seeds' paired draws alone are not a "
+        "reference). Figure: "
         f"`{ref_png.name}`.\n\n" + margins_text(margins, ENCODER_TITLES, ref["n"])
         + "\n\n**What the paired differences allow to conclude** (each arm − bare names on the "
         f"same records, seeds pooled, {cfg.n_bootstrap} paired bootstrap draws of the test "
@@ -287,7 +290,7 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
         "random_init_reference": ref, "learning_margins": margins,
         "figure": str(png), "tasks": list(TASKS),
     }  # fmt: skip
-    rows = table_rows(agg, cfg.probe_ratios)
+    rows = table_rows(agg, cfg.probe_ratios, ref, counts)
     write_results(NAME, "Study: zero-shot CKEPE vs class names on the PTB-XL sample (macro AUC)",
                   rows, notes=notes, extra=extra, results_dir=cfg.results_dir)  # fmt: skip
 

@@ -97,6 +97,12 @@ def test_study_quick_writes_well_formed_results(data_root: Path, tmp_path: Path)
     md = (res / "study_ptbxl_sample.md").read_text()
     assert "Does pretraining teach zero-shot structure?" in md and "Margin ≥ 0.05" in md
     assert "| encoder | method | super | super, >2 pos. | sub |" in md and "won" in md
+    # the table's random-init zero-shot rows are the reference (mean over inits), its probe
+    # rows the paired draw
+    sup = ref["values"]["super/names"]
+    assert (f"| random-init encoder (2 inits) | zero-shot: bare class names | {np.mean(sup):.3f} ± "
+            f"{np.std(sup, ddof=1):.3f} |") in md  # fmt: skip
+    assert "| random-init encoder | linear probe 100% |" in md
     assert "paired CI" in md and "fold 9" in md
     png = (res / "study_ptbxl_sample.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000

