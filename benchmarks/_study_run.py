@@ -272,7 +272,8 @@ def run_seed(cfg: StudyConfig, seed: int, cache_paths: dict[str, Path],
             arms[f"{enc}/{k}"] = v
     save_scores(path.with_name("scores.npz"), scores)
     result = {"seed": seed, "key": key, "pretrain": pre, "arms": arms,
-              "seconds": {"pretrain": round(t_pre, 1),
+              # the pretraining runs' own time (also when reused from an earlier invocation)
+              "seconds": {"pretrain": round(sum(p["seconds"] for p in pre.values()), 1),
                           "evaluate": round(time.perf_counter() - t0 - t_pre, 1)}}  # fmt: skip
     atomic_write_text(path, json.dumps(result, indent=1, default=str) + "\n")
     return json.loads(json.dumps(result, default=str))

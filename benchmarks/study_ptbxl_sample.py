@@ -161,11 +161,13 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     caches = prepare_caches(cfg)
-    t_cache = time.perf_counter() - t0
+    t_cache = stage_seconds(cfg.out, "caches", [ECGCache(p).fingerprint for p in caches.values()],
+                            time.perf_counter() - t0)  # fmt: skip
     plan = print_plan(cfg, len(ECGCache(caches["train-de"])))
     t1 = time.perf_counter()
     prompts = prepare_prompts(cfg, HERE.parent)
-    t_prompts = time.perf_counter() - t1
+    digests = [_digest(prompts.get(k)) for k in ("term", "llm")]
+    t_prompts = stage_seconds(cfg.out, "prompts", digests, time.perf_counter() - t1)
     if args.curve:
         from _study_curve import run_curve, write_curve
 
@@ -195,14 +197,39 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def stage_seconds(out: Path, stage: str, key: list[str], measured: float) -> float:
+    """The work of a set-up stage: what building its products took. ``key`` names the products
+    (cache fingerprints, prompt-file digests); when a ledger entry in ``<out>/stage_seconds.json``
+    has the same key they were reused, and the build's time stands; else ``measured`` is."""
+    import json
+
+    from ckepe.fileio import atomic_write_text
+
+    path = out / "stage_seconds.json"
+    ledger = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    old = ledger.get(stage)
+    if old and old.get("key") == key:
+        return float(old["seconds"])
+    ledger[stage] = {"key": key, "seconds": round(measured, 1)}
+    atomic_write_text(path, json.dumps(ledger, indent=1) + "\n")
+    return measured
+
+
+def _digest(path: Any) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else ""
+
+
 def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
                 counts: dict[str, Any], seeds: list[dict[str, Any]], ref: dict[str, Any],
                 seconds: dict[str, float]) -> None:  # fmt: skip
     """Write the JSON, Markdown and PNG from the seeds finished so far.
 
-    ``seconds``: this invocation's caches, prompts and wall time; the work of every stage
-    (also of seeds and random inits reused from an earlier invocation) is added from their
-    records, so ``total`` is what the study costs when nothing is reused."""
+    ``seconds``: the work of the caches and prompts (:func:`stage_seconds`) and this
+    invocation's wall time; the work of every other stage (also of seeds, pretraining runs and
+    random inits reused from an earlier invocation) is added from their records, so ``total``
+    is what the study costs when nothing is reused."""
     from _study_baseline import (
         conclusions_text,
         learning_margins,
@@ -287,7 +314,8 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
                         "local_llm_tasks": prompts["llm_tasks"],
                         "local_llm_reason": prompts.get("llm_reason")},
         "per_seed": seeds, "seconds": {k: round(x, 1) for k, x in work.items()},
-        "random_init_reference": ref, "learning_margins": margins,
+        "random_init_reference": {k: v for k, v in ref.items() if k != "per_class"},
+        "learning_margins": margins,
         "figure": str(png), "tasks": list(TASKS),
     }  # fmt: skip
     rows = table_rows(agg, cfg.probe_ratios, ref, counts)
