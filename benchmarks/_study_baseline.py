@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 from _study_run import ENCODERS, _zeroshot_arms, finite, random_init_encoder
-from _study_setup import ARM_TITLES, CONTROL_ARMS, PROMPT_ARMS, TASKS, StudyConfig
+from _study_setup import ARM_TITLES, CONTROL_ARMS, PROMPT_ARMS, TASKS, StudyConfig, prompts_key
 
 from ckepe.fileio import atomic_write_text
 
@@ -37,7 +37,7 @@ ARMS = (*PROMPT_ARMS, *CONTROL_ARMS)
 def _init_key(cfg: StudyConfig, prompts: dict[str, Any], seed: int) -> dict[str, Any]:
     return json.loads(json.dumps(
         {"model": cfg.model, "fs": cfg.fs, "seed": seed, "arms": list(ARMS), "per_class": True,
-         "prompts": {k: str(v) for k, v in prompts.items()}, "data": str(cfg.data_root)},
+         "prompts": prompts_key(prompts), "data": str(cfg.data_root)},
     ))  # fmt: skip
 
 

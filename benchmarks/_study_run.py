@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 import torch
-from _study_setup import CONTROL_ARMS, PROMPT_ARMS, REPORT_VARIANTS, TASKS, StudyConfig
+from _study_setup import (
+    CONTROL_ARMS,
+    PROMPT_ARMS,
+    REPORT_VARIANTS,
+    TASKS,
+    StudyConfig,
+    prompts_key,
+)
 
 from ckepe.fileio import atomic_write_text
 
@@ -243,7 +250,7 @@ def run_seed(cfg: StudyConfig, seed: int, cache_paths: dict[str, Path],
     path = cfg.out / f"seed{seed}" / "results.json"
     skip = ("seeds", "results_dir", "n_random_inits")  # none of them changes a seed's result
     key = {"config": {k: v for k, v in cfg.to_dict().items() if k not in skip},
-           "prompts": {k: str(v) for k, v in prompts.items()},
+           "prompts": prompts_key(prompts),
            "arms": [*PROMPT_ARMS, *CONTROL_ARMS], "scores": "scores.npz"}  # fmt: skip
     if path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))

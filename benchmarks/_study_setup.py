@@ -198,10 +198,11 @@ def prepare_prompts(cfg: StudyConfig, repo: Path) -> dict[str, Any]:
     term = pdir / "ptbxl-terminology.json"
     info: dict[str, Any] = {"term": term, "llm": None, "llm_reason": None,
                             "llm_tasks": list(TASKS), "llm_source": None}  # fmt: skip
-    if not term.exists():
-        reason = _build_prompts(term, "none", None, pdir / "build-terminology.log")
-        if reason:
-            raise SystemExit(f"error: {reason}")
+    # rebuilt every run (2 s, deterministic): a changed knowledge base never leaves a stale set;
+    # results computed from it are keyed by its content (:func:`prompts_key`)
+    reason = _build_prompts(term, "none", None, pdir / "build-terminology.log")
+    if reason:
+        raise SystemExit(f"error: {reason}")
     shipped = repo / "prompts" / "ptbxl.json"
     if not cfg.quick and shipped.exists() and _backend(shipped) == "local":
         info.update(llm=shipped, llm_source="repository")
@@ -217,6 +218,19 @@ def prepare_prompts(cfg: StudyConfig, repo: Path) -> dict[str, Any]:
     else:
         info.update(llm=llm, llm_source="built", llm_tasks=[task] if task else list(TASKS))
     return info
+
+
+def prompts_key(prompts: dict[str, Any]) -> dict[str, str]:
+    """What the prompt sets contribute to a cache key: each value, and for a file its content
+    digest (a rebuilt prompt set with new texts invalidates every result scored with it)."""
+    import hashlib
+
+    out = {}
+    for k, v in prompts.items():
+        out[k] = str(v)
+        if isinstance(v, Path) and v.is_file():
+            out[f"{k}_sha256"] = hashlib.sha256(v.read_bytes()).hexdigest()[:16]
+    return out
 
 
 def prompt_generator(path: Path | None) -> dict[str, Any] | None:

@@ -34,7 +34,7 @@ from typing import Any
 
 from ckepe.audit_pieces import split_pieces
 from ckepe.criteria import EQ, RANGE, Criterion
-from ckepe.feature_rule import class_features, contradiction_table
+from ckepe.feature_rule import below_class, class_features, contradiction_table
 from ckepe.grounding import Grounder, Grounding, canonical_words, polarity_clash
 from ckepe.labelsets import LabelEntry
 from ckepe.normalize import normalize_term, word_count
@@ -99,6 +99,7 @@ class ClassSpec:
     name: str
     concept_ids: tuple[str, ...]
     others: tuple[OtherLabel, ...] = ()
+    excluded_ids: tuple[str, ...] = ()
 
 
 def class_specs(dataset: str, rows: Sequence[LabelEntry]) -> list[ClassSpec]:
@@ -112,7 +113,7 @@ def class_specs(dataset: str, rows: Sequence[LabelEntry]) -> list[ClassSpec]:
             if o.task == r.task and o.label != r.label and o.concept_ids != r.concept_ids:
                 others.setdefault(o.label, OtherLabel(o.label, o.name, o.concept_ids))
         specs[key] = ClassSpec(
-            dataset, tasks, r.label, r.name, r.concept_ids, tuple(others.values())
+            dataset, tasks, r.label, r.name, r.concept_ids, tuple(others.values()), r.excluded_ids
         )
     return list(specs.values())
 
@@ -139,13 +140,16 @@ class ClassAuditor:
     def __init__(self, kb: Knowledge, spec: ClassSpec) -> None:
         self.kb, self.spec, term = kb, spec, kb.term
         self.cids = [c for c in spec.concept_ids if c in term]
-        self.feat = class_features(term, self.cids, [k for o in spec.others for k in o.concept_ids])
-        self.desc: set[str] = set()
+        others = [k for o in spec.others for k in o.concept_ids]
+        self.feat = class_features(term, self.cids, others, spec.excluded_ids)
+        self.desc = below_class(term, self.cids, spec.excluded_ids)
+        self.cut = below_class(term, self.cids) - self.desc  # is-a below, excluded by the set
         self.anc: set[str] = set()
         for c in self.cids:
-            self.desc |= term.descendants(c)
             self.anc |= term.ancestors(c)
-        self.verifier = ClassVerifier(term, spec.label, self.cids, (spec.name,), spec.others)
+        self.verifier = ClassVerifier(
+            term, spec.label, self.cids, (spec.name,), spec.others, spec.excluded_ids
+        )
         self.crit = [(fid, c) for fid in self.feat.allowed for c in kb.grounder.criteria_of(fid)]
         self.other_of = {k: o for o in spec.others for k in o.concept_ids}
         self.own_names = {
@@ -362,15 +366,13 @@ class ClassAuditor:
         if other:
             return self._other_label(text, kind, cid, other, how)
         if kind == "subtype":
-            return self._finding(
-                text,
-                kind,
-                CONTRADICTED,
-                "not_descendant",
-                cid,
-                f"{name!r} is not an is-a descendant of the class",
-                how,
+            why = (
+                f"{name!r} is below the class concept, but the label set excludes it: the "
+                "dataset does not file it under this label"
+                if cid in self.cut
+                else f"{name!r} is not an is-a descendant of the class"
             )
+            return self._finding(text, kind, CONTRADICTED, "not_descendant", cid, why, how)
         if kind in ("name", "synonym"):
             return self._finding(
                 text,

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ckepe import __version__
-from ckepe.feature_rule import class_features
+from ckepe.feature_rule import below_class, class_features
 from ckepe.labelsets import LabelEntry, LabelSetError, load_labelset, tasks_of
 from ckepe.normalize import normalize_term, word_count
 from ckepe.promptfile import (
@@ -148,7 +148,8 @@ def retrieve(
     ``excluded`` (feature or subtype id, why) what the rule removed.
     """
     cids = [c for c in entry.concept_ids if c in term]
-    rule = class_features(term, cids, competitors)  # the feature rule the audit applies
+    rule = class_features(term, cids, competitors, entry.excluded_ids)  # the audit's rule
+    keep = below_class(term, cids, entry.excluded_ids)
     rival, covered = rule.rivals, rule.covered
     seen = {normalize_term(entry.name), normalize_term(entry.label)}
     syns: list[tuple[str, str]] = []
@@ -163,6 +164,9 @@ def retrieve(
     for c in cids:
         for d, depth in term.descendant_depths(c).items():
             if d in cids:
+                continue
+            if d not in keep:
+                excluded.append((d, "excluded from this label by the label set"))
                 continue
             if d in covered:
                 excluded.append((d, "subtype that is (or lies below) a competing label"))
@@ -359,7 +363,9 @@ def build_class(
             f"{dataset} {entry.label}: no defining criterion for concept(s) "
             f"{', '.join(entry.concept_ids)} in features.tsv"
         )
-    verifier = ClassVerifier(term, entry.label, entry.concept_ids, (entry.name,), others)
+    verifier = ClassVerifier(
+        term, entry.label, entry.concept_ids, (entry.name,), others, entry.excluded_ids
+    )
     base = terminology_claims(entry, cands)
     head = base[: 1 + len(defining)]  # the name and the defining criteria, always
     stats = ClassStats(entry.label)

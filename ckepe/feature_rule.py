@@ -51,13 +51,32 @@ class ClassFeatures:
         return feature_id in self.allowed
 
 
+def below_class(
+    term: GraphTerminology, class_concepts: Iterable[str], excluded: Iterable[str] = ()
+) -> set[str]:
+    """The is-a descendants of the class concepts, minus the label set's ``excluded`` concepts
+    and everything below them (what the dataset does not file under the label)."""
+    below: set[str] = set()
+    for c in class_concepts:
+        if c in term:
+            below |= term.descendants(c)
+    for x in excluded:
+        if x in term:
+            below -= {x, *term.descendants(x)}
+    return below
+
+
 def class_features(
-    term: GraphTerminology, class_concepts: Sequence[str], competitors: Iterable[str] = ()
+    term: GraphTerminology,
+    class_concepts: Sequence[str],
+    competitors: Iterable[str] = (),
+    excluded: Iterable[str] = (),
 ) -> ClassFeatures:
     """Apply the feature rule to one class (``competitors``: concept ids of the other labels
-    of the same task; the class's own concepts among them are ignored). Results are cached
-    per terminology object (read-only: do not mutate them)."""
-    key = (tuple(class_concepts), tuple(dict.fromkeys(competitors)))
+    of the same task; the class's own concepts among them are ignored; ``excluded``: the label
+    set's excluded descendants, see :func:`below_class`). Results are cached per terminology
+    object (read-only: do not mutate them)."""
+    key = (tuple(class_concepts), tuple(dict.fromkeys(competitors)), tuple(excluded))
     cache = _RULE_CACHE.setdefault(term, {})
     if key not in cache:
         cache[key] = _class_features(term, *key)
@@ -70,14 +89,22 @@ _RULE_CACHE: weakref.WeakKeyDictionary[GraphTerminology, dict[Any, ClassFeatures
 
 
 def _class_features(
-    term: GraphTerminology, class_concepts: Sequence[str], competitors: Sequence[str]
+    term: GraphTerminology,
+    class_concepts: Sequence[str],
+    competitors: Sequence[str],
+    excluded_concepts: Sequence[str] = (),
 ) -> ClassFeatures:
     cids = [c for c in dict.fromkeys(class_concepts) if c in term]
-    below: set[str] = set()
+    below = below_class(term, cids, excluded_concepts)
     above: set[str] = set()
     for c in cids:
-        below |= term.descendants(c)
         above |= term.ancestors(c)
+    # with exclusions, a descendant's feature counts only through a concept still below
+    reach = (
+        {f.concept_id for x in (*cids, *below) for f in term.features(x, include_descendants=False)}
+        if excluded_concepts
+        else None
+    )
     own = {f.concept_id: f for c in cids for f in term.features(c, include_descendants=False)}
     rivals = [
         k for k in dict.fromkeys(competitors) if k not in cids and k not in above and k in term
@@ -102,7 +129,7 @@ def _class_features(
     excluded: dict[str, str] = {}
     for c in cids:
         for f in term.features(c, include_descendants=True):
-            if f.concept_id in allowed:
+            if f.concept_id in allowed or (reach is not None and f.concept_id not in reach):
                 continue
             if f.concept_id in characteristic:
                 excluded.setdefault(f.concept_id, characteristic[f.concept_id])

@@ -1,8 +1,11 @@
 """Dataset label sets: each dataset label mapped to terminology concept ids.
 
 ``knowledge/labelsets/<dataset>.tsv`` has the columns ``task label concept_ids name mapping
-note``. PTB-XL tasks are ``super``, ``sub``, ``form``, ``rhythm`` (the published protocol's
-four, 59 labels) and ``all`` (the 71 SCP statements); the other datasets have ``default``.
+note excluded_ids``; ``excluded_ids`` (optional) names is-a descendants of the class concepts
+that the dataset does not file under the label (with their own descendants): they are neither
+subtypes of the class nor a way for it to reach a feature. PTB-XL tasks are ``super``,
+``sub``, ``form``, ``rhythm`` (the published protocol's four, 59 labels) and ``all`` (the
+71 SCP statements); the other datasets have ``default``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ PROTOCOL_TASKS: dict[str, tuple[str, ...]] = {
     "csn": ("default",),
     "synthetic": ("default",),  # the demo's simulated ECGs (merl_core.data.synthetic)
 }
-COLUMNS = ["task", "label", "concept_ids", "name", "mapping", "note"]
+COLUMNS = ["task", "label", "concept_ids", "name", "mapping", "note", "excluded_ids"]
 MAPPINGS = {"exact", "closest", "group"}
 
 
@@ -39,6 +42,7 @@ class LabelEntry:
     name: str
     mapping: str
     note: str = ""
+    excluded_ids: tuple[str, ...] = ()
 
 
 def labelset_path(dataset: str, folder: Path | None = None) -> Path:
@@ -73,6 +77,9 @@ def read_labelset_table(dataset: str, folder: Path | None = None) -> list[LabelE
                     row["name"].strip(),
                     (row.get("mapping") or "").strip(),
                     (row.get("note") or "").strip(),
+                    tuple(
+                        c.strip() for c in (row.get("excluded_ids") or "").split(";") if c.strip()
+                    ),
                 )
             )
     return rows

@@ -37,6 +37,7 @@ from ckepe.audit_pieces import section_head
 from ckepe.feature_rule import (
     ClassFeatures,
     ContradictionTable,
+    below_class,
     class_features,
     contradiction_table,
 )
@@ -140,6 +141,7 @@ class ClassVerifier:
     class_concepts: Sequence[str]
     names: Sequence[str] = ()
     others: Sequence[OtherLabel] = ()
+    excluded: Sequence[str] = ()
     _desc: set[str] = field(default_factory=set, init=False)
     _feat: ClassFeatures = field(default_factory=ClassFeatures, init=False)
     _table: ContradictionTable = field(default_factory=ContradictionTable, init=False)
@@ -148,9 +150,10 @@ class ClassVerifier:
 
     def __post_init__(self) -> None:
         cc = [c for c in self.class_concepts if c in self.term]
-        for c in cc:
-            self._desc |= self.term.descendants(c)
-        self._feat = class_features(self.term, cc, [k for o in self.others for k in o.concept_ids])
+        self._desc = below_class(self.term, cc, self.excluded)
+        self._feat = class_features(
+            self.term, cc, [k for o in self.others for k in o.concept_ids], self.excluded
+        )
         self._table = contradiction_table(self.term)
         own = {normalize_term(self.label), *(normalize_term(n) for n in self.names)}
         for c in cc:

@@ -326,7 +326,7 @@ def check_defining(concepts: dict[str, Concept], *tables: str) -> None:
         for parts in _rows(
             table, 6 if table.lstrip().split("|", 1)[0].strip() in TASKS else 5, "labelset"
         ):
-            missing |= {k for k in parts[-4].split() if k not in marked}
+            missing |= {k for k in parts[-4].split() if k not in marked and not k.startswith("-")}
     if missing:
         raise KnowledgeError(f"labelset concepts without a defining criterion: {sorted(missing)}")
 
@@ -353,13 +353,20 @@ def build_labelset(concepts: dict[str, Concept], table: str, task: str | None = 
         t, label, keys, name, mapping, note = parts
         if mapping not in MAPPINGS:
             raise KnowledgeError(f"labelset {t}/{label}: bad mapping {mapping}")
-        ids = []
+        ids, cut = [], []
         for k in keys.split():
-            if k not in concepts or not concepts[k].active:
-                raise KnowledgeError(f"labelset {t}/{label}: unknown or inactive concept {k}")
-            ids.append(concepts[k].sctid or "")
-        rows.append([t, label, ";".join(ids), name, mapping, note])
-    return _tsv(["task", "label", "concept_ids", "name", "mapping", "note"], rows)
+            key = k.removeprefix("-")  # "-KEY": a descendant the dataset does not file here
+            if key not in concepts or not concepts[key].active:
+                raise KnowledgeError(f"labelset {t}/{label}: unknown or inactive concept {key}")
+            (cut if k.startswith("-") else ids).append(key)
+        for key in cut:
+            if not any(key != c and _descends(concepts, key, c) for c in ids):
+                raise KnowledgeError(
+                    f"labelset {t}/{label}: excluded concept {key} is not below {' '.join(ids)}"
+                )
+        rows.append([t, label, ";".join(concepts[k].sctid or "" for k in ids), name, mapping,
+                     note, ";".join(concepts[k].sctid or "" for k in cut)])  # fmt: skip
+    return _tsv(["task", "label", "concept_ids", "name", "mapping", "note", "excluded_ids"], rows)
 
 
 def generate() -> tuple[dict[str, str], str]:

@@ -1,7 +1,10 @@
 # ruff: noqa: E501  (data tables: one record per line reads better than wrapped records)
 """Label sets: dataset label -> concept keys, display name, mapping kind and note.
 
-Line format: ``task | label | concept keys (space-separated) | name | mapping | note``.
+Line format: ``task | label | concept keys (space-separated) | name | mapping | note``. A key
+written ``-KEY`` is a descendant of the label's concepts that the dataset does not file under
+the label: it and its descendants are neither subtypes of the class nor a way to reach a
+feature (column ``excluded_ids``).
 PTB-XL tasks follow the column order of the MERL split test files; ``all`` lists the 71 SCP
 statements in the order of ``scp_statements.csv``. mapping: exact | closest | group.
 """
@@ -11,7 +14,7 @@ super | HYP | HYPG | hypertrophy | group | PTB-XL superclass: LVH, RVH, SEHYP, L
 super | NORM | NORM | normal ECG | exact |
 super | MI | MI INJ | myocardial infarction | group | PTB-XL superclass MI: IMI, ASMI, ILMI, AMI, ALMI, LMI, IPLMI, IPMI, PMI (infarction) and INJAS, INJAL, INJLA, INJIN, INJIL (subendocardial injury), as PTB-XL files them
 super | CD | COND | conduction disturbance | group | PTB-XL superclass: AV blocks, bundle branch and fascicular blocks, IVCD, WPW; no single concept of its own
-super | STTC | STT LQT ISCSTT | ST/T change | group | PTB-XL superclass STTC: NDT, NST_, DIG, EL, ANEUR (ST-T change), LNGQT (prolonged QT) and the ischaemic statements ISC_, ISCAN, ISCAS, ISCAL, ISCLA, ISCIN, ISCIL (ischaemic ST-T change); not the INJxx statements, which PTB-XL files under MI
+super | STTC | STT LQT ISCSTT -ERE | ST/T change | group | PTB-XL superclass STTC: NDT, NST_, DIG, EL, ANEUR (ST-T change), LNGQT (prolonged QT) and the ischaemic statements ISC_, ISCAN, ISCAS, ISCAL, ISCLA, ISCIN, ISCIL (ischaemic ST-T change); not the INJxx statements, which PTB-XL files under MI; not early repolarisation (a normal variant, no PTB-XL statement; excluded below ST-T change)
 sub | AMI | AMI INJAS INJAL INJLA | anterior myocardial infarction | group | PTB-XL subclass AMI: AMI, ASMI, ALMI and subendocardial injury in anteroseptal, anterolateral and lateral leads
 sub | LAFB/LPFB | FASC | left anterior or posterior fascicular block | group | PTB-XL subclass LAFB/LPFB: the left fascicular block concept, whose subtypes are exactly LAFB and LPFB (their axis criteria are alternatives, so the label states the concept's own either-or criterion)
 sub | LVH | LVH | left ventricular hypertrophy | exact |

@@ -113,3 +113,12 @@ def test_contradiction_table_rows_are_real_and_sourced(bundled_knowledge: Path) 
         assert {a, b} <= term.feature_concepts() and topic
         assert f"**{source}**" in sources
         assert table.excludes(a, b) and table.excludes(b, a)
+
+
+def test_label_set_exclusion_cuts_a_descendant_and_its_features(term: RF2Terminology) -> None:
+    from ckepe.feature_rule import below_class
+
+    assert "713427006" in below_class(term, ["59118001"])
+    assert "713427006" not in below_class(term, ["59118001"], ["713427006"])
+    got = class_features(term, ["59118001"], [], ["713427006"])  # CRBBB excluded below RBBB
+    assert RSR in got and WIDE not in got and not got.excluded  # cut, not a competitor's

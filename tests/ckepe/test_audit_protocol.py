@@ -115,3 +115,34 @@ def test_claim_benchmark_targets(kb: Knowledge) -> None:
     assert res["verified_false"] == 0
     datasets = {r["dataset"] for r in res["rows"]}
     assert datasets == {"ptbxl", "cpsc2018", "csn"}
+
+
+def test_label_set_exclusion_keeps_early_repolarisation_out_of_sttc(
+    kb: Knowledge, tmp_path: Path
+) -> None:
+    """PTB-XL files no early repolarisation under STTC (a normal variant): the label set
+    excludes it below ST-T change, so the builder never lists it and the audit rejects it."""
+    from ckepe.build import retrieve
+    from ckepe.labelsets import load_labelset
+
+    entry = next(e for e in load_labelset("ptbxl", "super") if e.label == "STTC")
+    assert entry.excluded_ids == ("428417006",)
+    cands = retrieve(kb.term, entry)
+    assert "428417006" not in {d for d, _ in cands["subtypes"]}
+    assert ("428417006", "excluded from this label by the label set") in cands["excluded"]
+    assert "426434006" in {d for d, _ in cands["subtypes"]}  # anterior ischaemia stays
+    raw = json.loads((ROOT / "prompts" / "ptbxl.json").read_text())
+    for c in raw["classes"]:
+        if c["label"] == "STTC" and c["tasks"] == ["super"]:
+            c["description"] = c["description"].replace(
+                "subtypes: ", "subtypes: early repolarization, "
+            )
+            c["phrases"].append({"text": "early repolarization", "kind": "subtype",
+                                 "concept_id": "428417006", "origin": "llm",
+                                 "status": "verified"})  # fmt: skip
+    path = tmp_path / "ptbxl.json"
+    path.write_text(json.dumps(raw))
+    report = audit_path(kb, path)
+    bad = [f for f in report.findings if f.verdict == "contradicted"]
+    assert [(f.label, f.code) for f in bad] == [("STTC", "not_descendant")]
+    assert "label set excludes it" in bad[0].reason and bad[0].concept_id == "428417006"
