@@ -13,7 +13,7 @@ PTBXL = r"""
 super | HYP | HYPG | hypertrophy | group | PTB-XL superclass: LVH, RVH, SEHYP, LAO/LAE, RAO/RAE
 super | NORM | NORM | normal ECG | exact |
 super | MI | MI INJ | myocardial infarction | group | PTB-XL superclass MI: IMI, ASMI, ILMI, AMI, ALMI, LMI, IPLMI, IPMI, PMI (infarction) and INJAS, INJAL, INJLA, INJIN, INJIL (subendocardial injury), as PTB-XL files them
-super | CD | COND | conduction disturbance | group | PTB-XL superclass: AV blocks, bundle branch and fascicular blocks, IVCD, WPW; no single concept of its own
+super | CD | COND -SAB | conduction disturbance | group | PTB-XL superclass: AV blocks, bundle branch and fascicular blocks, IVCD, WPW; no single concept of its own; not sinoatrial block (no PTB-XL statement; a pause in the sinus rhythm, not AV or intraventricular conduction)
 super | STTC | STT LQT ISCSTT -ERE | ST/T change | group | PTB-XL superclass STTC: NDT, NST_, DIG, EL, ANEUR (ST-T change), LNGQT (prolonged QT) and the ischaemic statements ISC_, ISCAN, ISCAS, ISCAL, ISCLA, ISCIN, ISCIL (ischaemic ST-T change); not the INJxx statements, which PTB-XL files under MI; not early repolarisation (a normal variant, no PTB-XL statement; excluded below ST-T change)
 sub | AMI | AMI INJAS INJAL INJLA | anterior myocardial infarction | group | PTB-XL subclass AMI: AMI, ASMI, ALMI and subendocardial injury in anteroseptal, anterolateral and lateral leads
 sub | LAFB/LPFB | FASC | left anterior or posterior fascicular block | group | PTB-XL subclass LAFB/LPFB: the left fascicular block concept, whose subtypes are exactly LAFB and LPFB (their axis criteria are alternatives, so the label states the concept's own either-or criterion)

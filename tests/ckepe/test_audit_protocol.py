@@ -125,7 +125,11 @@ def test_label_set_exclusion_keeps_early_repolarisation_out_of_sttc(
     from ckepe.build import retrieve
     from ckepe.labelsets import load_labelset
 
-    entry = next(e for e in load_labelset("ptbxl", "super") if e.label == "STTC")
+    sup = {e.label: e for e in load_labelset("ptbxl", "super")}
+    assert sup["CD"].excluded_ids == ("65778007",)  # sinoatrial block: no PTB-XL statement
+    cd = retrieve(kb.term, sup["CD"])
+    assert "65778007" not in {d for d, _ in cd["subtypes"]} and cd["subtypes"]
+    entry = sup["STTC"]
     assert entry.excluded_ids == ("428417006",)
     cands = retrieve(kb.term, entry)
     assert "428417006" not in {d for d, _ in cands["subtypes"]}
