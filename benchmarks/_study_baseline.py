@@ -34,10 +34,10 @@ MARGIN = 0.05  # issue 17: "at least 0.05 above the random-init encoder on every
 ARMS = (*PROMPT_ARMS, *CONTROL_ARMS)
 
 
-def _init_key(cfg: StudyConfig, prompts: dict[str, Any], seed: int) -> dict[str, Any]:
+def _init_key(cfg: StudyConfig, prompts: dict[str, str], seed: int) -> dict[str, Any]:
     return json.loads(json.dumps(
         {"model": cfg.model, "fs": cfg.fs, "seed": seed, "arms": list(ARMS), "per_class": True,
-         "prompts": prompts_key(prompts), "data": str(cfg.data_root)},
+         "prompts": prompts, "data": str(cfg.data_root)},
     ))  # fmt: skip
 
 
@@ -49,10 +49,11 @@ def random_init_reference(cfg: StudyConfig, eval_cache: Any, splits: dict[str, A
     from merl_core.eval.zeroshot import FeatureBank
 
     folder = cfg.out / "random-inits"
+    pkey = prompts_key(prompts)  # the prompt files read once, not once per init
     per_init: list[dict[str, Any]] = []
     for seed in range(cfg.n_random_inits):
         path = folder / f"init{seed}.json"
-        key = _init_key(cfg, prompts, seed)
+        key = _init_key(cfg, pkey, seed)
         if path.exists():
             old = json.loads(path.read_text(encoding="utf-8"))
             if old.get("key") == key:

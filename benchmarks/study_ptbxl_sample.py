@@ -45,6 +45,7 @@ from _study_setup import (  # noqa: E402
     prepare_caches,
     prepare_prompts,
     prompt_generator,
+    prompts_key,
 )
 
 NAME = "study_ptbxl_sample"
@@ -166,8 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = print_plan(cfg, len(ECGCache(caches["train-de"])))
     t1 = time.perf_counter()
     prompts = prepare_prompts(cfg, HERE.parent)
-    digests = [_digest(prompts.get(k)) for k in ("term", "llm")]
-    t_prompts = stage_seconds(cfg.out, "prompts", digests, time.perf_counter() - t1)
+    t_prompts = stage_seconds(cfg.out, "prompts", prompts_key(prompts), time.perf_counter() - t1)
     if args.curve:
         from _study_curve import run_curve, write_curve
 
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def stage_seconds(out: Path, stage: str, key: list[str], measured: float) -> float:
+def stage_seconds(out: Path, stage: str, key: Any, measured: float) -> float:
     """The work of a set-up stage: what building its products took. ``key`` names the products
     (cache fingerprints, prompt-file digests); when a ledger entry in ``<out>/stage_seconds.json``
     has the same key they were reused, and the build's time stands; else ``measured`` is."""
@@ -213,12 +213,6 @@ def stage_seconds(out: Path, stage: str, key: list[str], measured: float) -> flo
     ledger[stage] = {"key": key, "seconds": round(measured, 1)}
     atomic_write_text(path, json.dumps(ledger, indent=1) + "\n")
     return measured
-
-
-def _digest(path: Any) -> str:
-    import hashlib
-
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else ""
 
 
 def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
