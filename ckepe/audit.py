@@ -17,7 +17,9 @@ wrong). Codes of ``contradicted``:
   fibrillation") that names no concept; qualifiers clinicians do use ("persistent atrial
   fibrillation") give ``unverifiable`` instead, since an extract may lack the subtype;
 - ``contradiction``: two phrases of one prompt whose concepts exclude each other;
-- ``duplicate``, ``chat_text``, ``empty``.
+- ``duplicate``, ``chat_text``, ``empty``;
+- ``disallowed_chars``: a character outside the clinical-text allowlist (ckepe.textsafety:
+  another script, a control or bidi character, markup), judged on the raw text.
 
 Structural findings (``verdict`` = ``structural``): ``concept_mismatch`` (the file's
 concept ids or name differ from the label set's), ``phrase_mismatch`` (a recorded phrase
@@ -39,6 +41,7 @@ from ckepe.grounding import Grounder, Grounding, canonical_words, polarity_clash
 from ckepe.labelsets import LabelEntry
 from ckepe.normalize import normalize_term, word_count
 from ckepe.terminology import GraphTerminology
+from ckepe.textsafety import DISALLOWED_CHARS, disallowed_chars, disallowed_reason
 from ckepe.verify import (
     MAX_DESCRIPTION_WORDS,
     MAX_PHRASE_WORDS,
@@ -221,7 +224,7 @@ class ClassAuditor:
     # -- one phrase --------------------------------------------------------------------
     def judge(self, text: str, kind: str = "any") -> Finding:
         """The verdict on one phrase claimed with ``kind`` (``any``: relation inferred)."""
-        text = " ".join(text.split())
+        raw, text = text, " ".join(text.split())
         if not text:
             return self._finding(text, kind, CONTRADICTED, "empty", reason="empty phrase")
         marker = chat_text(text)
@@ -233,6 +236,9 @@ class ClassAuditor:
                 "chat_text",
                 reason=f"chat text ({marker!r}) is not a clinical phrase",
             )
+        refused = disallowed_reason(raw)  # the raw text: nothing stripped before judging
+        if refused:
+            return self._finding(raw, kind, CONTRADICTED, DISALLOWED_CHARS, reason=refused)
         if word_count(text) > MAX_PHRASE_WORDS:
             return self._finding(
                 text,
@@ -491,6 +497,17 @@ class ClassAuditor:
             )
         if not description.strip():
             out.append(self._finding("", "", STRUCTURAL, "empty", reason="empty description"))
+        spaces = "".join(c for c in disallowed_chars(description) if c.isspace())
+        if spaces:  # splitting into pieces collapses whitespace: judge it on the whole text
+            out.append(
+                self._finding(
+                    description[:120],
+                    "any",
+                    CONTRADICTED,
+                    DISALLOWED_CHARS,
+                    reason=disallowed_reason(spaces) or "",
+                )
+            )
         seen: dict[str, Finding] = {}
         for text, kind in split_pieces(description, lambda t: bool(self.kb.term.find(t))):
             f = self.judge(text, kind)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from ckepe.audit import (
     Knowledge,
     class_specs,
 )
+from ckepe.errors import CkepeError
 from ckepe.labelsets import PROTOCOL_TASKS, LabelEntry, LabelSetError, load_labelset
 from ckepe.normalize import normalize_term
 from ckepe.promptfile import (
@@ -57,7 +58,7 @@ PROTOCOL_SETS: tuple[tuple[str, str], ...] = (
 REAL_DATASETS = ("ptbxl", "cpsc2018", "csn")
 
 
-class AuditInputError(ValueError):
+class AuditInputError(CkepeError, ValueError):
     """The file cannot be audited (unreadable, not a prompt file, dataset unknown)."""
 
 
@@ -177,7 +178,12 @@ def audit_flat(
     partial: bool = False,
     path: str = "",
 ) -> AuditReport:
-    """Audit a flat ``{label: text}`` mapping; every key resolved in every scoped label set."""
+    """Audit a flat ``{label: text}`` mapping; every key resolved in every scoped label set.
+
+    A PTB-XL key outside the scoped tasks (one of the 71 SCP statements, or a superclass or
+    subclass key under ``--task form``) is audited against its own concept with a note, not
+    reported unknown. Linear in the number of keys: the scoped keys' claims are indexed once.
+    """
     specs = dataset_specs(dataset, task)
     report = AuditReport(
         path,
@@ -185,17 +191,29 @@ def audit_flat(
         sorted({s.dataset for s in specs}) or [dataset],
         classes=len(data),
     )
-    extra = dataset_specs("ptbxl", "all") if dataset == PROTOCOL else []
+    extra = _outside_specs(dataset, specs)
+    where_extra = "the six test sets" if dataset == PROTOCOL else "the audited PTB-XL task(s)"
+    by_label, extra_by_label = _index(specs), _index(extra)
+    claimed = _claimed(data, specs, by_label)
+    auditors: dict[tuple[bool, int], ClassAuditor] = {}
+
+    def auditor(outside: bool, i: int) -> ClassAuditor:
+        if (outside, i) not in auditors:
+            auditors[(outside, i)] = ClassAuditor(kb, (extra if outside else specs)[i])
+        return auditors[(outside, i)]
+
     used: set[int] = set()
     for key, value in data.items():
         text = ", ".join(value) if isinstance(value, list) else str(value)
-        mine = _resolve(key, list(data), specs)
-        outside = [] if mine else _resolve(key, [], extra)
-        if outside:  # a PTB-XL statement outside the six test sets: audited, not a finding
+        mine = _resolve(key, specs, by_label, claimed)
+        outside = [] if mine else _resolve(key, extra, extra_by_label, {})
+        if outside:  # a PTB-XL statement outside the scoped tasks: audited, not a finding
             report.notes.append(
-                f"{key}: not a label of the six test sets; audited as the PTB-XL statement"
+                f"{key}: not a label of {where_extra}; audited as PTB-XL "
+                f"{'+'.join(extra[outside[0]].tasks)} {extra[outside[0]].label} "
+                f"({extra[outside[0]].name})"
             )
-            report.findings += ClassAuditor(kb, extra[outside[0]]).audit_entry(text)
+            report.findings += auditor(True, outside[0]).audit_entry(text)
             continue
         if not mine:
             code = "unknown_key" if dataset == PROTOCOL else "unknown_label"
@@ -214,26 +232,64 @@ def audit_flat(
             continue
         for i in mine:
             used.add(i)
-            report.findings += ClassAuditor(kb, specs[i]).audit_entry(text)
+            report.findings += auditor(False, i).audit_entry(text)
     _coverage(report, specs, used, partial, data)
     return report
 
 
-def _resolve(key: str, keys: Sequence[str], specs: Sequence[ClassSpec]) -> list[int]:
+def _outside_specs(dataset: str, specs: Sequence[ClassSpec]) -> list[ClassSpec]:
+    """PTB-XL classes a flat file may name beyond the scoped ones: every task's labels
+    (super, sub, form, rhythm) and the 71 statements (``all``), each label once."""
+    if dataset not in (PROTOCOL, "ptbxl"):
+        return []
+    inside = {s.label for s in specs if s.dataset == "ptbxl"}
+    out: dict[str, ClassSpec] = {}
+    for t in (*PROTOCOL_TASKS["ptbxl"], "all"):
+        for s in dataset_specs("ptbxl", t):
+            if s.label not in inside:
+                out.setdefault(s.label, s)
+    return list(out.values())
+
+
+def _index(specs: Sequence[ClassSpec]) -> dict[str, list[int]]:
+    """{label: indexes of its specs}."""
+    out: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(specs):
+        out[s.label].append(i)
+    return out
+
+
+def _scoped(key: str, specs: Sequence[ClassSpec], by_label: dict[str, list[int]]) -> list[int]:
+    scope, _, label = key.rpartition(":")
+    idx = by_label.get(label, [])
+    if not scope:
+        return list(idx)
+    return [i for i in idx if set(scope.split("+")) & set(specs[i].tasks)]
+
+
+def _claimed(
+    keys: Iterable[str], specs: Sequence[ClassSpec], by_label: dict[str, list[int]]
+) -> dict[str, set[int]]:
+    """{label: spec indexes a scoped ``task:label`` key of the file already names}."""
+    out: dict[str, set[int]] = defaultdict(set)
+    for k in keys:
+        if ":" in k:
+            out[k.rpartition(":")[2]].update(_scoped(k, specs, by_label))
+    return out
+
+
+def _resolve(
+    key: str,
+    specs: Sequence[ClassSpec],
+    by_label: dict[str, list[int]],
+    claimed: dict[str, set[int]],
+) -> list[int]:
     """Indexes of the specs a flat key stands for: ``task:label`` names its task(s); a bare
     label takes every task that no scoped key of the same label claims."""
-    scope, _, label = key.rpartition(":")
-    idx = [i for i, s in enumerate(specs) if s.label == label]
-    if scope:
-        return [i for i in idx if set(scope.split("+")) & set(specs[i].tasks)]
-    claimed = {
-        i
-        for k in keys
-        if ":" in k and k != key
-        for i in _resolve(k, (), specs)
-        if k.rpartition(":")[2] == label
-    }
-    return [i for i in idx if i not in claimed]
+    if ":" in key:
+        return _scoped(key, specs, by_label)
+    taken = claimed.get(key, set())
+    return [i for i in by_label.get(key, []) if i not in taken]
 
 
 def audit_prompt_set(

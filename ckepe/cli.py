@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,6 +18,7 @@ from rich.table import Table
 from ckepe import __version__
 from ckepe.build import build_prompt_set
 from ckepe.cli_app import create_app
+from ckepe.errors import CkepeError
 from ckepe.labelsets import DATASETS, LabelEntry, LabelSetError, load_labelset
 from ckepe.promptfile import (
     PromptFileError,
@@ -28,6 +31,7 @@ from ckepe.promptfile import (
     write_prompt_set,
 )
 from ckepe.terminology import GraphTerminology, TerminologyError, load_terminology
+from ckepe.textsafety import visible
 
 app = create_app(
     "ckepe",
@@ -72,8 +76,28 @@ err_console = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    """One line on stderr (control characters shown as escapes) and exit ``code``."""
+    typer.echo(f"error: {visible(' '.join(message.splitlines()))}", err=True)
     raise typer.Exit(code)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def user_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """The one error policy of every command: a CkepeError (bad input: a file, a setting,
+    an LLM reply) is one line on stderr and its ``exit_code`` (2 unless it says otherwise);
+    any other exception is a bug and keeps its traceback."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except CkepeError as exc:
+            _fail(str(exc), getattr(exc, "exit_code", 2))
+
+    return run
 
 
 def _terminology(path: str | None) -> GraphTerminology:
@@ -102,6 +126,7 @@ def _read(path: Path, dataset: str | None) -> PromptSet:
 
 # -- build-prompts ----------------------------------------------------------------------------
 @app.command("build-prompts")
+@user_errors
 def build_prompts(
     dataset: Annotated[Dataset, typer.Option(help="Dataset whose label set to build.")],
     task: Annotated[
@@ -225,6 +250,7 @@ class AuditDataset(StrEnum):
 
 
 @app.command()
+@user_errors
 def audit(
     hallucination_check: Annotated[
         Path,
@@ -293,7 +319,8 @@ def audit(
         _fail(str(exc))
     print_report(report, Console())
     if json_out:
-        _atomic_text(json_out, json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        # ASCII JSON: every character of the audited file survives, none reaches a terminal raw
+        _atomic_text(json_out, json.dumps(report.as_dict(), indent=2, ensure_ascii=True) + "\n")
     if markdown:
         _atomic_text(markdown, to_markdown(report))
     raise typer.Exit(report.exit_code(strict))
@@ -320,6 +347,7 @@ def _atomic_text(path: Path, text: str) -> None:
 
 # -- flat format ------------------------------------------------------------------------------
 @app.command("export-flat")
+@user_errors
 def export_flat_cmd(
     file: Annotated[Path, typer.Argument(help="Structured prompt file.")],
     out: Annotated[Path, typer.Argument(help="Flat {label: text} JSON to write.")],
@@ -338,6 +366,7 @@ def _read_any(path: Path) -> PromptSet:
 
 
 @app.command("import-flat")
+@user_errors
 def import_flat_cmd(
     file: Annotated[Path, typer.Argument(help="Flat {label: text} JSON.")],
     out: Annotated[Path, typer.Argument(help="Structured prompt file to write.")],
@@ -365,6 +394,7 @@ def import_flat_cmd(
 
 # -- lookup -----------------------------------------------------------------------------------
 @app.command()
+@user_errors
 def lookup(
     term_text: Annotated[
         str, typer.Argument(metavar="TERM", help="Term, synonym, abbreviation or concept id.")

@@ -23,6 +23,7 @@ _SYMBOLS = {
     "≤": " <= ",
     "°": " degrees ",
     "µ": "u",
+    "μ": "u",  # NFKC turns the micro sign into Greek mu
     "–": "-",
     "—": "-",
     "’": "'",
@@ -44,6 +45,7 @@ _PHRASE_MAP = (
     ("s t ", "st "),
     ("q t ", "qt "),
 )
+_SEPARATORS = re.compile(r"(?:[^a-z0-9<>=.\x80-\U0010ffff]|[\s′″…–’])+")
 # Tokens that end in "s" but are not plurals.
 _KEEP_S = {
     "axis",
@@ -92,7 +94,9 @@ def normalize_term(text: str) -> str:
         text = text.replace(sym, rep)
     text = strip_semantic_tag(text).lower()
     text = text.replace("'s ", " ").replace("'", "")
-    text = re.sub(r"[^a-z0-9<>=.]+", " ", text)
+    # ASCII punctuation and the allowlisted symbols separate words; any other character
+    # (another script, a control or format character) stays, so it never matches a term
+    text = _SEPARATORS.sub(" ", text)
     text = re.sub(r"(?<![0-9])\.|\.(?![0-9])", " ", text)  # keep decimal points only
     text = f" {' '.join(text.split())} "
     for old, new in _PHRASE_MAP:

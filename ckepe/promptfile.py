@@ -11,18 +11,22 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ckepe.errors import CkepeError
+from ckepe.textsafety import bounded, disallowed_reason
 
 SCHEMA_VERSION = "1.0"
 PhraseKind = Literal["name", "synonym", "subtype", "feature"]
 
 
-class PromptFileError(ValueError):
+class PromptFileError(CkepeError, ValueError):
     """A prompt file cannot be read or written; the message names the file and the problem."""
 
 
@@ -38,7 +42,12 @@ class Phrase(BaseModel):
 
 
 class RejectedClaim(BaseModel):
-    """A proposed claim that failed verification, with a machine code and a human reason."""
+    """A proposed claim that failed verification, with a machine code and a human reason.
+
+    ``text`` and ``reason`` are stored bounded and escaped (``ckepe.textsafety.bounded``: at
+    most ``MAX_STORED_CHARS`` characters, every character outside the clinical-text allowlist
+    as ``\\uXXXX``), so an LLM reply is kept as evidence without its payload.
+    """
 
     model_config = ConfigDict(extra="forbid")
     text: str
@@ -46,6 +55,11 @@ class RejectedClaim(BaseModel):
     origin: Literal["terminology", "llm"] = "llm"
     code: str = ""
     reason: str
+
+    @field_validator("text", "reason")
+    @classmethod
+    def _bounded(cls, value: str) -> str:
+        return bounded(value)
 
 
 class ClassEntry(BaseModel):
@@ -136,21 +150,71 @@ def is_flat(data: Any) -> bool:
     )
 
 
-def load_json(path: Path) -> Any:
-    """Read JSON, raising PromptFileError (file + problem) on any failure."""
-    path = Path(path)
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""Largest prompt file read (the committed PTB-XL set is 0.14 MB; 4,000 flat keys ~0.5 MB)."""
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of arrays and objects read (a structured prompt file needs 5)."""
+# a JSON string (escapes unrolled: linear, no backtracking) or a bracket
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> int | None:
+    """The offset where ``text`` nests arrays/objects deeper than ``limit``, else None.
+
+    A scan over brackets outside strings, before any parser recurses: ``json.loads`` on a
+    deeply nested document ends in RecursionError, and pydantic or a walker would recurse too.
+    """
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        if tok in "[{":
+            depth += 1
+            if depth > limit:
+                return m.start()
+        elif tok in "]}":
+            depth -= 1
+    return None
+
+
+def _read_bounded(path: Path, limit: int) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            blob = fh.read(limit + 1)
     except FileNotFoundError as exc:
         raise PromptFileError(f"{path}: file not found") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PromptFileError(f"{path}: cannot read: {exc}") from exc
+    except IsADirectoryError as exc:
+        raise PromptFileError(f"{path}: is a folder, not a prompt file") from exc
+    except OSError as exc:
+        raise PromptFileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if len(blob) > limit:
+        raise PromptFileError(
+            f"{path}: larger than the {limit // (1024 * 1024)} MiB limit for a prompt file"
+        )
+    try:
+        return blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PromptFileError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+
+
+def load_json(path: Path, max_bytes: int = MAX_FILE_BYTES, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Read JSON, raising PromptFileError (file + problem) on any failure, on a file over
+    ``max_bytes`` and on nesting deeper than ``max_depth``."""
+    path = Path(path)
+    text = _read_bounded(path, max_bytes)
     if not text.strip():
         raise PromptFileError(f"{path}: empty file")
+    deep = json_too_deep(text, max_depth)
+    if deep is not None:
+        line = text.count("\n", 0, deep) + 1
+        raise PromptFileError(
+            f"{path}: JSON nested deeper than {max_depth} levels (line {line}); not a prompt file"
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise _json_error(path, exc, text) from exc
+    except RecursionError as exc:  # a backstop: the scan above should have refused it
+        raise PromptFileError(f"{path}: JSON nested too deeply; not a prompt file") from exc
 
 
 def read_prompt_set(path: Path, dataset: str | None = None) -> PromptSet:
@@ -207,6 +271,8 @@ def write_prompt_set(ps: PromptSet, path: Path) -> Path:
     """Validate and write atomically (temp file + os.replace); a failure keeps the old file."""
     path = Path(path)
     ps = ps.with_version()
+    if ps.generator.tool != "flat-import":  # a built set: the last guard before the file
+        _refuse_disallowed(ps, path)
     try:
         text = (
             json.dumps(
@@ -232,6 +298,22 @@ def write_prompt_set(ps: PromptSet, path: Path) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def _refuse_disallowed(ps: PromptSet, path: Path) -> None:
+    """PromptFileError when a description or phrase holds a character outside the
+    clinical-text allowlist (build rejects such claims; this keeps a bug from writing one)."""
+    for c in ps.classes:
+        for where, text in (
+            ("description", c.description),
+            *(("phrase", p.text) for p in c.phrases),
+        ):
+            why = disallowed_reason(text)
+            if why:
+                raise PromptFileError(
+                    f"{path}: refusing to write {bounded(c.label, 40)} {where} "
+                    f"{bounded(text, 60)!r}: {why}"
+                )
 
 
 def _umask() -> int:

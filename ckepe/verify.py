@@ -6,6 +6,8 @@ Rules (each rejection carries a machine code and a human reason):
   most ``MAX_DESCRIPTION_WORDS`` (77: CLIP-style text encoders truncate there, and longer
   strings are a sign of free text rather than a prompt).
 - ``chat_text``: conversational filler ("Here is", "Sure", "Let me know", "As an AI", markup).
+- ``disallowed_chars``: a character outside the clinical-text allowlist (ckepe.textsafety),
+  checked on the raw text before any normalisation.
 - ``unknown_term``: the phrase matches no concept term (exact, synonym or normalised).
 - ``wrong_concept``: a name/synonym that grounds to a concept other than the class concept.
 - ``not_descendant``: a subtype that is not an is-a descendant of the class concept.
@@ -43,6 +45,7 @@ from ckepe.feature_rule import (
 )
 from ckepe.normalize import contains_phrase, normalize_term, word_count
 from ckepe.terminology import GraphTerminology
+from ckepe.textsafety import DISALLOWED_CHARS, disallowed_reason
 
 MAX_PHRASE_WORDS = 16
 MAX_DESCRIPTION_WORDS = 77
@@ -126,6 +129,9 @@ def check_text_shape(text: str, max_words: int) -> tuple[str, str] | None:
     marker = chat_text(text)
     if marker:
         return "chat_text", f"chat text ({marker!r}) is not a clinical phrase"
+    refused = disallowed_reason(text)  # on the raw text: nothing is stripped before judging
+    if refused:
+        return DISALLOWED_CHARS, refused
     n = word_count(text)
     if n > max_words:
         return "too_long", f"{n} words, more than the cap of {max_words}"
@@ -210,8 +216,8 @@ class ClassVerifier:
 
     def check(self, text: str, kind: str, origin: str = "terminology") -> Verdict:
         """Check one phrase of a claimed kind (``any`` infers the kind from the relation)."""
-        text = " ".join(text.split())
         shape = check_text_shape(text, MAX_PHRASE_WORDS)
+        text = " ".join(text.split())
         if shape:
             return Verdict.reject(text, kind, *shape, origin)
         if kind not in (*CLAIM_KINDS, "any"):
