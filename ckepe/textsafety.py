@@ -57,7 +57,9 @@ def disallowed_chars(text: str) -> list[str]:
 
 
 def _name(ch: str) -> str:
-    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}"
+    cat = unicodedata.category(ch)
+    name = unicodedata.name(ch, "") or ("control character" if cat == "Cc" else "unnamed")
+    return f"U+{ord(ch):04X} {name}"
 
 
 def disallowed_reason(text: str) -> str | None:
