@@ -107,8 +107,9 @@ def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
         load_json(path)
     res = runner.invoke(app, ["audit", "--hallucination-check", str(path), "--no-similarity"])
     assert res.exit_code == 2 and "larger than" in res.output
-    for cmd in (["export-flat", str(path), str(tmp_path / "o.json")],
-                ["import-flat", str(path), str(tmp_path / "o.json"), "--dataset", "ptbxl"]):  # fmt: skip
+    out = str(tmp_path / "o.json")
+    cmds = [["export-flat", str(path), out], ["import-flat", str(path), out, "--dataset", "ptbxl"]]
+    for cmd in cmds:
         res = runner.invoke(app, cmd)
         assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, cmd
 
