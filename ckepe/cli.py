@@ -339,10 +339,13 @@ def _attach_similarity(kb: object) -> None:
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:  # an output the user named cannot be written: their error
+        _fail(f"{path}: cannot write: {exc.strerror or exc}")
 
 
 # -- flat format ------------------------------------------------------------------------------
@@ -388,7 +391,10 @@ def import_flat_cmd(
         err_console.print(
             f"warning: labels not in the {dataset.value} label set: {', '.join(unknown)}"
         )
-    write_prompt_set(ps, out)
+    try:
+        write_prompt_set(ps, out)
+    except OSError as exc:
+        _fail(f"{out}: cannot write: {exc.strerror or exc}")
     typer.echo(f"wrote {len(ps.classes)} classes to {out} (version {ps.prompt_set_version})")
 
 

@@ -138,3 +138,18 @@ def test_flat_audit_is_linear_in_the_number_of_keys(kb: Knowledge) -> None:
     small, large = _cpu_per_key(kb, 1000), _cpu_per_key(kb, 4000)
     # quadratic work (each bare key scanning every scoped key) makes this ratio ~4
     assert large / small < 2.0, (small, large)
+
+
+def test_unwritable_report_is_one_line_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "ok_ptbxl.json"
+    path.write_text(json.dumps({"NORM": "normal ECG"}))
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    for opt in ("--json", "--markdown"):
+        res = runner.invoke(
+            app,
+            ["audit", "--hallucination-check", str(path), "--partial", "--no-similarity",
+             opt, str(blocker / "report.out")],
+        )  # fmt: skip
+        assert res.exit_code == 2 and "Traceback" not in res.output
+        assert "cannot write" in res.output.strip().splitlines()[-1]
