@@ -399,6 +399,11 @@ def import_flat_cmd(
 
 
 # -- lookup -----------------------------------------------------------------------------------
+def _shown(text: str) -> str:
+    """Terminology text for the terminal (a user's RF2 release is input too)."""
+    return escape(visible(text))
+
+
 @app.command()
 @user_errors
 def lookup(
@@ -413,23 +418,19 @@ def lookup(
     if not ids:
         _fail(f"{term_text!r}: no concept with this term in {term.version}", 1)
     for cid in ids:
-        table = Table(title=escape(f"{cid} | {term.fsn(cid)}"), show_header=False)
+        table = Table(title=_shown(f"{cid} | {term.fsn(cid)}"), show_header=False)
         table.add_column("field", style="bold")
         table.add_column("value")
-        table.add_row("synonyms", ", ".join(term.synonyms(cid)) or "-")
-        table.add_row("parents", "\n".join(f"{p} {term.name(p)}" for p in term.parents(cid)))
+        table.add_row("synonyms", _shown(", ".join(term.synonyms(cid)) or "-"))
+        parents = "\n".join(_shown(f"{p} {term.name(p)}") for p in term.parents(cid))
+        table.add_row("parents", parents)
         anc = sorted(term.ancestors(cid), key=term.name)
-        table.add_row("ancestors", ", ".join(term.name(a) for a in anc) or "-")
-        kids = [f"{c} {term.name(c)}" for c in term.children(cid)]
+        table.add_row("ancestors", _shown(", ".join(term.name(a) for a in anc) or "-"))
+        kids = [_shown(f"{c} {term.name(c)}") for c in term.children(cid)]
         table.add_row("subtypes", "\n".join(kids) or "-")
-        table.add_row(
-            "features",
-            escape(
-                "\n".join(
-                    f"{f.concept_id} {f.term} [{f.kind}] {f.criterion} ({f.source})"
-                    for f in term.features(cid)
-                )
-                or "-"
-            ),
-        )
+        features = [
+            _shown(f"{f.concept_id} {f.term} [{f.kind}] {f.criterion} ({f.source})")
+            for f in term.features(cid)
+        ]
+        table.add_row("features", "\n".join(features) or "-")
         Console().print(table)
