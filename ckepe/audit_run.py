@@ -334,6 +334,7 @@ def audit_prompt_set(
                 where="prompt_set_version",
             )
         )
+    extra = _outside_specs(ps.dataset, specs) if rows is None else []
     used: set[int] = set()
     for c in ps.classes:
         mine = [
@@ -341,6 +342,20 @@ def audit_prompt_set(
             for i, s in enumerate(specs)
             if s.label == c.label and (not c.tasks or set(c.tasks) & set(s.tasks))
         ]
+        outside = [
+            s
+            for s in ([] if mine else extra)
+            if s.label == c.label and (not c.tasks or set(c.tasks) & set(s.tasks))
+        ]
+        if outside:  # a PTB-XL label of another task: audited against its concept, a note
+            report.notes.append(
+                f"{c.label}: not a label of the file's task(s); audited as PTB-XL "
+                f"{'+'.join(outside[0].tasks)} {outside[0].label} ({outside[0].name})"
+            )
+            report.findings += _boundary(kb, outside[0], c.concept_ids, c.name)
+            phrases = [(p.text, p.kind, p.concept_id) for p in c.phrases]
+            report.findings += ClassAuditor(kb, outside[0]).audit_entry(c.description, phrases)
+            continue
         if not mine:
             report.findings.append(
                 Finding(

@@ -153,3 +153,24 @@ def test_unwritable_report_is_one_line_exit_2(tmp_path: Path) -> None:
         )  # fmt: skip
         assert res.exit_code == 2 and "Traceback" not in res.output
         assert "cannot write" in res.output.strip().splitlines()[-1]
+
+
+def test_structured_ptbxl_class_of_another_task_is_audited(tmp_path: Path) -> None:
+    from ckepe.promptfile import PromptSet
+
+    ps = PromptSet.model_validate(
+        {
+            "dataset": "ptbxl",
+            "tasks": ["super"],
+            "classes": [
+                {"label": "1AVB", "tasks": ["all"], "concept_ids": ["270492004"],
+                 "name": "first degree AV block",
+                 "description": "first degree AV block, PR interval < 120 ms"},
+            ],
+        }
+    ).with_version()  # fmt: skip
+    path = tmp_path / "one_ptbxl.json"
+    path.write_text(ps.model_dump_json())
+    code, rep = _audit(path, "--partial")
+    assert code == 1 and len(rep["notes"]) == 1
+    assert [f["code"] for f in rep["findings"]] == ["numeric_mismatch"]
