@@ -109,3 +109,34 @@ def test_lookup_and_missing_llm(
     )
     assert res.exit_code == 2 and "--llm none" in res.output
     assert not (tmp_path / "x.json").exists()
+
+
+def test_one_error_policy_user_error_one_line_bug_traceback(
+    small_knowledge: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ckepe.cli as cli
+    from ckepe.audit_run import AuditInputError
+    from ckepe.errors import CkepeError
+    from ckepe.promptfile import PromptFileError
+
+    assert issubclass(PromptFileError, CkepeError) and issubclass(AuditInputError, CkepeError)
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps({"RBBB": "right bundle branch block"}))
+
+    def refuse(*_: object) -> None:
+        raise PromptFileError("x.json: refusing to write\x1b[2J: something")
+
+    monkeypatch.setattr(cli, "write_prompt_set", refuse)  # not handled at the call site
+    res = runner.invoke(app, ["import-flat", str(flat), str(tmp_path / "o.json"),
+                              "--dataset", "csn"])  # fmt: skip
+    assert res.exit_code == 2 and res.exception is not None
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert lines == ["error: x.json: refusing to write\\x1b[2J: something"]
+
+    def bug(*_: object) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(cli, "write_prompt_set", bug)
+    res = runner.invoke(app, ["import-flat", str(flat), str(tmp_path / "o.json"),
+                              "--dataset", "csn"])  # fmt: skip
+    assert isinstance(res.exception, KeyError)  # a bug is not turned into a user error
