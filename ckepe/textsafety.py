@@ -47,7 +47,7 @@ ALLOWED_CHARS = frozenset(
 )
 """Every character a clinical phrase may contain."""
 
-MAX_STORED_CHARS = 200
+MAX_STORED_CHARS = 300
 """Longest rejected claim (or reason) stored in a prompt file, after escaping."""
 
 
