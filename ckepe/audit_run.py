@@ -43,6 +43,7 @@ from ckepe.promptfile import (
     load_json,
     prompt_file_version,
 )
+from ckepe.textsafety import disallowed_reason
 
 logger = logging.getLogger(__name__)
 
@@ -401,7 +402,7 @@ def _boundary(kb: Knowledge, spec: ClassSpec, ids: Sequence[str], name: str) -> 
     own = {normalize_term(spec.name), normalize_term(spec.label)}
     for c in spec.concept_ids:
         own |= {normalize_term(t) for t in (kb.term.fsn(c), *kb.term.synonyms(c)) if t}
-    if name and normalize_term(name) not in own:
+    if name and (normalize_term(name) not in own or disallowed_reason(name)):
         out.append(
             Finding(
                 spec.dataset,
