@@ -1,6 +1,9 @@
 """The import rules of docs/architecture.md, checked by walking every import statement.
 
 - no import cycle inside ``ckepe`` or inside ``merl_core``;
+- ``merl_core``'s stages in order: ``data`` → ``models`` → ``train`` → ``upstream`` →
+  ``eval`` → ``cli``; a module imports its own stage and earlier ones only (the package's
+  root modules, ``errors`` and ``paths``, come before every stage);
 - ``ckepe`` imports nothing of ``merl_core``, and ``torch`` only inside the function that
   runs the optional transformers LLM engine;
 - the library (``merl_core`` outside ``merl_core.cli``) never imports ``merl_core.cli`` and
@@ -23,6 +26,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("ckepe", "merl_core")
+# merl_core's stages, earliest first (docs/architecture.md "Layers")
+STAGES = ("merl_core.data", "merl_core.models", "merl_core.train", "merl_core.upstream",
+          "merl_core.eval", "merl_core.cli")  # fmt: skip
 LIBRARY_MAY_USE_CKEPE = {"ckepe.promptfile", "ckepe.fileio", "ckepe.errors", "ckepe.labelsets"}
 
 
@@ -139,6 +145,30 @@ def test_the_walker_sees_a_cycle_and_a_private_import() -> None:
         KNOWN.difference_update({"merl_core.fake_a", "merl_core.fake_b"})
     bad = Import("tests.x", "merl_core.train.pretrain", ("_private",), 1)
     assert _private_imports([bad]) == [bad]
+
+
+def _stage(module: str) -> int | None:
+    """A merl_core module's stage (-1: the package's root modules), None outside merl_core."""
+    found = [i for i, stage in enumerate(STAGES) if _within(module, stage)]
+    return found[0] if found else (-1 if _within(module, "merl_core") else None)
+
+
+def _against_the_stages(imports: list[Import]) -> list[Import]:
+    out = []
+    for imp in imports:
+        here, there = _stage(imp.module), _stage(imp.target)
+        if here is not None and there is not None and there > here:
+            out.append(imp)
+    return out
+
+
+def test_merl_core_imports_follow_the_stages() -> None:
+    assert _against_the_stages(ALL) == []
+    # the check can fail: data reaching into models, a root module into eval
+    bad = [Import("merl_core.data.x", "merl_core.models.text", (), 1, top=False),
+           Import("merl_core.errors", "merl_core.eval.runner", (), 1)]  # fmt: skip
+    assert _against_the_stages(bad) == bad
+    assert _against_the_stages([Import("merl_core.eval.x", "merl_core.data.cache", (), 1)]) == []
 
 
 def test_ckepe_imports_nothing_of_merl_core_nor_torch() -> None:

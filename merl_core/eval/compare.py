@@ -220,7 +220,7 @@ def run_compare(
 ) -> Path:
     """``merl-core compare-prompts``: every task's comparison in one folder; the JSON path."""
     from merl_core.eval import runner as R
-    from merl_core.eval.checks import NOT_A_BENCHMARK, check_prompt_dataset
+    from merl_core.eval.checks import NOT_A_BENCHMARK, check_preprocessing, check_prompt_dataset
     from merl_core.eval.leads import with_leads
     from merl_core.eval.prompts import read_prompts
     from merl_core.eval.zeroshot import (
@@ -250,6 +250,7 @@ def run_compare(
         table.texts(test.label_names, "description", task)  # a missing class fails early
         plan.append((task, test))
     model = R.load_eval_model(checkpoint, device, need_text=True)
+    check_preprocessing(model, cache, checkpoint)
     vocab = word_vocabulary(model.text.tokenizer)
     emodel = with_leads(model, leads)
     bank = FeatureBank(emodel, cache.signals, batch_size=batch_size, device=device)

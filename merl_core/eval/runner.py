@@ -18,6 +18,7 @@ from merl_core import __version__
 from merl_core.eval.checks import (
     NOT_A_BENCHMARK,
     CheckpointError,
+    check_preprocessing,
     check_prompt_dataset,
     checkpoint_doc,
     checkpoint_folder,
@@ -302,6 +303,7 @@ def run_zeroshot_cli(
     )
     table.texts(test.label_names, prompt_mode, task)  # a missing class fails before the model
     model = load_eval_model(checkpoint, device, need_text=True)
+    check_preprocessing(model, cache, checkpoint)
     name = f"{dataset or 'data'}-{task}"
     overlap, extra = _overlap_note(model, cache, name, test.indices)
     res = zeroshot_on_cache(
@@ -397,6 +399,8 @@ def run_protocol_cli(
             "no test set has records in the given data: " + "; ".join(skipped.values())
         )
     model = load_eval_model(checkpoint, device, need_text=True)
+    for cache, _ in caches.values():
+        check_preprocessing(model, cache, checkpoint)
     emodel = with_leads(model, leads)
     banks = {ds: FeatureBank(emodel, c.signals, batch_size=batch_size, device=device)
              for ds, (c, _) in caches.items()}  # fmt: skip
@@ -515,6 +519,8 @@ def run_probe_cli(
             cols = [parts[p].label_names.index(n) for n in names]
             parts[p] = EvalSplit(parts[p].indices, parts[p].labels[:, cols], names, parts[p].info)
     model = _probe_model(checkpoint, model_name, random_init, device, seed)
+    if checkpoint is not None:
+        check_preprocessing(model, cache, checkpoint)
     view, feature_kind = probe_view(model)
     bank = FeatureBank(with_leads(view, leads), cache.signals, batch_size=batch_size,
                        device=device, normalize=False)  # fmt: skip
