@@ -9,7 +9,8 @@
 - the library (``merl_core`` outside ``merl_core.cli``) never imports ``merl_core.cli`` and
   reaches ckepe only through ``ckepe.promptfile``, ``ckepe.fileio``, ``ckepe.errors`` and
   ``ckepe.labelsets`` (the label sets that split files are checked against);
-- no module imports a ``_private`` name from another module (tests and benchmarks too).
+- no module imports a ``_private`` name from another module (tests and benchmarks too), nor
+  reaches one through a module it imported (``R._split``; tests may, to inject faults).
 
 Imports inside functions count: a lazy import is still a dependency.
 """
@@ -208,6 +209,38 @@ def test_no_module_imports_a_private_name_of_another() -> None:
              if n.startswith("_")}  # fmt: skip
     assert found - PENDING == set()
     assert PENDING <= found, "a pending violation is fixed: remove it from PENDING"
+
+
+def private_attributes(source: str, mod: str) -> list[tuple[str, str, str]]:
+    """``(mod, other module, name)`` for each ``alias._name`` in ``source`` where ``alias`` is
+    another module of this repository that it imported."""
+    tree = ast.parse(source)
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            aliases.update({a.asname: a.name for a in node.names if a.asname and a.name in KNOWN})
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            aliases.update({a.asname or a.name: f"{node.module}.{a.name}" for a in node.names
+                            if f"{node.module}.{a.name}" in KNOWN})  # fmt: skip
+    return [
+        (mod, aliases[n.value.id], n.attr)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+        and n.value.id in aliases and aliases[n.value.id] != mod
+        and n.attr.startswith("_") and not n.attr.startswith("__")
+    ]  # fmt: skip
+
+
+def test_no_module_reaches_a_private_name_through_another_module() -> None:
+    found = [f for p in python_files(*PACKAGES, "benchmarks")
+             for f in private_attributes(p.read_text("utf-8"), module_name(p))]  # fmt: skip
+    assert found == []
+    # the check can fail: the reach-ins eval.compare made into the runner are found
+    reach_in = "from merl_core.eval import runner as R\n\nR._split(R._cache_root(1))\n"
+    assert sorted(private_attributes(reach_in, "merl_core.eval.compare")) == [
+        ("merl_core.eval.compare", "merl_core.eval.runner", "_cache_root"),
+        ("merl_core.eval.compare", "merl_core.eval.runner", "_split"),
+    ]
 
 
 @pytest.mark.parametrize("module", ["ckepe.promptfile", "ckepe.fileio", "ckepe.errors"])

@@ -126,7 +126,8 @@ def _dataset_of(dataset: str | None, split_file: Path | None, cache: Any = None)
     return None
 
 
-def _splits_root(splits_root: Path | None) -> Path:
+def default_splits_root(splits_root: Path | None) -> Path:
+    """``splits_root``, else the data root's ``merl-splits`` folder."""
     return Path(splits_root) if splits_root else shared_data_root() / "merl-splits"
 
 
@@ -147,15 +148,21 @@ def resolve_split_files(
         if val_split_file is not None:
             files["val"] = Path(val_split_file)
         return files
-    files = default_split_files(_splits_root(splits_root), dataset or "", task) if dataset else {}
+    files = (
+        default_split_files(default_splits_root(splits_root), dataset or "", task)
+        if dataset
+        else {}
+    )
     if val_split_file is not None:
         files["val"] = Path(val_split_file)
     return files
 
 
-def _split(
+def cache_split(
     cache: Any, path: Path | None, label_source: str = "split", task: str | None = None
 ) -> EvalSplit:
+    """The records of a split file (all cached records when ``path`` is None) with labels of
+    ``task`` where the cache has them (PTB-XL's super/sub/form/rhythm/all)."""
     table = read_split_file(path) if path is not None else None
     names, labels = cache.label_names, cache.labels
     if task and task in (getattr(cache, "tasks", None) or {}):
@@ -168,13 +175,14 @@ def _optional_split(cache: Any, path: Path | None) -> EvalSplit | None:
     if path is None:
         return None
     try:
-        return _split(cache, path)
+        return cache_split(cache, path)
     except NoRecordsError as exc:
         logger.warning("no validation thresholds: %s", exc)
         return None
 
 
-def _run_info(mode: str, checkpoint: Path | None, seed: int, **extra: Any) -> dict[str, Any]:
+def run_info(mode: str, checkpoint: Path | None, seed: int, **extra: Any) -> dict[str, Any]:
+    """The ``run`` record of a results file: mode, versions, seed, checkpoint and its hash."""
     info: dict[str, Any] = {"mode": mode, "merl_core_version": __version__, "seed": seed}
     if checkpoint is not None:
         info["checkpoint"] = str(checkpoint)
@@ -194,11 +202,13 @@ def _print_tables(tasks: list[TaskOutput], out: Path, notes: list[str] | None = 
     console.print(f"results: {out}/metrics.json, metrics.md, roc_*.png, auc_*.png")
 
 
-def _cache_root(out: Path) -> Path:
+def cache_root(out: Path) -> Path:
+    """Where a run writing to ``out`` prepares a dataset root it is given: ``<out>/../caches``."""
     return Path(out).resolve().parent / CACHE_DIR_NAME
 
 
-def _lead_info(leads: tuple[str, ...] | None) -> dict[str, Any]:
+def lead_info(leads: tuple[str, ...] | None) -> dict[str, Any]:
+    """The lead subset of a run as results record it (kept, its label, the zeroed ones)."""
     from merl_core.data.leads import LEADS
 
     kept = tuple(leads) if leads else LEADS
@@ -280,7 +290,7 @@ def run_zeroshot_cli(
     table = read_prompts(prompts)
     check_prompt_dataset(Path(prompts), table.dataset, dataset)
     dataset = _dataset_of(dataset, split_file) or table.dataset
-    cache, manifest_hash = open_cache(data, dataset, _cache_root(out))
+    cache, manifest_hash = open_cache(data, dataset, cache_root(out))
     check_prompt_dataset(Path(prompts), table.dataset, _dataset_of(None, None, cache))
     dataset = dataset or _dataset_of(None, None, cache)
     task = task or ("super" if dataset == "ptbxl" else "default")
@@ -289,17 +299,17 @@ def run_zeroshot_cli(
     if "test" not in files and not no_split:
         raise EvalDataError(
             f"no test split file for {dataset or 'this data'} {task} (looked in "
-            f"{_splits_root(splits_root)}): give --split-file or --splits-root (the merl-splits "
-            "folder), or --no-split to score every cached record (not a benchmark)"
+            f"{default_splits_root(splits_root)}): give --split-file or --splits-root (the "
+            "merl-splits folder), or --no-split to score every cached record (not a benchmark)"
         )
     if no_split:
         files, notes = {}, [NOT_A_BENCHMARK]
         logger.warning(NOT_A_BENCHMARK)
-    test = _split(cache, files.get("test"), label_source, task)
+    test = cache_split(cache, files.get("test"), label_source, task)
     val = (
         _optional_split(cache, files.get("val"))
         if label_source == "split"
-        else (_split(cache, files["val"], label_source, task) if "val" in files else None)
+        else (cache_split(cache, files["val"], label_source, task) if "val" in files else None)
     )
     table.texts(test.label_names, prompt_mode, task)  # a missing class fails before the model
     model = load_eval_model(checkpoint, device, need_text=True)
@@ -310,13 +320,13 @@ def run_zeroshot_cli(
         with_leads(model, leads), cache, table, name=name, test=test, val=val,
         prompt_mode=prompt_mode, n_bootstrap=n_bootstrap, seed=seed, batch_size=batch_size,
         device=device, info={"dataset": dataset, "task": task, "data": str(data),
-                             "data_manifest_sha256": manifest_hash, **_lead_info(leads)},
+                             "data_manifest_sha256": manifest_hash, **lead_info(leads)},
     )  # fmt: skip
-    run = _run_info("zeroshot", checkpoint, seed, prompt_set_version=table.version,
+    run = run_info("zeroshot", checkpoint, seed, prompt_set_version=table.version,
                     prompt_file=str(prompts), prompt_mode=prompt_mode,
                     data_manifest_sha256=manifest_hash, n_bootstrap=n_bootstrap,
                     benchmark=not no_split, pretraining_overlap=overlap,
-                    **_lead_info(leads))  # fmt: skip
+                    **lead_info(leads))  # fmt: skip
     return _finish(out, run, [res], notes + extra)
 
 
@@ -373,7 +383,7 @@ def run_protocol_cli(
     """
     from merl_core.eval.zeroshot import FeatureBank
 
-    sroot = _splits_root(splits_root)
+    sroot = default_splits_root(splits_root)
     if not any(roots.values()):
         raise EvalDataError("give at least one of --ptbxl, --cpsc, --csn")
     skipped: dict[str, str] = {}
@@ -382,12 +392,12 @@ def run_protocol_cli(
     for dataset, _, _, _ in plan:
         if dataset not in caches:
             root = Path(roots[dataset])  # type: ignore[arg-type]
-            caches[dataset] = open_cache(root, dataset, _cache_root(out))
+            caches[dataset] = open_cache(root, dataset, cache_root(out))
     splits = []
     for dataset, task, files, table in plan:  # check every class before any model work
         cache = caches[dataset][0]
         try:
-            test = _split(cache, files["test"])
+            test = cache_split(cache, files["test"])
         except NoRecordsError as exc:  # e.g. a sample folder without any test record
             skipped[f"{dataset}-{task}"] = str(exc)
             continue
@@ -414,7 +424,7 @@ def run_protocol_cli(
             prompt_mode=prompt_mode, n_bootstrap=n_bootstrap, seed=seed,
             batch_size=batch_size, device=device, bank=banks[dataset],
             info={"dataset": dataset, "task": task, "data": str(roots[dataset]),
-                  "data_manifest_sha256": caches[dataset][1], **_lead_info(leads)},
+                  "data_manifest_sha256": caches[dataset][1], **lead_info(leads)},
         ))  # fmt: skip
     n_expected = len(PROTOCOL)
     notes += [f"SKIPPED test set {k}: {v}" for k, v in skipped.items()]
@@ -427,12 +437,12 @@ def run_protocol_cli(
                     f"with positives and negatives")  # fmt: skip
     versions = {ds: t.version for ds, _, t, _, _ in splits}
     _versions_table(versions)
-    run = _run_info(
+    run = run_info(
         "zeroshot-protocol", checkpoint, seed, prompt_mode=prompt_mode, n_bootstrap=n_bootstrap,
         prompt_set_version=versions,
         data_manifest_sha256={ds: h for ds, (_, h) in caches.items()},
         n_classes=sum(len(r.result.classes) for r in results), n_classes_evaluated=n_classes,
-        skipped=skipped, pretraining_overlap=overlaps, **_lead_info(leads),
+        skipped=skipped, pretraining_overlap=overlaps, **lead_info(leads),
     )  # fmt: skip
     path = _finish(out, run, results, notes)
     if skipped and not allow_missing:
@@ -502,7 +512,7 @@ def run_probe_cli(
     from merl_core.eval.zeroshot import FeatureBank
 
     dataset = _dataset_of(dataset, split_file)
-    cache, manifest_hash = open_cache(data, dataset, _cache_root(out))
+    cache, manifest_hash = open_cache(data, dataset, cache_root(out))
     dataset = dataset or _dataset_of(None, None, cache)
     task = task or ("super" if dataset == "ptbxl" else "default")
     files = resolve_split_files(dataset, task, split_file, None, splits_root)
@@ -512,7 +522,7 @@ def run_probe_cli(
             f"linear probe needs train/val/test split files; missing {missing} (give "
             "--split-file or --splits-root, the merl-splits folder)"
         )
-    parts = {p: _split(cache, files[p]) for p in ("train", "val", "test")}
+    parts = {p: cache_split(cache, files[p]) for p in ("train", "val", "test")}
     names = parts["test"].label_names
     for p in ("train", "val"):  # read by name: the published train files permute columns
         if parts[p].label_names != names:
@@ -534,14 +544,14 @@ def run_probe_cli(
         res, s_test, fit = run_probe(feats, labels, names, ratio=r, seed=seed,
                                      n_bootstrap=n_bootstrap, epochs=epochs)  # fmt: skip
         info = {"dataset": dataset, "task": task, "probe": fit, "features": feature_kind,
-                **_lead_info(leads),
+                **lead_info(leads),
                 **{f"{p}_split": s.info for p, s in parts.items()}}  # fmt: skip
         results.append(TaskOutput(f"{name}-{r * 100:g}pct", res, labels["test"],
                                   s_test, info, ids=test_ids))  # fmt: skip
-    run = _run_info("linear-probe", checkpoint, seed, random_init=random_init,
+    run = run_info("linear-probe", checkpoint, seed, random_init=random_init,
                     model=model_name, ratios=ratios, data_manifest_sha256=manifest_hash,
                     n_bootstrap=n_bootstrap, features=feature_kind, pretraining_overlap=overlap,
-                    **_lead_info(leads))  # fmt: skip
+                    **lead_info(leads))  # fmt: skip
     return _finish(out, run, results, notes)
 
 

@@ -35,12 +35,9 @@ def ref() -> dict:
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory, ptbxl_root: Path) -> Path:
-    """The PTB-XL sample prepared once (all folds: the probe needs train/val/test)."""
-    from merl_core.data.datasets import prepare
-
-    out = tmp_path_factory.mktemp("up-cache") / "ptbxl"
-    return prepare("ptbxl", ptbxl_root, out, workers=2, progress=False)
+def cache(ptbxl_cache: Path) -> Path:
+    """The session's PTB-XL sample cache (all folds: the probe needs train/val/test)."""
+    return ptbxl_cache
 
 
 @pytest.fixture(scope="module", params=list(ARCHS))
