@@ -488,6 +488,18 @@ def _probe_model(checkpoint: Path | None, model_name: str | None, random_init: b
     return randomize_weights(model, seed) if random_init else model
 
 
+def _train_features(bank: Any, train: EvalSplit, drawn: dict[float, np.ndarray]) -> Any:
+    """(N_train, D) features where only the rows some ratio drew are encoded (others zero)."""
+    import torch
+
+    rows = np.unique(np.concatenate(list(drawn.values())))
+    idx = np.asarray(train.indices, dtype=np.int64)
+    got = bank.get(list(idx[rows]))
+    out = torch.zeros((len(idx), got.shape[1]), dtype=got.dtype)
+    out[torch.as_tensor(rows)] = got
+    return out
+
+
 def run_probe_cli(
     *,
     checkpoint: Path | None,
@@ -508,7 +520,7 @@ def run_probe_cli(
     leads: tuple[str, ...] | None = None,
 ) -> Path:
     """``merl-core linear-probe``: one task, each ratio a result table."""
-    from merl_core.eval.probe import probe_view, run_probe
+    from merl_core.eval.probe import probe_view, run_probe, subsample_indices
     from merl_core.eval.zeroshot import FeatureBank
 
     dataset = _dataset_of(dataset, split_file)
@@ -534,15 +546,19 @@ def run_probe_cli(
     view, feature_kind = probe_view(model)
     bank = FeatureBank(with_leads(view, leads), cache.signals, batch_size=batch_size,
                        device=device, normalize=False)  # fmt: skip
-    feats = {p: bank.get(list(s.indices)) for p, s in parts.items()}
     labels = {p: s.labels for p, s in parts.items()}
+    # the train rows each ratio draws, encoded once: a 1 % probe encodes 1 % of train
+    drawn = {r: subsample_indices(labels["train"], r, seed) for r in ratios}
+    feats = {p: bank.get(list(parts[p].indices)) for p in ("val", "test")}
+    feats["train"] = _train_features(bank, parts["train"], drawn)
     name = f"{dataset}-{task}"
     overlap, notes = _overlap_note(model, cache, name, parts["test"].indices)
     test_ids = np.asarray(cache.ids)[np.asarray(parts["test"].indices, dtype=np.int64)]
     results = []
     for r in ratios:
         res, s_test, fit = run_probe(feats, labels, names, ratio=r, seed=seed,
-                                     n_bootstrap=n_bootstrap, epochs=epochs)  # fmt: skip
+                                     n_bootstrap=n_bootstrap, epochs=epochs,
+                                     train_rows=drawn[r])  # fmt: skip
         info = {"dataset": dataset, "task": task, "probe": fit, "features": feature_kind,
                 **lead_info(leads),
                 **{f"{p}_split": s.info for p, s in parts.items()}}  # fmt: skip

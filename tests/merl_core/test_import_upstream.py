@@ -122,14 +122,14 @@ def test_encoder_only_probe_reads_published_backbone(
     out = tmp_path / "probe"
     res = runner.invoke(app, [
         "linear-probe", "--checkpoint", str(ckpt / "model.safetensors"), "--data", str(cache),
-        "--task", "super", "--ratio", "100", "--epochs", "20", "--bootstrap", "0",
+        "--task", "super", "--ratio", "10", "--epochs", "20", "--bootstrap", "0",
         "--split-file", str(splits_root / "ptbxl/super_class/ptbxl_super_class_test.csv"),
         "--out", str(out),
     ])  # fmt: skip
     assert res.exit_code == 0, res.output
     m = json.loads((out / "metrics.json").read_text())
     assert m["run"]["features"] == "backbone"
-    assert m["tasks"]["ptbxl-super-100pct"]["macro_auc"] is not None
+    assert m["tasks"]["ptbxl-super-10pct"]["macro_auc"] is not None  # 10 %: a quicker encode
     res = runner.invoke(app, ["export", str(ckpt), str(tmp_path / "exported")])
     assert res.exit_code == 0, res.output
     (tmp_path / "flat.json").write_text(json.dumps(SUPER_TEXTS))
