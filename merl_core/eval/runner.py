@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from merl_core.eval.evalsets import (
 )
 from merl_core.eval.leads import LeadSpecError, subset_label, with_leads
 from merl_core.eval.prompts import PromptFileError, PromptTable, read_prompts
-from merl_core.eval.report import TaskOutput, rich_table, sha256_file, write_run
+from merl_core.eval.report import TaskOutput, sha256_file, write_run
 from merl_core.paths import shared_data_root
 
 logger = logging.getLogger(__name__)
@@ -52,12 +53,28 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 CACHE_DIR_NAME = "caches"
 
 
+@dataclass(frozen=True)
+class RunResult:
+    """What an evaluation run wrote (its ``metrics.json``) and found, for the caller to show;
+    a path-like of the metrics file."""
+
+    metrics: Path
+    out: Path
+    tasks: list[TaskOutput]
+    notes: list[str] = field(default_factory=list)
+    prompt_versions: dict[str, str] | None = None  # per dataset (the protocol)
+
+    def __fspath__(self) -> str:
+        return str(self.metrics)
+
+
 class MissingResultsError(EvalDataError):
     """A protocol run that skipped test sets (exit 1 unless ``--allow-missing``)."""
 
-    def __init__(self, message: str, metrics: Path) -> None:
+    def __init__(self, message: str, run: RunResult) -> None:
         super().__init__(message)
-        self.metrics = metrics
+        self.run = run
+        self.metrics = run.metrics
 
 
 # ----------------------------------------------------------------------------- data, model
@@ -191,17 +208,6 @@ def run_info(mode: str, checkpoint: Path | None, seed: int, **extra: Any) -> dic
     return info
 
 
-def _print_tables(tasks: list[TaskOutput], out: Path, notes: list[str] | None = None) -> None:
-    from rich.console import Console
-
-    console = Console()
-    for t in tasks:
-        console.print(rich_table(t))
-    for line in notes or []:
-        console.print(f"[bold yellow]{line}[/]")
-    console.print(f"results: {out}/metrics.json, metrics.md, roc_*.png, auc_*.png")
-
-
 def cache_root(out: Path) -> Path:
     """Where a run writing to ``out`` prepares a dataset root it is given: ``<out>/../caches``."""
     return Path(out).resolve().parent / CACHE_DIR_NAME
@@ -252,12 +258,11 @@ def zeroshot_on_cache(
     return res
 
 
-def _finish(out: Path, run: dict[str, Any], results: list[Any],
-            notes: list[str] | None = None) -> Path:  # fmt: skip
-    """Write the run folder (JSON, Markdown, figures), print the tables; the metrics.json path."""
+def _finish(out: Path, run: dict[str, Any], results: list[Any], notes: list[str] | None = None,
+            prompt_versions: dict[str, str] | None = None) -> RunResult:  # fmt: skip
+    """Write the run folder (JSON, Markdown, figures); what it holds, for the caller to show."""
     path = write_run(out, {**run, "notes": list(notes or [])}, results)
-    _print_tables(results, out, notes)
-    return path
+    return RunResult(Path(path), Path(out), list(results), list(notes or []), prompt_versions)
 
 
 def _overlap_note(model: Any, cache: Any, name: str, rows: Any) -> tuple[dict, list[str]]:
@@ -285,8 +290,8 @@ def run_zeroshot_cli(
     device: str,
     leads: tuple[str, ...] | None = None,
     no_split: bool = False,
-) -> Path:
-    """``merl-core zeroshot``: returns the metrics.json path."""
+) -> RunResult:
+    """``merl-core zeroshot``: the run (path-like of its metrics.json)."""
     table = read_prompts(prompts)
     check_prompt_dataset(Path(prompts), table.dataset, dataset)
     dataset = _dataset_of(dataset, split_file) or table.dataset
@@ -348,18 +353,6 @@ def _protocol_plan(prompts_dir: Path, roots: dict[str, Path | None], sroot: Path
     return plan
 
 
-def _versions_table(versions: dict[str, str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    tab = Table(title="prompt sets")
-    tab.add_column("dataset")
-    tab.add_column("prompt_set_version")
-    for ds, v in versions.items():
-        tab.add_row(ds, str(v))
-    Console().print(tab)
-
-
 def run_protocol_cli(
     *,
     prompts_dir: Path,
@@ -374,7 +367,7 @@ def run_protocol_cli(
     device: str,
     leads: tuple[str, ...] | None = None,
     allow_missing: bool = False,
-) -> Path:
+) -> RunResult:
     """``merl-core protocol``: the six published test sets in one run folder.
 
     Raises:
@@ -436,7 +429,6 @@ def run_protocol_cli(
     notes.insert(0, f"evaluated {len(results)} of {n_expected} test sets, {n_classes} classes "
                     f"with positives and negatives")  # fmt: skip
     versions = {ds: t.version for ds, _, t, _, _ in splits}
-    _versions_table(versions)
     run = run_info(
         "zeroshot-protocol", checkpoint, seed, prompt_mode=prompt_mode, n_bootstrap=n_bootstrap,
         prompt_set_version=versions,
@@ -444,13 +436,13 @@ def run_protocol_cli(
         n_classes=sum(len(r.result.classes) for r in results), n_classes_evaluated=n_classes,
         skipped=skipped, pretraining_overlap=overlaps, **lead_info(leads),
     )  # fmt: skip
-    path = _finish(out, run, results, notes)
+    done = _finish(out, run, results, notes, versions)
     if skipped and not allow_missing:
         raise MissingResultsError(
             f"{len(skipped)} of {n_expected} test sets skipped ({', '.join(skipped)}); results "
-            f"in {path}; pass --allow-missing to accept a partial protocol", path,
+            f"in {done.metrics}; pass --allow-missing to accept a partial protocol", done,
         )  # fmt: skip
-    return path
+    return done
 
 
 # ----------------------------------------------------------------------------- linear probe
@@ -518,7 +510,7 @@ def run_probe_cli(
     batch_size: int,
     device: str,
     leads: tuple[str, ...] | None = None,
-) -> Path:
+) -> RunResult:
     """``merl-core linear-probe``: one task, each ratio a result table."""
     from merl_core.eval.probe import probe_view, run_probe, subsample_indices
     from merl_core.eval.zeroshot import FeatureBank
