@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from merl_core import __version__
+from merl_core.data.preprocess import InputSpec, PreprocessConfig
 from merl_core.eval.checks import (
     NOT_A_BENCHMARK,
     CheckpointError,
@@ -78,9 +79,23 @@ class MissingResultsError(EvalDataError):
 
 
 # ----------------------------------------------------------------------------- data, model
-def open_cache(data: Path, dataset: str | None, cache_root: Path) -> tuple[Any, str]:
+def checkpoint_preprocessing(checkpoint: Path | None) -> PreprocessConfig | None:
+    """How a dataset root given to an evaluation of ``checkpoint`` is prepared: the sampling
+    rate, length and normalisation its checkpoint records (None: the defaults)."""
+    if checkpoint is None:
+        return None
+    spec = InputSpec.from_meta(checkpoint_doc(checkpoint_folder(checkpoint)).get("meta"))
+    if spec is None:
+        return None
+    return PreprocessConfig(fs=spec.fs, length=spec.length, normalize=spec.normalize)
+
+
+def open_cache(
+    data: Path, dataset: str | None, cache_root: Path, prep: PreprocessConfig | None = None
+) -> tuple[Any, str]:
     """An ``ECGCache`` for ``data`` (a cache folder, or a dataset root prepared once under
-    ``cache_root``) and the SHA-256 of its manifest."""
+    ``cache_root`` with ``prep``, the checkpoint's preprocessing) and the SHA-256 of its
+    manifest."""
     from merl_core.data.cache import ECGCache
 
     data = Path(data)
@@ -89,10 +104,12 @@ def open_cache(data: Path, dataset: str | None, cache_root: Path) -> tuple[Any, 
     if not (data / "manifest.json").exists():
         if dataset is None:
             raise EvalDataError(f"{data}: not a prepared cache; give --dataset to prepare it")
-        target = cache_root / f"{dataset}-{sha256_file_name(data)}"
+        # the default preprocessing keeps the folder name it always had
+        suffix = f"-{prep.digest()[:8]}" if prep is not None and prep != PreprocessConfig() else ""
+        target = cache_root / f"{dataset}-{sha256_file_name(data)}{suffix}"
         if not (target / "manifest.json").exists():
             logger.info("preparing %s from %s into %s", dataset, data, target)
-            _prepare(dataset, data, target)
+            _prepare(dataset, data, target, prep)
         data = target
     try:
         cache = ECGCache(data)
@@ -108,12 +125,12 @@ def sha256_file_name(path: Path) -> str:
     return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:10]
 
 
-def _prepare(dataset: str, root: Path, out: Path) -> None:
+def _prepare(dataset: str, root: Path, out: Path, prep: PreprocessConfig | None) -> None:
     from merl_core.data.datasets import DatasetError, prepare
     from merl_core.data.prepare import NoUsableRecordsError
 
     try:
-        prepare(dataset, root, out)
+        prepare(dataset, root, out, cfg=prep)
     except (DatasetError, NoUsableRecordsError, OSError, ValueError) as exc:
         raise EvalDataError(f"{root}: preparing {dataset} failed ({exc})") from exc
 
@@ -295,7 +312,9 @@ def run_zeroshot_cli(
     table = read_prompts(prompts)
     check_prompt_dataset(Path(prompts), table.dataset, dataset)
     dataset = _dataset_of(dataset, split_file) or table.dataset
-    cache, manifest_hash = open_cache(data, dataset, cache_root(out))
+    cache, manifest_hash = open_cache(
+        data, dataset, cache_root(out), checkpoint_preprocessing(checkpoint)
+    )
     check_prompt_dataset(Path(prompts), table.dataset, _dataset_of(None, None, cache))
     dataset = dataset or _dataset_of(None, None, cache)
     task = task or ("super" if dataset == "ptbxl" else "default")
@@ -382,10 +401,11 @@ def run_protocol_cli(
     skipped: dict[str, str] = {}
     plan = _protocol_plan(prompts_dir, roots, sroot, skipped)
     caches: dict[str, tuple[Any, str]] = {}
+    prep = checkpoint_preprocessing(checkpoint)
     for dataset, _, _, _ in plan:
         if dataset not in caches:
             root = Path(roots[dataset])  # type: ignore[arg-type]
-            caches[dataset] = open_cache(root, dataset, cache_root(out))
+            caches[dataset] = open_cache(root, dataset, cache_root(out), prep)
     splits = []
     for dataset, task, files, table in plan:  # check every class before any model work
         cache = caches[dataset][0]
@@ -516,7 +536,9 @@ def run_probe_cli(
     from merl_core.eval.zeroshot import FeatureBank
 
     dataset = _dataset_of(dataset, split_file)
-    cache, manifest_hash = open_cache(data, dataset, cache_root(out))
+    cache, manifest_hash = open_cache(
+        data, dataset, cache_root(out), checkpoint_preprocessing(checkpoint)
+    )
     dataset = dataset or _dataset_of(None, None, cache)
     task = task or ("super" if dataset == "ptbxl" else "default")
     files = resolve_split_files(dataset, task, split_file, None, splits_root)

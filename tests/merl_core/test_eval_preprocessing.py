@@ -116,3 +116,31 @@ def test_imported_published_weights_refuse_a_cache_prepared_otherwise(
     assert load_model(tmp_path / "imp").input_spec == InputSpec(500, 5000, "minmax", "start",
                                                                 LEADS)  # fmt: skip
     _refused(_zeroshot(tmp_path / "imp", caches["other"], tmp_path / "zs"), caches["other"])
+
+
+def test_a_dataset_root_is_prepared_as_the_checkpoint_was_trained(
+    ptbxl_root: Path, tmp_path: Path
+) -> None:
+    """Given a dataset root, not a cache, evaluation prepares it at the checkpoint's fs,
+    length and normalisation (a folder of its own beside the default one)."""
+    import json
+
+    from merl_core.models import create_model
+    from merl_core.train.checkpoint import save_checkpoint
+    from tests.merl_core.test_data_cache import mini_ptbxl
+
+    root = mini_ptbxl(ptbxl_root, tmp_path / "ptbxl", tuple(range(1, 13)))
+    trained = PreprocessConfig(fs=250, length=2500, normalize="zscore")
+    model = create_model("vit1d-tiny", num_samples=2500, **TINY)
+    meta = {"leads": list(LEADS), "fs": 250, "preprocessing": trained.to_dict()}
+    ckpt = save_checkpoint(tmp_path / "ckpt", model, meta=meta)
+    res = runner.invoke(app, [
+        "zeroshot", "--prompts", str(REPO / "prompts" / "ptbxl.json"), "--checkpoint", str(ckpt),
+        "--data", str(root), "--dataset", "ptbxl", "--task", "super", "--no-split",
+        "--out", str(tmp_path / "runs" / "zs"), "--bootstrap", "10",
+    ])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    (cache,) = (tmp_path / "runs" / "caches").iterdir()
+    manifest = json.loads((cache / "manifest.json").read_text())
+    assert manifest["fs"] == 250 and manifest["shape"][1:] == [12, 2500]
+    assert manifest["preprocessing"]["normalize"] == "zscore"
