@@ -182,9 +182,9 @@ def _zeroshot_arms(cfg: StudyConfig, model: Any, cache: Any, bank: Any, splits: 
                    scores: dict[str, np.ndarray]) -> dict[str, Any]:  # fmt: skip
     """Every prompt arm and control on fold 10 (the result) and fold 9 (the check); the
     scores of both folds go into ``scores`` (``task/arm/fold``, labels ``y/task/fold``)."""
-    from merl_core.cli.eval_run import zeroshot_on_cache
     from merl_core.eval.compare import word_vocabulary
     from merl_core.eval.prompts import read_prompts
+    from merl_core.eval.runner import zeroshot_on_cache
 
     term = read_prompts(prompts["term"])
     llm = read_prompts(prompts["llm"]) if prompts.get("llm") else None

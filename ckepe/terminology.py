@@ -23,6 +23,7 @@ import pandas as pd
 
 from ckepe.errors import CkepeError
 from ckepe.normalize import normalize_term, strip_semantic_tag
+from ckepe.resources import knowledge_dir
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +48,6 @@ FEATURE_KINDS = {
 
 class TerminologyError(CkepeError, ValueError):
     """A terminology source is missing or malformed."""
-
-
-def knowledge_dir() -> Path:
-    """The bundled ``knowledge/`` folder (``CKEPE_KNOWLEDGE`` overrides it)."""
-    env = os.environ.get("CKEPE_KNOWLEDGE")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parent.parent / "knowledge"
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ python -m pip install -q --upgrade pip wheel setuptools
 python -c 'import torch' 2>/dev/null || python -m pip install -q "torch==${TORCH_VERSION:-2.13.0}"
 echo "quickstart: installing the project (first time: llama-cpp-python compiles, ~7 min)" >&2
 CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}" \
-    python -m pip install -q -e ".[dev]"
+    python -m pip install -q -e ".[all,dev]"
 
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 case "$what" in

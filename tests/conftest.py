@@ -16,8 +16,11 @@ from merl_core.paths import DATA_HELP, shared_data_root
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+SEED_ENV = "MERL_TEST_SEED"
 # Fixtures that read MERL_DATA_ROOT; a test using any of them (even indirectly) needs data.
-DATA_FIXTURES = {"data_root", "ptbxl_root", "challenge_root", "splits_root", "ptbxl_cache"}
+DATA_FIXTURES = {
+    "data_root", "ptbxl_root", "challenge_root", "splits_root", "ptbxl_cache", "tiny_checkpoint",
+}  # fmt: skip
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -25,6 +28,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.data)
+
+
+@pytest.fixture
+def random_seed() -> int:
+    """A fresh seed for a randomised test (the kill loops), printed with the test's output;
+    ``MERL_TEST_SEED=N`` replays a run."""
+    seed = int(os.environ.get(SEED_ENV) or int.from_bytes(os.urandom(4), "little"))
+    print(f"seeded with {SEED_ENV}={seed}")
+    return seed
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +72,20 @@ def ptbxl_cache(ptbxl_root: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
     out = tmp_path_factory.getbasetemp() / "ptbxl-pretrain-cache"
     return prepare("ptbxl", ptbxl_root, out, progress=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(ptbxl_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four CMA+UMA steps of a 2-block ViT1d-tiny on the PTB-XL sample (seed 0, fp32), trained
+    once per session for the evaluation tests, which only read it."""
+    from merl_core.train.config import PretrainConfig
+    from merl_core.train.pretrain import train
+
+    out = tmp_path_factory.getbasetemp() / "tiny-checkpoint"
+    cfg = PretrainConfig(model="vit1d-tiny", model_overrides={"depth": 2}, cache=ptbxl_cache,
+                         out=out, max_steps=4, batch_size=16, tensorboard=False, progress=False,
+                         seed=0, precision="fp32")  # fmt: skip
+    return Path(train(cfg)["checkpoint"])
 
 
 @pytest.fixture(scope="session")

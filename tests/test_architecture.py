@@ -1,12 +1,16 @@
 """The import rules of docs/architecture.md, checked by walking every import statement.
 
 - no import cycle inside ``ckepe`` or inside ``merl_core``;
+- ``merl_core``'s stages in order: ``data`` → ``models`` → ``train`` → ``upstream`` →
+  ``eval`` → ``cli``; a module imports its own stage and earlier ones only (the package's
+  root modules, ``errors`` and ``paths``, come before every stage);
 - ``ckepe`` imports nothing of ``merl_core``, and ``torch`` only inside the function that
   runs the optional transformers LLM engine;
 - the library (``merl_core`` outside ``merl_core.cli``) never imports ``merl_core.cli`` and
   reaches ckepe only through ``ckepe.promptfile``, ``ckepe.fileio``, ``ckepe.errors`` and
   ``ckepe.labelsets`` (the label sets that split files are checked against);
-- no module imports a ``_private`` name from another module (tests and benchmarks too).
+- no module imports a ``_private`` name from another module (tests and benchmarks too), nor
+  reaches one through a module it imported (``R._split``; tests may, to inject faults).
 
 Imports inside functions count: a lazy import is still a dependency.
 """
@@ -23,6 +27,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("ckepe", "merl_core")
+# merl_core's stages, earliest first (docs/architecture.md "Layers")
+STAGES = ("merl_core.data", "merl_core.models", "merl_core.train", "merl_core.upstream",
+          "merl_core.eval", "merl_core.cli")  # fmt: skip
 LIBRARY_MAY_USE_CKEPE = {"ckepe.promptfile", "ckepe.fileio", "ckepe.errors", "ckepe.labelsets"}
 
 
@@ -141,6 +148,30 @@ def test_the_walker_sees_a_cycle_and_a_private_import() -> None:
     assert _private_imports([bad]) == [bad]
 
 
+def _stage(module: str) -> int | None:
+    """A merl_core module's stage (-1: the package's root modules), None outside merl_core."""
+    found = [i for i, stage in enumerate(STAGES) if _within(module, stage)]
+    return found[0] if found else (-1 if _within(module, "merl_core") else None)
+
+
+def _against_the_stages(imports: list[Import]) -> list[Import]:
+    out = []
+    for imp in imports:
+        here, there = _stage(imp.module), _stage(imp.target)
+        if here is not None and there is not None and there > here:
+            out.append(imp)
+    return out
+
+
+def test_merl_core_imports_follow_the_stages() -> None:
+    assert _against_the_stages(ALL) == []
+    # the check can fail: data reaching into models, a root module into eval
+    bad = [Import("merl_core.data.x", "merl_core.models.text", (), 1, top=False),
+           Import("merl_core.errors", "merl_core.eval.runner", (), 1)]  # fmt: skip
+    assert _against_the_stages(bad) == bad
+    assert _against_the_stages([Import("merl_core.eval.x", "merl_core.data.cache", (), 1)]) == []
+
+
 def test_ckepe_imports_nothing_of_merl_core_nor_torch() -> None:
     ckepe = [i for i in ALL if _within(i.module, "ckepe")]
     assert [i for i in ckepe if _within(i.target, "merl_core")] == []
@@ -178,6 +209,38 @@ def test_no_module_imports_a_private_name_of_another() -> None:
              if n.startswith("_")}  # fmt: skip
     assert found - PENDING == set()
     assert PENDING <= found, "a pending violation is fixed: remove it from PENDING"
+
+
+def private_attributes(source: str, mod: str) -> list[tuple[str, str, str]]:
+    """``(mod, other module, name)`` for each ``alias._name`` in ``source`` where ``alias`` is
+    another module of this repository that it imported."""
+    tree = ast.parse(source)
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            aliases.update({a.asname: a.name for a in node.names if a.asname and a.name in KNOWN})
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            aliases.update({a.asname or a.name: f"{node.module}.{a.name}" for a in node.names
+                            if f"{node.module}.{a.name}" in KNOWN})  # fmt: skip
+    return [
+        (mod, aliases[n.value.id], n.attr)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+        and n.value.id in aliases and aliases[n.value.id] != mod
+        and n.attr.startswith("_") and not n.attr.startswith("__")
+    ]  # fmt: skip
+
+
+def test_no_module_reaches_a_private_name_through_another_module() -> None:
+    found = [f for p in python_files(*PACKAGES, "benchmarks")
+             for f in private_attributes(p.read_text("utf-8"), module_name(p))]  # fmt: skip
+    assert found == []
+    # the check can fail: the reach-ins eval.compare made into the runner are found
+    reach_in = "from merl_core.eval import runner as R\n\nR._split(R._cache_root(1))\n"
+    assert sorted(private_attributes(reach_in, "merl_core.eval.compare")) == [
+        ("merl_core.eval.compare", "merl_core.eval.runner", "_cache_root"),
+        ("merl_core.eval.compare", "merl_core.eval.runner", "_split"),
+    ]
 
 
 @pytest.mark.parametrize("module", ["ckepe.promptfile", "ckepe.fileio", "ckepe.errors"])

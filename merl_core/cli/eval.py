@@ -58,13 +58,51 @@ def _leads(leads: str | None, sweep: str | None) -> tuple[tuple[str, ...] | None
     return (parse_leads(leads) if leads else None), (parse_sweep(sweep) if sweep else None)
 
 
+def show_run(run: Any) -> None:
+    """Print a run's prompt-set versions (the protocol), its tables, notes and where it wrote."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from merl_core.eval.report import rich_table
+
+    console = Console()
+    if run.prompt_versions is not None:
+        tab = Table(title="prompt sets")
+        tab.add_column("dataset")
+        tab.add_column("prompt_set_version")
+        for ds, v in run.prompt_versions.items():
+            tab.add_row(ds, str(v))
+        console.print(tab)
+    for t in run.tasks:
+        console.print(rich_table(t))
+    for line in run.notes:
+        console.print(f"[bold yellow]{line}[/]")
+    console.print(f"results: {run.out}/metrics.json, metrics.md, roc_*.png, auc_*.png")
+
+
+def _shown(fn: Any) -> Any:
+    """``fn`` (a runner's run) that prints what its run found, also one that skipped sets."""
+    from merl_core.eval.runner import MissingResultsError
+
+    def run(**kwargs: Any) -> Any:
+        try:
+            result = fn(**kwargs)
+        except MissingResultsError as exc:
+            show_run(exc.run)
+            raise
+        show_run(result)
+        return result
+
+    return run
+
+
 def _run(fn: Any, sweep: list | None, leads: tuple[str, ...] | None, **kwargs: Any) -> Any:
-    """One run, or a lead sweep of runs (the same arguments, one subset each)."""
+    """One run, or a lead sweep of runs (the same arguments, one subset each), each shown."""
     if sweep is None:
-        return fn(leads=leads, **kwargs)
+        return _shown(fn)(leads=leads, **kwargs)
     from merl_core.eval.sweep import run_lead_sweep
 
-    return run_lead_sweep(fn, sweep, **kwargs)
+    return run_lead_sweep(_shown(fn), sweep, **kwargs)
 
 
 def _default_out(kind: str) -> Path:

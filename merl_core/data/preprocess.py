@@ -24,6 +24,7 @@ __all__ = [
     "CROPS",
     "NORMS",
     "BadRecordError",
+    "InputSpec",
     "PreprocessConfig",
     "crop_pad",
     "fill_nan",
@@ -61,6 +62,40 @@ class PreprocessConfig:
         """A short stable hash of the parameters."""
         blob = json.dumps(self.to_dict(), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What a model's input was prepared as (a checkpoint's ``meta``) or a cache holds (its
+    manifest): sampling rate, length, normalisation, crop and lead order."""
+
+    fs: int
+    length: int
+    normalize: str
+    crop: str
+    leads: tuple[str, ...]
+
+    # compared between a checkpoint and a cache; crop is not: the published protocol crops
+    # CPSC2018 to its first 2500 samples for a model pretrained on whole records
+    CHECKED = ("fs", "length", "normalize", "leads")
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any] | None) -> InputSpec | None:
+        """From a checkpoint's ``meta`` or a cache's manifest; None when it records none."""
+        pre = (meta or {}).get("preprocessing")
+        if not isinstance(pre, dict):
+            return None
+        from merl_core.data.leads import LEADS
+
+        leads = (meta or {}).get("lead_order") or (meta or {}).get("leads") or LEADS
+        return cls(fs=int(pre.get("fs", 500)), length=int(pre.get("length", 5000)),
+                   normalize=str(pre.get("normalize", "minmax")),
+                   crop=str(pre.get("crop", "start")), leads=tuple(leads))  # fmt: skip
+
+    def differences(self, other: InputSpec) -> list[tuple[str, Any, Any]]:
+        """``(field, self's value, other's value)`` for every checked field that differs."""
+        return [(f, getattr(self, f), getattr(other, f)) for f in self.CHECKED
+                if getattr(self, f) != getattr(other, f)]  # fmt: skip
 
 
 def import_resampler() -> None:

@@ -30,16 +30,6 @@ class ReportTokenizer:
         self.path, self.max_length, self.pad_to_max = str(path), max_length, pad_to_max
         self._tok: Any = None
 
-    @classmethod
-    def for_model(cls, model: Any) -> ReportTokenizer:
-        """The tokenizer of a :class:`~merl_core.models.merl.MERLModel`'s text encoder."""
-        from merl_core.models.text import resolve_text_model
-
-        text = model.text
-        if text is None:
-            raise RuntimeError("this model has no text encoder (an exported ECG encoder)")
-        return cls(resolve_text_model(text.model_name), text.max_length, text.pad_to_max)
-
     def __call__(self, texts: list[str]) -> dict[str, torch.Tensor]:
         if self._tok is None:
             from transformers import AutoTokenizer
@@ -56,10 +46,11 @@ class ReportTokenizer:
 
 
 def _picklable_tokenizer(tokenize: Any) -> Any:
-    """A model's bound ``tokenize`` becomes a :class:`ReportTokenizer` (no model in workers)."""
+    """A model's bound ``tokenize`` becomes its :class:`ReportTokenizer` (no model in workers;
+    the model says which, so the data stage needs no import of the models stage)."""
     owner = getattr(tokenize, "__self__", None)
     if owner is not None and getattr(owner, "text", None) is not None:
-        return ReportTokenizer.for_model(owner)
+        return owner.report_tokenizer()
     return tokenize
 
 

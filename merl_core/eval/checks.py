@@ -3,6 +3,8 @@
 - the checkpoint: a folder, a run folder or its ``model.safetensors``; zero-shot refuses an
   ECG-encoder-only checkpoint (no text encoder) before loading anything;
 - the prompt set ↔ data: a prompt set written for another dataset is named as such;
+- the preprocessing ↔ data: a cache prepared at another sampling rate, length,
+  normalisation or lead order than the checkpoint's model was trained with is refused;
 - the records: the evaluated records that the checkpoint was pretrained on are counted.
 """
 
@@ -15,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from merl_core.data.preprocess import InputSpec
 from merl_core.train.checkpoint import CheckpointError
 
 logger = logging.getLogger(__name__)
@@ -61,6 +64,35 @@ def require_text(path: Path, doc: dict[str, Any]) -> None:
             "--encoder-only) has no text encoder; zero-shot needs the whole model "
             "(use it with linear-probe)"
         )
+
+
+class PreprocessingMismatch(CheckpointError):
+    """The data was prepared otherwise than the checkpoint's model was trained on."""
+
+
+def check_preprocessing(model: Any, cache: Any, checkpoint: str | Path | None = None) -> None:
+    """Refuse a cache prepared otherwise than ``model``'s checkpoint records, naming both
+    values of each difference (a warning when either records no preprocessing)."""
+    want = InputSpec.from_meta(getattr(model, "meta", None))
+    have = InputSpec.from_meta(getattr(cache, "meta", None))
+    name = f"checkpoint {checkpoint}" if checkpoint is not None else "the checkpoint"
+    if want is None or have is None:
+        logger.warning("%s records no preprocessing: the data's preprocessing is not checked",
+                       name if want is None else f"cache {cache.path}")  # fmt: skip
+        return
+    diffs = want.differences(have)
+    if diffs:
+        raise PreprocessingMismatch(
+            f"{cache.path}: data prepared with "
+            + ", ".join(f"{f} {_show(h)}" for f, _, h in diffs)
+            + f"; {name} expects "
+            + ", ".join(f"{f} {_show(w)}" for f, w, _ in diffs)
+            + " (prepare the data again with the checkpoint's preprocessing)"
+        )
+
+
+def _show(value: Any) -> str:
+    return ",".join(value) if isinstance(value, tuple) else str(value)
 
 
 def check_prompt_dataset(prompts_path: Path, prompt_dataset: str | None,

@@ -220,7 +220,7 @@ def run_compare(
 ) -> Path:
     """``merl-core compare-prompts``: every task's comparison in one folder; the JSON path."""
     from merl_core.eval import runner as R
-    from merl_core.eval.checks import NOT_A_BENCHMARK, check_prompt_dataset
+    from merl_core.eval.checks import NOT_A_BENCHMARK, check_preprocessing, check_prompt_dataset
     from merl_core.eval.leads import with_leads
     from merl_core.eval.prompts import read_prompts
     from merl_core.eval.zeroshot import (
@@ -234,7 +234,9 @@ def run_compare(
     check_prompt_dataset(Path(prompts), table.dataset, dataset)
     extra = {Path(p).stem: read_prompts(p) for p in extra_prompts}
     dataset = dataset or table.dataset
-    cache, manifest_hash = R.open_cache(data, dataset, R._cache_root(out))
+    cache, manifest_hash = R.open_cache(
+        data, dataset, R.cache_root(out), R.checkpoint_preprocessing(checkpoint)
+    )
     check_prompt_dataset(Path(prompts), table.dataset, cache.meta.get("dataset"))
     dataset = dataset or cache.meta.get("dataset")
     tasks = tasks or (["super", "sub", "form", "rhythm"] if dataset == "ptbxl" else ["default"])
@@ -244,12 +246,13 @@ def run_compare(
         if "test" not in files and not no_split:
             raise R.EvalDataError(
                 f"no test split file for {dataset} {task} (looked in "
-                f"{R._splits_root(splits_root)}): give --splits-root, or --no-split"
+                f"{R.default_splits_root(splits_root)}): give --splits-root, or --no-split"
             )
-        test = R._split(cache, None if no_split else files["test"], "split", task)
+        test = R.cache_split(cache, None if no_split else files["test"], "split", task)
         table.texts(test.label_names, "description", task)  # a missing class fails early
         plan.append((task, test))
     model = R.load_eval_model(checkpoint, device, need_text=True)
+    check_preprocessing(model, cache, checkpoint)
     vocab = word_vocabulary(model.text.tokenizer)
     emodel = with_leads(model, leads)
     bank = FeatureBank(emodel, cache.signals, batch_size=batch_size, device=device)
@@ -270,10 +273,10 @@ def run_compare(
         atomic_write_bytes(Path(out) / f"scores_{name}.npz", npz_bytes(
             ids=ids, y=test.labels, labels=np.asarray(test.label_names), **arrays))  # fmt: skip
         logger.info(results[name]["sentence"])
-    run = R._run_info("compare-prompts", checkpoint, seed, prompt_file=str(prompts),
+    run = R.run_info("compare-prompts", checkpoint, seed, prompt_file=str(prompts),
                       prompt_set_version=table.version, data=str(data),
                       data_manifest_sha256=manifest_hash, n_bootstrap=n_bootstrap,
                       extra_prompts=[str(p) for p in extra_prompts], benchmark=not no_split,
                       notes=[NOT_A_BENCHMARK] if no_split else [],
-                      **R._lead_info(leads))  # fmt: skip
+                      **R.lead_info(leads))  # fmt: skip
     return write_compare(Path(out), {"run": run, "tasks": results})

@@ -121,13 +121,17 @@ def run_probe(
     seed: int = 0,
     n_bootstrap: int = 1000,
     epochs: int = 200,
+    train_rows: np.ndarray | None = None,
 ) -> tuple[EvalResult, np.ndarray, dict[str, Any]]:
     """Train on ``ratio`` of train, select on val, evaluate on test.
+
+    ``train_rows``: the train rows, if already drawn (``subsample_indices(labels["train"],
+    ratio, seed)``): only their ``features["train"]`` rows are read.
 
     Returns:
         The test metrics, the test scores and a dict describing the fit.
     """
-    sub = subsample_indices(labels["train"], ratio, seed)
+    sub = subsample_indices(labels["train"], ratio, seed) if train_rows is None else train_rows
     fit = fit_probe(features["train"][sub], labels["train"][sub], features["val"],
                     labels["val"], epochs=epochs, seed=seed)  # fmt: skip
     thresholds = select_thresholds(labels["val"], fit.scores(features["val"]))

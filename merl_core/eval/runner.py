@@ -9,15 +9,18 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from merl_core import __version__
+from merl_core.data.preprocess import InputSpec, PreprocessConfig
 from merl_core.eval.checks import (
     NOT_A_BENCHMARK,
     CheckpointError,
+    check_preprocessing,
     check_prompt_dataset,
     checkpoint_doc,
     checkpoint_folder,
@@ -38,7 +41,7 @@ from merl_core.eval.evalsets import (
 )
 from merl_core.eval.leads import LeadSpecError, subset_label, with_leads
 from merl_core.eval.prompts import PromptFileError, PromptTable, read_prompts
-from merl_core.eval.report import TaskOutput, rich_table, sha256_file, write_run
+from merl_core.eval.report import TaskOutput, sha256_file, write_run
 from merl_core.paths import shared_data_root
 
 logger = logging.getLogger(__name__)
@@ -51,18 +54,48 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 CACHE_DIR_NAME = "caches"
 
 
+@dataclass(frozen=True)
+class RunResult:
+    """What an evaluation run wrote (its ``metrics.json``) and found, for the caller to show;
+    a path-like of the metrics file."""
+
+    metrics: Path
+    out: Path
+    tasks: list[TaskOutput]
+    notes: list[str] = field(default_factory=list)
+    prompt_versions: dict[str, str] | None = None  # per dataset (the protocol)
+
+    def __fspath__(self) -> str:
+        return str(self.metrics)
+
+
 class MissingResultsError(EvalDataError):
     """A protocol run that skipped test sets (exit 1 unless ``--allow-missing``)."""
 
-    def __init__(self, message: str, metrics: Path) -> None:
+    def __init__(self, message: str, run: RunResult) -> None:
         super().__init__(message)
-        self.metrics = metrics
+        self.run = run
+        self.metrics = run.metrics
 
 
 # ----------------------------------------------------------------------------- data, model
-def open_cache(data: Path, dataset: str | None, cache_root: Path) -> tuple[Any, str]:
+def checkpoint_preprocessing(checkpoint: Path | None) -> PreprocessConfig | None:
+    """How a dataset root given to an evaluation of ``checkpoint`` is prepared: the sampling
+    rate, length and normalisation its checkpoint records (None: the defaults)."""
+    if checkpoint is None:
+        return None
+    spec = InputSpec.from_meta(checkpoint_doc(checkpoint_folder(checkpoint)).get("meta"))
+    if spec is None:
+        return None
+    return PreprocessConfig(fs=spec.fs, length=spec.length, normalize=spec.normalize)
+
+
+def open_cache(
+    data: Path, dataset: str | None, cache_root: Path, prep: PreprocessConfig | None = None
+) -> tuple[Any, str]:
     """An ``ECGCache`` for ``data`` (a cache folder, or a dataset root prepared once under
-    ``cache_root``) and the SHA-256 of its manifest."""
+    ``cache_root`` with ``prep``, the checkpoint's preprocessing) and the SHA-256 of its
+    manifest."""
     from merl_core.data.cache import ECGCache
 
     data = Path(data)
@@ -71,10 +104,12 @@ def open_cache(data: Path, dataset: str | None, cache_root: Path) -> tuple[Any, 
     if not (data / "manifest.json").exists():
         if dataset is None:
             raise EvalDataError(f"{data}: not a prepared cache; give --dataset to prepare it")
-        target = cache_root / f"{dataset}-{sha256_file_name(data)}"
+        # the default preprocessing keeps the folder name it always had
+        suffix = f"-{prep.digest()[:8]}" if prep is not None and prep != PreprocessConfig() else ""
+        target = cache_root / f"{dataset}-{sha256_file_name(data)}{suffix}"
         if not (target / "manifest.json").exists():
             logger.info("preparing %s from %s into %s", dataset, data, target)
-            _prepare(dataset, data, target)
+            _prepare(dataset, data, target, prep)
         data = target
     try:
         cache = ECGCache(data)
@@ -90,12 +125,12 @@ def sha256_file_name(path: Path) -> str:
     return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:10]
 
 
-def _prepare(dataset: str, root: Path, out: Path) -> None:
+def _prepare(dataset: str, root: Path, out: Path, prep: PreprocessConfig | None) -> None:
     from merl_core.data.datasets import DatasetError, prepare
     from merl_core.data.prepare import NoUsableRecordsError
 
     try:
-        prepare(dataset, root, out)
+        prepare(dataset, root, out, cfg=prep)
     except (DatasetError, NoUsableRecordsError, OSError, ValueError) as exc:
         raise EvalDataError(f"{root}: preparing {dataset} failed ({exc})") from exc
 
@@ -125,7 +160,8 @@ def _dataset_of(dataset: str | None, split_file: Path | None, cache: Any = None)
     return None
 
 
-def _splits_root(splits_root: Path | None) -> Path:
+def default_splits_root(splits_root: Path | None) -> Path:
+    """``splits_root``, else the data root's ``merl-splits`` folder."""
     return Path(splits_root) if splits_root else shared_data_root() / "merl-splits"
 
 
@@ -146,15 +182,21 @@ def resolve_split_files(
         if val_split_file is not None:
             files["val"] = Path(val_split_file)
         return files
-    files = default_split_files(_splits_root(splits_root), dataset or "", task) if dataset else {}
+    files = (
+        default_split_files(default_splits_root(splits_root), dataset or "", task)
+        if dataset
+        else {}
+    )
     if val_split_file is not None:
         files["val"] = Path(val_split_file)
     return files
 
 
-def _split(
+def cache_split(
     cache: Any, path: Path | None, label_source: str = "split", task: str | None = None
 ) -> EvalSplit:
+    """The records of a split file (all cached records when ``path`` is None) with labels of
+    ``task`` where the cache has them (PTB-XL's super/sub/form/rhythm/all)."""
     table = read_split_file(path) if path is not None else None
     names, labels = cache.label_names, cache.labels
     if task and task in (getattr(cache, "tasks", None) or {}):
@@ -167,13 +209,14 @@ def _optional_split(cache: Any, path: Path | None) -> EvalSplit | None:
     if path is None:
         return None
     try:
-        return _split(cache, path)
+        return cache_split(cache, path)
     except NoRecordsError as exc:
         logger.warning("no validation thresholds: %s", exc)
         return None
 
 
-def _run_info(mode: str, checkpoint: Path | None, seed: int, **extra: Any) -> dict[str, Any]:
+def run_info(mode: str, checkpoint: Path | None, seed: int, **extra: Any) -> dict[str, Any]:
+    """The ``run`` record of a results file: mode, versions, seed, checkpoint and its hash."""
     info: dict[str, Any] = {"mode": mode, "merl_core_version": __version__, "seed": seed}
     if checkpoint is not None:
         info["checkpoint"] = str(checkpoint)
@@ -182,22 +225,13 @@ def _run_info(mode: str, checkpoint: Path | None, seed: int, **extra: Any) -> di
     return info
 
 
-def _print_tables(tasks: list[TaskOutput], out: Path, notes: list[str] | None = None) -> None:
-    from rich.console import Console
-
-    console = Console()
-    for t in tasks:
-        console.print(rich_table(t))
-    for line in notes or []:
-        console.print(f"[bold yellow]{line}[/]")
-    console.print(f"results: {out}/metrics.json, metrics.md, roc_*.png, auc_*.png")
-
-
-def _cache_root(out: Path) -> Path:
+def cache_root(out: Path) -> Path:
+    """Where a run writing to ``out`` prepares a dataset root it is given: ``<out>/../caches``."""
     return Path(out).resolve().parent / CACHE_DIR_NAME
 
 
-def _lead_info(leads: tuple[str, ...] | None) -> dict[str, Any]:
+def lead_info(leads: tuple[str, ...] | None) -> dict[str, Any]:
+    """The lead subset of a run as results record it (kept, its label, the zeroed ones)."""
     from merl_core.data.leads import LEADS
 
     kept = tuple(leads) if leads else LEADS
@@ -241,12 +275,11 @@ def zeroshot_on_cache(
     return res
 
 
-def _finish(out: Path, run: dict[str, Any], results: list[Any],
-            notes: list[str] | None = None) -> Path:  # fmt: skip
-    """Write the run folder (JSON, Markdown, figures), print the tables; the metrics.json path."""
+def _finish(out: Path, run: dict[str, Any], results: list[Any], notes: list[str] | None = None,
+            prompt_versions: dict[str, str] | None = None) -> RunResult:  # fmt: skip
+    """Write the run folder (JSON, Markdown, figures); what it holds, for the caller to show."""
     path = write_run(out, {**run, "notes": list(notes or [])}, results)
-    _print_tables(results, out, notes)
-    return path
+    return RunResult(Path(path), Path(out), list(results), list(notes or []), prompt_versions)
 
 
 def _overlap_note(model: Any, cache: Any, name: str, rows: Any) -> tuple[dict, list[str]]:
@@ -274,12 +307,14 @@ def run_zeroshot_cli(
     device: str,
     leads: tuple[str, ...] | None = None,
     no_split: bool = False,
-) -> Path:
-    """``merl-core zeroshot``: returns the metrics.json path."""
+) -> RunResult:
+    """``merl-core zeroshot``: the run (path-like of its metrics.json)."""
     table = read_prompts(prompts)
     check_prompt_dataset(Path(prompts), table.dataset, dataset)
     dataset = _dataset_of(dataset, split_file) or table.dataset
-    cache, manifest_hash = open_cache(data, dataset, _cache_root(out))
+    cache, manifest_hash = open_cache(
+        data, dataset, cache_root(out), checkpoint_preprocessing(checkpoint)
+    )
     check_prompt_dataset(Path(prompts), table.dataset, _dataset_of(None, None, cache))
     dataset = dataset or _dataset_of(None, None, cache)
     task = task or ("super" if dataset == "ptbxl" else "default")
@@ -288,33 +323,34 @@ def run_zeroshot_cli(
     if "test" not in files and not no_split:
         raise EvalDataError(
             f"no test split file for {dataset or 'this data'} {task} (looked in "
-            f"{_splits_root(splits_root)}): give --split-file or --splits-root (the merl-splits "
-            "folder), or --no-split to score every cached record (not a benchmark)"
+            f"{default_splits_root(splits_root)}): give --split-file or --splits-root (the "
+            "merl-splits folder), or --no-split to score every cached record (not a benchmark)"
         )
     if no_split:
         files, notes = {}, [NOT_A_BENCHMARK]
         logger.warning(NOT_A_BENCHMARK)
-    test = _split(cache, files.get("test"), label_source, task)
+    test = cache_split(cache, files.get("test"), label_source, task)
     val = (
         _optional_split(cache, files.get("val"))
         if label_source == "split"
-        else (_split(cache, files["val"], label_source, task) if "val" in files else None)
+        else (cache_split(cache, files["val"], label_source, task) if "val" in files else None)
     )
     table.texts(test.label_names, prompt_mode, task)  # a missing class fails before the model
     model = load_eval_model(checkpoint, device, need_text=True)
+    check_preprocessing(model, cache, checkpoint)
     name = f"{dataset or 'data'}-{task}"
     overlap, extra = _overlap_note(model, cache, name, test.indices)
     res = zeroshot_on_cache(
         with_leads(model, leads), cache, table, name=name, test=test, val=val,
         prompt_mode=prompt_mode, n_bootstrap=n_bootstrap, seed=seed, batch_size=batch_size,
         device=device, info={"dataset": dataset, "task": task, "data": str(data),
-                             "data_manifest_sha256": manifest_hash, **_lead_info(leads)},
+                             "data_manifest_sha256": manifest_hash, **lead_info(leads)},
     )  # fmt: skip
-    run = _run_info("zeroshot", checkpoint, seed, prompt_set_version=table.version,
+    run = run_info("zeroshot", checkpoint, seed, prompt_set_version=table.version,
                     prompt_file=str(prompts), prompt_mode=prompt_mode,
                     data_manifest_sha256=manifest_hash, n_bootstrap=n_bootstrap,
                     benchmark=not no_split, pretraining_overlap=overlap,
-                    **_lead_info(leads))  # fmt: skip
+                    **lead_info(leads))  # fmt: skip
     return _finish(out, run, [res], notes + extra)
 
 
@@ -336,18 +372,6 @@ def _protocol_plan(prompts_dir: Path, roots: dict[str, Path | None], sroot: Path
     return plan
 
 
-def _versions_table(versions: dict[str, str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    tab = Table(title="prompt sets")
-    tab.add_column("dataset")
-    tab.add_column("prompt_set_version")
-    for ds, v in versions.items():
-        tab.add_row(ds, str(v))
-    Console().print(tab)
-
-
 def run_protocol_cli(
     *,
     prompts_dir: Path,
@@ -362,7 +386,7 @@ def run_protocol_cli(
     device: str,
     leads: tuple[str, ...] | None = None,
     allow_missing: bool = False,
-) -> Path:
+) -> RunResult:
     """``merl-core protocol``: the six published test sets in one run folder.
 
     Raises:
@@ -371,21 +395,22 @@ def run_protocol_cli(
     """
     from merl_core.eval.zeroshot import FeatureBank
 
-    sroot = _splits_root(splits_root)
+    sroot = default_splits_root(splits_root)
     if not any(roots.values()):
         raise EvalDataError("give at least one of --ptbxl, --cpsc, --csn")
     skipped: dict[str, str] = {}
     plan = _protocol_plan(prompts_dir, roots, sroot, skipped)
     caches: dict[str, tuple[Any, str]] = {}
+    prep = checkpoint_preprocessing(checkpoint)
     for dataset, _, _, _ in plan:
         if dataset not in caches:
             root = Path(roots[dataset])  # type: ignore[arg-type]
-            caches[dataset] = open_cache(root, dataset, _cache_root(out))
+            caches[dataset] = open_cache(root, dataset, cache_root(out), prep)
     splits = []
     for dataset, task, files, table in plan:  # check every class before any model work
         cache = caches[dataset][0]
         try:
-            test = _split(cache, files["test"])
+            test = cache_split(cache, files["test"])
         except NoRecordsError as exc:  # e.g. a sample folder without any test record
             skipped[f"{dataset}-{task}"] = str(exc)
             continue
@@ -397,6 +422,8 @@ def run_protocol_cli(
             "no test set has records in the given data: " + "; ".join(skipped.values())
         )
     model = load_eval_model(checkpoint, device, need_text=True)
+    for cache, _ in caches.values():
+        check_preprocessing(model, cache, checkpoint)
     emodel = with_leads(model, leads)
     banks = {ds: FeatureBank(emodel, c.signals, batch_size=batch_size, device=device)
              for ds, (c, _) in caches.items()}  # fmt: skip
@@ -410,7 +437,7 @@ def run_protocol_cli(
             prompt_mode=prompt_mode, n_bootstrap=n_bootstrap, seed=seed,
             batch_size=batch_size, device=device, bank=banks[dataset],
             info={"dataset": dataset, "task": task, "data": str(roots[dataset]),
-                  "data_manifest_sha256": caches[dataset][1], **_lead_info(leads)},
+                  "data_manifest_sha256": caches[dataset][1], **lead_info(leads)},
         ))  # fmt: skip
     n_expected = len(PROTOCOL)
     notes += [f"SKIPPED test set {k}: {v}" for k, v in skipped.items()]
@@ -422,21 +449,20 @@ def run_protocol_cli(
     notes.insert(0, f"evaluated {len(results)} of {n_expected} test sets, {n_classes} classes "
                     f"with positives and negatives")  # fmt: skip
     versions = {ds: t.version for ds, _, t, _, _ in splits}
-    _versions_table(versions)
-    run = _run_info(
+    run = run_info(
         "zeroshot-protocol", checkpoint, seed, prompt_mode=prompt_mode, n_bootstrap=n_bootstrap,
         prompt_set_version=versions,
         data_manifest_sha256={ds: h for ds, (_, h) in caches.items()},
         n_classes=sum(len(r.result.classes) for r in results), n_classes_evaluated=n_classes,
-        skipped=skipped, pretraining_overlap=overlaps, **_lead_info(leads),
+        skipped=skipped, pretraining_overlap=overlaps, **lead_info(leads),
     )  # fmt: skip
-    path = _finish(out, run, results, notes)
+    done = _finish(out, run, results, notes, versions)
     if skipped and not allow_missing:
         raise MissingResultsError(
             f"{len(skipped)} of {n_expected} test sets skipped ({', '.join(skipped)}); results "
-            f"in {path}; pass --allow-missing to accept a partial protocol", path,
+            f"in {done.metrics}; pass --allow-missing to accept a partial protocol", done,
         )  # fmt: skip
-    return path
+    return done
 
 
 # ----------------------------------------------------------------------------- linear probe
@@ -474,6 +500,18 @@ def _probe_model(checkpoint: Path | None, model_name: str | None, random_init: b
     return randomize_weights(model, seed) if random_init else model
 
 
+def _train_features(bank: Any, train: EvalSplit, drawn: dict[float, np.ndarray]) -> Any:
+    """(N_train, D) features where only the rows some ratio drew are encoded (others zero)."""
+    import torch
+
+    rows = np.unique(np.concatenate(list(drawn.values())))
+    idx = np.asarray(train.indices, dtype=np.int64)
+    got = bank.get(list(idx[rows]))
+    out = torch.zeros((len(idx), got.shape[1]), dtype=got.dtype)
+    out[torch.as_tensor(rows)] = got
+    return out
+
+
 def run_probe_cli(
     *,
     checkpoint: Path | None,
@@ -492,13 +530,15 @@ def run_probe_cli(
     batch_size: int,
     device: str,
     leads: tuple[str, ...] | None = None,
-) -> Path:
+) -> RunResult:
     """``merl-core linear-probe``: one task, each ratio a result table."""
-    from merl_core.eval.probe import probe_view, run_probe
+    from merl_core.eval.probe import probe_view, run_probe, subsample_indices
     from merl_core.eval.zeroshot import FeatureBank
 
     dataset = _dataset_of(dataset, split_file)
-    cache, manifest_hash = open_cache(data, dataset, _cache_root(out))
+    cache, manifest_hash = open_cache(
+        data, dataset, cache_root(out), checkpoint_preprocessing(checkpoint)
+    )
     dataset = dataset or _dataset_of(None, None, cache)
     task = task or ("super" if dataset == "ptbxl" else "default")
     files = resolve_split_files(dataset, task, split_file, None, splits_root)
@@ -508,34 +548,40 @@ def run_probe_cli(
             f"linear probe needs train/val/test split files; missing {missing} (give "
             "--split-file or --splits-root, the merl-splits folder)"
         )
-    parts = {p: _split(cache, files[p]) for p in ("train", "val", "test")}
+    parts = {p: cache_split(cache, files[p]) for p in ("train", "val", "test")}
     names = parts["test"].label_names
     for p in ("train", "val"):  # read by name: the published train files permute columns
         if parts[p].label_names != names:
             cols = [parts[p].label_names.index(n) for n in names]
             parts[p] = EvalSplit(parts[p].indices, parts[p].labels[:, cols], names, parts[p].info)
     model = _probe_model(checkpoint, model_name, random_init, device, seed)
+    if checkpoint is not None:
+        check_preprocessing(model, cache, checkpoint)
     view, feature_kind = probe_view(model)
     bank = FeatureBank(with_leads(view, leads), cache.signals, batch_size=batch_size,
                        device=device, normalize=False)  # fmt: skip
-    feats = {p: bank.get(list(s.indices)) for p, s in parts.items()}
     labels = {p: s.labels for p, s in parts.items()}
+    # the train rows each ratio draws, encoded once: a 1 % probe encodes 1 % of train
+    drawn = {r: subsample_indices(labels["train"], r, seed) for r in ratios}
+    feats = {p: bank.get(list(parts[p].indices)) for p in ("val", "test")}
+    feats["train"] = _train_features(bank, parts["train"], drawn)
     name = f"{dataset}-{task}"
     overlap, notes = _overlap_note(model, cache, name, parts["test"].indices)
     test_ids = np.asarray(cache.ids)[np.asarray(parts["test"].indices, dtype=np.int64)]
     results = []
     for r in ratios:
         res, s_test, fit = run_probe(feats, labels, names, ratio=r, seed=seed,
-                                     n_bootstrap=n_bootstrap, epochs=epochs)  # fmt: skip
+                                     n_bootstrap=n_bootstrap, epochs=epochs,
+                                     train_rows=drawn[r])  # fmt: skip
         info = {"dataset": dataset, "task": task, "probe": fit, "features": feature_kind,
-                **_lead_info(leads),
+                **lead_info(leads),
                 **{f"{p}_split": s.info for p, s in parts.items()}}  # fmt: skip
         results.append(TaskOutput(f"{name}-{r * 100:g}pct", res, labels["test"],
                                   s_test, info, ids=test_ids))  # fmt: skip
-    run = _run_info("linear-probe", checkpoint, seed, random_init=random_init,
+    run = run_info("linear-probe", checkpoint, seed, random_init=random_init,
                     model=model_name, ratios=ratios, data_manifest_sha256=manifest_hash,
                     n_bootstrap=n_bootstrap, features=feature_kind, pretraining_overlap=overlap,
-                    **_lead_info(leads))  # fmt: skip
+                    **lead_info(leads))  # fmt: skip
     return _finish(out, run, results, notes)
 
 

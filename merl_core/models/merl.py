@@ -8,10 +8,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from merl_core.data.preprocess import InputSpec
+from merl_core.data.torch_dataset import ReportTokenizer
 from merl_core.models.dropout import use_fast_dropout
 from merl_core.models.registry import ModelConfig, ResNet1dConfig, ecg_params
 from merl_core.models.resnet1d import ResNet1dEncoder
-from merl_core.models.text import TextEncoder
+from merl_core.models.text import TextEncoder, resolve_text_model
 from merl_core.models.vit1d import ViT1dEncoder
 
 
@@ -50,6 +52,12 @@ class MERLModel(nn.Module):
         self.register_buffer("logit_scale", torch.tensor(1.0 / cfg.temperature), persistent=False)
         self.meta: dict[str, Any] = {}
 
+    @property
+    def input_spec(self) -> InputSpec | None:
+        """The preprocessing its checkpoint records (fs, length, normalisation, crop, lead
+        order): what an evaluation's data must match; None for a model that records none."""
+        return InputSpec.from_meta(self.meta)
+
     def encode_ecg(self, x: torch.Tensor, normalize: bool = False) -> torch.Tensor:
         """(B, leads, samples) → attention-pooled CMA projection (B, embed_dim)."""
         feats = self.ecg.embed(x)
@@ -69,6 +77,14 @@ class MERLModel(nn.Module):
         if self.text is None:
             raise RuntimeError("this model has no text encoder (an exported ECG encoder)")
         return self.text.tokenize(texts)
+
+    def report_tokenizer(self) -> ReportTokenizer:
+        """:meth:`tokenize` as a picklable value (the tokenizer's path and options), for
+        data-loader workers, which must not receive the model."""
+        if self.text is None:
+            raise RuntimeError("this model has no text encoder (an exported ECG encoder)")
+        return ReportTokenizer(resolve_text_model(self.text.model_name), self.text.max_length,
+                               self.text.pad_to_max)  # fmt: skip
 
     def forward(
         self, ecg: torch.Tensor, texts: list[str] | dict[str, torch.Tensor]

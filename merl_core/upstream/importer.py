@@ -33,6 +33,7 @@ import torch
 
 from ckepe.fileio import sha256_file
 from merl_core.data.leads import LEADS
+from merl_core.data.preprocess import PreprocessConfig
 from merl_core.errors import MerlCoreError
 from merl_core.models.registry import ModelConfig, ResNet1dConfig, get_model_config
 
@@ -320,7 +321,9 @@ def import_upstream(
         "text_encoder": None if encoder_only else text_encoder,
         "ignored_keys": report["ignored"], "filled_keys": report["filled"],
     }  # fmt: skip
-    meta = {"leads": list(LEADS), "fs": 500, "source": source,
+    # the published preprocessing: 500 Hz, 5000 samples, per-record min-max (our defaults)
+    meta = {"leads": list(LEADS), "fs": 500, "preprocessing": PreprocessConfig().to_dict(),
+            "source": source,
             # the published linear probe reads the backbone's pooled features
             "probe_features": "backbone"}  # fmt: skip
     path = save_checkpoint(out, model, cfg, meta=meta, ecg_only=encoder_only)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from ckepe.promptfile import read_prompt_version
 from merl_core.cli import app
 
-pytestmark = [pytest.mark.data, pytest.mark.slow]  # module set-up trains a model (~30 s)
+pytestmark = [pytest.mark.data, pytest.mark.slow]  # the session trains its tiny checkpoint (~30 s)
 runner = CliRunner()
 
 SUPER = ("NORM", "MI", "STTC", "CD", "HYP")
@@ -40,38 +40,17 @@ def _structured(labels: dict[str, tuple[str, list[str]]]) -> dict:
     }  # fmt: skip
 
 
-def _prepare_ptbxl(root: Path, out: Path) -> Path:
-    res = runner.invoke(app, ["prepare", "ptbxl", "--root", str(root), "--out", str(out),
-                              "--workers", "2", "--no-progress"])  # fmt: skip
-    assert res.exit_code == 0, res.output
-    return out
-
-
-def _train_tiny_checkpoint(cache: Path, out: Path) -> Path:
-    """A few CMA+UMA steps of a 2-block ViT1d-tiny on the PTB-XL sample's ECG-report pairs."""
-    from merl_core.train.config import PretrainConfig
-    from merl_core.train.pretrain import train
-
-    cfg = PretrainConfig(model="vit1d-tiny", model_overrides={"depth": 2}, cache=cache, out=out,
-                         max_steps=4, batch_size=16, tensorboard=False, progress=False, seed=0,
-                         precision="fp32")  # fmt: skip
-    summary = train(cfg)
-    assert summary["checkpoint"]
-    return Path(summary["checkpoint"])
-
-
 @pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory, ptbxl_root: Path) -> dict[str, Path]:
-    """A cache of the PTB-XL sample, a checkpoint trained on it, and two prompt files."""
+def work(tmp_path_factory: pytest.TempPathFactory, ptbxl_root: Path, ptbxl_cache: Path,
+         tiny_checkpoint: Path) -> dict[str, Path]:  # fmt: skip
+    """The session's PTB-XL sample cache and tiny checkpoint, and two prompt files."""
     tmp = tmp_path_factory.mktemp("eval")
-    cache = _prepare_ptbxl(ptbxl_root, tmp / "cache")
-    ckpt = _train_tiny_checkpoint(cache, tmp / "ckpt")
     prompts = tmp / "ptbxl.json"
     prompts.write_text(json.dumps(_structured(SUPER_PROMPTS)))
     flat = tmp / "flat.json"
     flat.write_text(json.dumps({k: v[0] for k, v in SUPER_PROMPTS.items()}))
-    return {"tmp": tmp, "cache": cache, "ckpt": ckpt, "prompts": prompts, "flat": flat,
-            "ptbxl_root": ptbxl_root}  # fmt: skip
+    return {"tmp": tmp, "cache": ptbxl_cache, "ckpt": tiny_checkpoint, "prompts": prompts,
+            "flat": flat, "ptbxl_root": ptbxl_root}  # fmt: skip
 
 
 def _zeroshot(work: dict[str, Path], split: Path, out: Path, *extra: str):

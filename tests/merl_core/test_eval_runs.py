@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from merl_core.cli import app
 
-pytestmark = [pytest.mark.data, pytest.mark.slow]  # module set-up trains a model (~30 s)
+pytestmark = [pytest.mark.data, pytest.mark.slow]  # the session trains its tiny checkpoint (~30 s)
 runner = CliRunner()
 
 SUPER = {
@@ -39,21 +39,13 @@ def _structured(labels: dict, dataset: str = "ptbxl") -> dict:
 
 
 @pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory, ptbxl_root: Path, splits_root: Path) -> dict:
-    """The PTB-XL sample cache, a few-step ViT1d-tiny trained on it, prompt files."""
-    from merl_core.data.datasets import prepare
-    from merl_core.train.config import PretrainConfig
-    from merl_core.train.pretrain import train
-
+def work(tmp_path_factory: pytest.TempPathFactory, ptbxl_cache: Path, tiny_checkpoint: Path,
+         splits_root: Path) -> dict:  # fmt: skip
+    """The session's PTB-XL sample cache and tiny checkpoint, a prompt file."""
     tmp = tmp_path_factory.mktemp("runs")
-    cache = prepare("ptbxl", ptbxl_root, tmp / "cache", workers=2, progress=False)
-    cfg = PretrainConfig(model="vit1d-tiny", model_overrides={"depth": 2}, cache=cache,
-                         out=tmp / "ckpt", max_steps=3, batch_size=16, tensorboard=False,
-                         progress=False, seed=0, precision="fp32")  # fmt: skip
-    ckpt = Path(train(cfg)["checkpoint"])
     prompts = tmp / "ptbxl.json"
     prompts.write_text(json.dumps(_structured(SUPER)))
-    return {"tmp": tmp, "cache": cache, "ckpt": ckpt, "prompts": prompts,
+    return {"tmp": tmp, "cache": ptbxl_cache, "ckpt": tiny_checkpoint, "prompts": prompts,
             "split": splits_root / "ptbxl/super_class/ptbxl_super_class_test.csv"}  # fmt: skip
 
 

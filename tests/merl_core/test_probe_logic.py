@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from merl_core.cli.eval_run import parse_ratios
 from merl_core.eval.evalsets import EvalDataError
 from merl_core.eval.probe import randomize_weights, run_probe, subsample_indices
+from merl_core.eval.runner import parse_ratios
 
 
 def test_subsample_is_seeded_sized_and_keeps_rare_classes() -> None:
