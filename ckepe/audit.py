@@ -29,12 +29,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ckepe.audit_pieces import split_pieces
 from ckepe.criteria import EQ, RANGE, Criterion
 from ckepe.feature_rule import below_class, class_features, contradiction_table
+from ckepe.findings import (
+    ABSENT,
+    ParsedFinding,
+    injection,
+    parse_clause,
+    placeholder,
+    split_clauses,
+)
+from ckepe.findings.fuzzy import Speller
+from ckepe.findings.structure import (
+    AGREE,
+    WRONG_DIRECTION,
+    WRONG_LEADS,
+    ClassStructure,
+    field_check,
+)
 from ckepe.grounding import Grounder, Grounding, canonical_words, polarity_clash
 from ckepe.labelsets import LabelEntry
 from ckepe.normalize import normalize_term, word_count
@@ -42,6 +58,7 @@ from ckepe.terminology import GraphTerminology
 from ckepe.verify import (
     MAX_DESCRIPTION_WORDS,
     MAX_PHRASE_WORDS,
+    MAX_SENTENCE_WORDS,
     ClassVerifier,
     OtherLabel,
     chat_text,
@@ -129,6 +146,15 @@ class Knowledge:
         self.grounder = Grounder(self.term)
         self.table = contradiction_table(self.term)
         self.feature_ids = self.term.feature_concepts()
+        words: set[str] = set()
+        for cid in self.term.concept_ids():
+            words |= set(
+                normalize_term(" ".join([self.term.fsn(cid), *self.term.synonyms(cid)])).split()
+            )
+        for cid in self.term.concept_ids():
+            for f in self.term.features(cid, include_descendants=False):
+                words |= set(normalize_term(f.criterion).split())
+        self.speller = Speller(words)
 
     def use_similarity(self, model: object) -> None:
         self.grounder.similarity = model
@@ -152,6 +178,7 @@ class ClassAuditor:
         )
         self.crit = [(fid, c) for fid in self.feat.allowed for c in kb.grounder.criteria_of(fid)]
         self.other_of = {k: o for o in spec.others for k in o.concept_ids}
+        self.structure = ClassStructure(term, self.cids, self.feat, (spec.name,))
         self.own_names = {
             normalize_term(spec.name),
             normalize_term(spec.label),
@@ -220,7 +247,10 @@ class ClassAuditor:
 
     # -- one phrase --------------------------------------------------------------------
     def judge(self, text: str, kind: str = "any") -> Finding:
-        """The verdict on one phrase claimed with ``kind`` (``any``: relation inferred)."""
+        """The verdict on one phrase claimed with ``kind`` (``any``: relation inferred).
+
+        The phrase is read as findings (``ckepe.findings``): a sentence is judged by all its
+        clauses (contradicted if any is, else unverifiable if any is, else verified)."""
         text = " ".join(text.split())
         if not text:
             return self._finding(text, kind, CONTRADICTED, "empty", reason="empty phrase")
@@ -233,14 +263,38 @@ class ClassAuditor:
                 "chat_text",
                 reason=f"chat text ({marker!r}) is not a clinical phrase",
             )
-        if word_count(text) > MAX_PHRASE_WORDS:
+        marker = injection(text)
+        if marker:
+            return self._finding(
+                text,
+                kind,
+                CONTRADICTED,
+                "injection",
+                reason=f"not clinical text: {marker!r} (an instruction, markup or foreign script)",
+            )
+        marker = placeholder(text)
+        if marker:
+            return self._finding(
+                text, kind, CONTRADICTED, "placeholder", reason=f"a placeholder ({marker!r})"
+            )
+        if word_count(text) > MAX_SENTENCE_WORDS:
             return self._finding(
                 text,
                 kind,
                 UNVERIFIABLE,
                 "too_long",
-                reason=f"more than {MAX_PHRASE_WORDS} words: free text, not one claim",
+                reason=f"more than {MAX_SENTENCE_WORDS} words: free text, not one claim",
             )
+        fixed, changes = self.kb.speller.correct(text)
+        f = self._judge_text(fixed, kind)
+        if changes:
+            f.phrase = text
+            note = ", ".join(f"{a}->{b}" for a, b in changes)
+            f.grounding = f"{f.grounding}; spelling {note}".strip("; ")
+        return f
+
+    def _judge_text(self, text: str, kind: str) -> Finding:
+        """A phrase the terminology names whole is one finding; otherwise each clause."""
         if normalize_term(text) in self.own_names and kind in ("name", "synonym", "any"):
             return self._finding(
                 text,
@@ -251,6 +305,173 @@ class ClassAuditor:
                 "the label set's name of the class",
                 "label set",
             )
+        clauses = split_clauses(text) or [text]
+        whole = self._judge_string(text, kind) if word_count(text) <= MAX_PHRASE_WORDS else None
+        if whole is not None and (
+            len(clauses) == 1 or whole.grounding in ("exact", "words", "qualified")
+        ):
+            return self._judge_clause(text, kind, whole)
+        parts = [self._judge_clause(c, kind) for c in clauses]
+        if len(parts) == 1:
+            return parts[0]
+        worst = min(parts, key=lambda p: SEVERITY[p.verdict])
+        if worst.verdict == VERIFIED:
+            reason = "every clause verified: " + "; ".join(p.phrase for p in parts)
+        else:
+            reason = f"clause {worst.phrase!r}: {worst.reason}"
+        return self._finding(
+            text, kind, worst.verdict, worst.code, worst.concept_id, reason, worst.grounding
+        )
+
+    def _judge_clause(self, text: str, kind: str, whole: Finding | None = None) -> Finding:
+        """One clause: the string verdict on its words, then its fields (polarity, leads,
+        direction, competitor) against the class's criteria."""
+        if word_count(text) > MAX_PHRASE_WORDS:
+            return self._finding(
+                text,
+                kind,
+                UNVERIFIABLE,
+                "too_long",
+                reason=f"more than {MAX_PHRASE_WORDS} words: free text, not one claim",
+            )
+        pf = parse_clause(text)
+        f = whole if whole is not None else self._judge_string(text, kind)
+        if pf.polarity == ABSENT and not self._negative_concept(f.concept_id):
+            return self._negated(pf, kind)
+        return self._fields(pf, f, kind)
+
+    def _negative_concept(self, cid: str | None) -> bool:
+        """The concept's own term carries a negation ("absent P waves", "without P wave")."""
+        return bool(cid) and "absent" in self.kb.grounder.vocabulary(cid or "")
+
+    def _negated(self, pf: ParsedFinding, kind: str) -> Finding:
+        """A negated clause: the verdict on what it denies, turned round."""
+        text = pf.text
+        if not pf.core.strip():
+            return self._finding(text, kind, UNVERIFIABLE, "unknown_term", reason="denies nothing")
+        g = self._fields(parse_clause(pf.core), self._judge_string(pf.core, kind), kind)
+        status, known = self.structure.compare(parse_clause(pf.core))
+        if g.verdict == VERIFIED:
+            return self._finding(
+                text,
+                kind,
+                CONTRADICTED,
+                "negated",
+                g.concept_id,
+                f"denies {g.concept or pf.core!r}, a {g.code or 'finding'} of the class",
+                g.grounding,
+            )
+        if g.verdict == CONTRADICTED and g.code not in ("placeholder", "injection", "chat_text"):
+            if self.structure.normal:
+                return self._finding(
+                    text,
+                    kind,
+                    VERIFIED,
+                    "absent_finding",
+                    g.concept_id,
+                    f"a normal ECG lacks {g.concept or pf.core!r}",
+                    g.grounding,
+                )
+            if g.code == "excludes_class_feature":
+                return self._finding(
+                    text,
+                    kind,
+                    VERIFIED,
+                    "absent_finding",
+                    g.concept_id,
+                    f"denies {g.concept!r}, which excludes a criterion of the class",
+                    g.grounding,
+                )
+        return self._finding(
+            text,
+            kind,
+            UNVERIFIABLE,
+            "negated_other",
+            g.concept_id,
+            f"denies {pf.core!r}, which the knowledge base does not state for the class",
+            g.grounding,
+        )
+
+    def _fields(self, pf: ParsedFinding, f: Finding, kind: str) -> Finding:
+        """Check leads, direction and competitors beyond the string verdict ``f``."""
+        text = pf.text
+        if f.verdict == CONTRADICTED and not (
+            f.code in ("not_characteristic", "unrelated_concept")
+            and f.grounding != "exact"
+            and self.structure.compare(pf)[0] == AGREE
+        ):  # a less specific wording of a class criterion is not "another concept"
+            return f
+        if f.verdict == VERIFIED:
+            if f.code in ("feature", "broader", "name", "subtype"):
+                bad = field_check(
+                    self.structure,
+                    replace(pf, polarity="present"),
+                    f.concept_id,
+                    True,
+                )
+                if bad:
+                    return self._finding(
+                        text, kind, CONTRADICTED, bad[0], f.concept_id, bad[1], f.grounding
+                    )
+            if f.grounding in ("exact", "words", "qualified", "label set"):
+                return f
+        status, known = self.structure.compare(pf)
+        if status in (WRONG_DIRECTION, WRONG_LEADS):
+            name = self.kb.term.name(known.concept_id) if known else ""
+            return self._finding(
+                text,
+                kind,
+                CONTRADICTED,
+                status,
+                known.concept_id if known else None,
+                f"the class's criterion on this is {name!r}",
+                "structure",
+            )
+        if self.structure.outside_territory(pf):
+            return self._finding(
+                text,
+                kind,
+                CONTRADICTED,
+                WRONG_LEADS,
+                None,
+                f"leads {', '.join(sorted(pf.leads))} lie outside the class's territory",
+                "structure",
+            )
+        rival = self.structure.competitor(pf)
+        if rival is not None:
+            who = self.other_of.get(rival.owner)
+            return self._finding(
+                text,
+                kind,
+                CONTRADICTED,
+                "competitor",
+                rival.concept_id,
+                f"states {self.kb.term.name(rival.concept_id)!r}, a criterion of the competing "
+                f"label {who.label if who else self.kb.term.name(rival.owner)}, not of this class",
+                "structure",
+            )
+        if f.verdict == VERIFIED:
+            return f
+        if status == AGREE and known is not None and kind in ("feature", "any"):
+            left = [
+                w
+                for w in pf.residue
+                if not canonical_words(w) <= self.kb.grounder.vocabulary(known.concept_id)
+            ]
+            if not left:
+                return self._finding(
+                    text,
+                    kind,
+                    VERIFIED,
+                    "feature",
+                    known.concept_id,
+                    f"agrees with the class's criterion {self.kb.term.name(known.concept_id)!r}",
+                    "structure",
+                )
+        return f
+
+    def _judge_string(self, text: str, kind: str) -> Finding:
+        """The verdict on a phrase's words (exact, canonical words, numbers, similarity)."""
         g = self.kb.grounder.ground(text)
         numeric = self._numeric(text, kind, g)
         if numeric is not None and numeric.verdict == CONTRADICTED:

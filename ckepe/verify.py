@@ -46,6 +46,8 @@ from ckepe.terminology import GraphTerminology
 
 MAX_PHRASE_WORDS = 16
 MAX_DESCRIPTION_WORDS = 77
+MAX_SENTENCE_WORDS = 3 * MAX_PHRASE_WORDS
+"""A claim of several clauses (each at most MAX_PHRASE_WORDS) is judged clause by clause."""
 CLAIM_KINDS = ("name", "synonym", "subtype", "feature")
 
 CHAT_PATTERNS = [

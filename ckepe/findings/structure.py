@@ -1,0 +1,191 @@
+"""Compare parsed findings with a class's criteria in the knowledge base.
+
+The criteria are the features the feature rule gives the class (``ckepe.feature_rule``):
+each feature concept's fully specified name and the criterion text of its features.tsv rows,
+parsed by the same parser as the claims (cached). The competitors' characteristic features
+are parsed the same way. A claimed finding
+
+- agrees with a criterion when they speak of the same attribute (PR, QRS, ST, T, R, axis,
+  rate, ...) and agree positively (the same value on a direction axis, overlapping leads, or
+  a pathognomonic attribute such as flutter waves or a delta wave) with no field opposed;
+- has the ``wrong_direction`` when every criterion on its attribute states the opposite value
+  on a shared axis (elevation vs depression, high vs low, premature vs late, ...);
+- has the ``wrong_leads`` when the criteria on its attribute name leads disjoint from its
+  own, or the class is a regional one ("inferior myocardial infarction") and the claimed
+  leads lie outside its territory;
+- characterises a ``competitor`` when it agrees with a competing label's characteristic
+  feature and with none of the class's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ckepe.feature_rule import ClassFeatures
+from ckepe.findings.lexicon import SPECIFIC_ATTRIBUTES
+from ckepe.findings.parse import NORMAL, ParsedFinding, parse_clause, parse_leads
+from ckepe.terminology import GraphTerminology
+
+AGREE, WRONG_DIRECTION, WRONG_LEADS, NONE = "agree", "wrong_direction", "wrong_leads", "none"
+_REGIONAL = re.compile(r"infarct|isch[a]?emi|injury|aneurysm", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Known:
+    """One criterion of the knowledge base, parsed."""
+
+    concept_id: str
+    finding: ParsedFinding
+    fsn_leads: frozenset[str]
+    owner: str  # the class concept (own criteria) or the competitor's concept
+
+
+@lru_cache(maxsize=8192)
+def _parse_known(text: str) -> ParsedFinding:
+    return parse_clause(text)
+
+
+def merge(texts: Sequence[str]) -> ParsedFinding:
+    """One finding from several descriptions of one criterion (fsn first)."""
+    parts = [_parse_known(t) for t in texts if t]
+    dirs: dict[str, str] = {}
+    for p in parts:
+        for a, v in p.directions:
+            dirs.setdefault(a, v)
+    return ParsedFinding(
+        text=texts[0] if texts else "",
+        core=texts[0] if texts else "",
+        leads=frozenset().union(*(p.leads for p in parts)) if parts else frozenset(),
+        attributes=frozenset().union(*(p.attributes for p in parts)) if parts else frozenset(),
+        directions=tuple(sorted(dirs.items())),
+        quantities=tuple(q for p in parts for q in p.quantities),
+    )
+
+
+def relate(claim: ParsedFinding, known: ParsedFinding, fsn_leads: frozenset[str]) -> str:
+    """How a claimed finding stands to one criterion: agree, wrong_direction, wrong_leads or
+    none (another attribute, or nothing positive in common)."""
+    shared = claim.attributes & known.attributes
+    if not shared:
+        return NONE
+    axes = (claim.axes | known.axes) - {"*"}
+    if "*" in claim.axes and "*" in known.axes:
+        axes |= {"*"}
+    positive = bool(shared & SPECIFIC_ATTRIBUTES)
+    for axis in axes:
+        cv, kv = claim.direction(axis), known.direction(axis)
+        if axis == "*":
+            cv = kv = NORMAL
+        if cv is None or kv is None:
+            continue
+        if cv != kv:
+            return WRONG_DIRECTION
+        positive = True
+    leads = fsn_leads or known.leads
+    if claim.leads and leads:
+        if not claim.leads & leads:
+            return WRONG_LEADS
+        positive = True
+    return AGREE if positive else NONE
+
+
+class ClassStructure:
+    """A class's criteria and its competitors', parsed, for structural comparison."""
+
+    def __init__(
+        self,
+        term: GraphTerminology,
+        class_concepts: Sequence[str],
+        feat: ClassFeatures,
+        names: Sequence[str] = (),
+    ) -> None:
+        self.term = term
+        rows: dict[str, list[str]] = {}
+        for c in class_concepts:
+            for f in term.features(c, include_descendants=True):
+                rows.setdefault(f.concept_id, []).append(f.criterion)
+        self.own = [self._known(fid, rows.get(fid, []), class_concepts[0]) for fid in feat.allowed]
+        rival_rows: dict[str, list[str]] = {}
+        for fid, rival in feat.rivals.items():
+            if fid in feat.allowed:
+                continue
+            for f in term.features(rival, include_descendants=False):
+                if f.concept_id == fid:
+                    rival_rows.setdefault(fid, []).append(f.criterion)
+        self.rivals = [
+            self._known(fid, rival_rows.get(fid, []), rival)
+            for fid, rival in feat.rivals.items()
+            if fid not in feat.allowed
+        ]
+        words = " ".join([*names, *(term.fsn(c) for c in class_concepts if c in term)])
+        self.territory = (
+            parse_leads(words, bare_groups=True)[0] if _REGIONAL.search(words) else frozenset()
+        )
+        self.normal = any(
+            re.search(r"\bnormal\b", n, re.IGNORECASE) or n.strip().lower() == "sinus rhythm"
+            for n in [*names, *(term.fsn(c) for c in class_concepts if c in term)]
+        )
+
+    def _known(self, fid: str, criteria: list[str], owner: str) -> Known:
+        fsn = self.term.fsn(fid)
+        return Known(fid, merge([fsn, *criteria]), _parse_known(fsn).leads, owner)
+
+    def compare(self, claim: ParsedFinding) -> tuple[str, Known | None]:
+        """The claim against the class's own criteria (see the module docstring)."""
+        return _best(claim, self.own)
+
+    def competitor(self, claim: ParsedFinding) -> Known | None:
+        """The competing label's criterion the claim agrees with, when it agrees with none
+        of the class's own."""
+        if _best(claim, self.own)[0] == AGREE:
+            return None
+        status, k = _best(claim, self.rivals)
+        return k if status == AGREE else None
+
+    def of_concept(self, cid: str) -> Known | None:
+        """The parsed criterion of one of the class's feature concepts."""
+        return next((k for k in self.own if k.concept_id == cid), None)
+
+    def outside_territory(self, claim: ParsedFinding) -> bool:
+        """A regional class's claim whose leads all lie outside the class's territory."""
+        return bool(self.territory and claim.leads and not claim.leads & self.territory)
+
+
+def _best(claim: ParsedFinding, known: Sequence[Known]) -> tuple[str, Known | None]:
+    found: dict[str, Known] = {}
+    for k in known:
+        found.setdefault(relate(claim, k.finding, k.fsn_leads), k)
+    for status in (AGREE, WRONG_DIRECTION, WRONG_LEADS):
+        if status in found:
+            return status, found[status]
+    return NONE, None
+
+
+def field_check(
+    structure: ClassStructure, claim: ParsedFinding, concept_id: str | None, concept_negative: bool
+) -> tuple[str, str] | None:
+    """(code, reason) when a claim grounded to one of the class's concepts disagrees with
+    that concept's criterion in a field the string match ignored; None when it agrees.
+    ``concept_negative``: the concept's own term carries the negation ("absent P waves")."""
+    if claim.polarity != "present" and not concept_negative:
+        return "negated", f"denies the class's own finding ({claim.cue!r}: {claim.core!r})"
+    known = structure.of_concept(concept_id) if concept_id else None
+    if known is not None:
+        status = relate(claim, known.finding, known.fsn_leads)
+        if status == WRONG_LEADS:
+            want = ", ".join(sorted(known.fsn_leads or known.finding.leads))
+            return (
+                WRONG_LEADS,
+                f"says leads {', '.join(sorted(claim.leads))}; the criterion's are {want}",
+            )
+        if status == WRONG_DIRECTION:
+            return WRONG_DIRECTION, f"the criterion is {structure.term.name(known.concept_id)!r}"
+    if structure.outside_territory(claim):
+        return WRONG_LEADS, (
+            f"says leads {', '.join(sorted(claim.leads))}, outside the class's territory "
+            f"({', '.join(sorted(structure.territory))})"
+        )
+    return None
