@@ -71,6 +71,7 @@ VERIFIED, UNVERIFIABLE, CONTRADICTED, STRUCTURAL = (
     "structural",
 )
 SEVERITY = {STRUCTURAL: 0, CONTRADICTED: 1, UNVERIFIABLE: 2, VERIFIED: 3}
+_CUT_CODES = frozenset({"unrelated_concept", "not_characteristic", "other_label"})
 SIMILARITY_THRESHOLD = 0.75
 """Cosine similarity (all-MiniLM-L6-v2, mean-pooled, normalised) a candidate must reach."""
 # Qualifiers clinicians put on a condition's name that an extract may not list as subtypes.
@@ -312,6 +313,7 @@ class ClassAuditor:
         ):
             return self._judge_clause(text, kind, whole)
         parts = [self._judge_clause(c, kind) for c in clauses]
+        parts = self._rejoin(clauses, parts, kind)
         if len(parts) == 1:
             return parts[0]
         worst = min(parts, key=lambda p: SEVERITY[p.verdict])
@@ -322,6 +324,27 @@ class ClassAuditor:
         return self._finding(
             text, kind, worst.verdict, worst.code, worst.concept_id, reason, worst.grounding
         )
+
+    def _rejoin(self, clauses: list[str], parts: list[Finding], kind: str) -> list[Finding]:
+        """A clause wrong only because it was cut from its neighbour ("ST depression" of
+        "ST depression and T inversion in V5 and V6"): judged joined, kept when the joint
+        clause is verified by its words (never by similarity alone)."""
+        out: list[Finding] = []
+        i = 0
+        while i < len(parts):
+            if (
+                parts[i].verdict == CONTRADICTED
+                and parts[i].code in _CUT_CODES
+                and i + 1 < len(parts)
+            ):
+                joint = self._judge_clause(f"{clauses[i]} and {clauses[i + 1]}", kind)
+                if joint.verdict == VERIFIED and not joint.grounding.startswith("similarity"):
+                    out.append(joint)
+                    i += 2
+                    continue
+            out.append(parts[i])
+            i += 1
+        return out
 
     def _judge_clause(self, text: str, kind: str, whole: Finding | None = None) -> Finding:
         """One clause: the string verdict on its words, then its fields (polarity, leads,
@@ -337,6 +360,8 @@ class ClassAuditor:
         pf = parse_clause(text)
         f = whole if whole is not None else self._judge_string(text, kind)
         if pf.polarity == ABSENT and not self._negative_concept(f.concept_id):
+            if self.structure.compare(pf)[0] != "none":  # a criterion stated as an absence
+                return self._fields(pf, f, kind)  # ("absent q waves in I, V5 and V6")
             return self._negated(pf, kind)
         return self._fields(pf, f, kind)
 
@@ -351,6 +376,8 @@ class ClassAuditor:
             return self._finding(text, kind, UNVERIFIABLE, "unknown_term", reason="denies nothing")
         g = self._fields(parse_clause(pf.core), self._judge_string(pf.core, kind), kind)
         status, known = self.structure.compare(parse_clause(pf.core))
+        if g.verdict == UNVERIFIABLE and status == AGREE and known is not None:
+            g = self._finding(pf.core, kind, VERIFIED, "feature", known.concept_id, "", "structure")
         if g.verdict == VERIFIED:
             return self._finding(
                 text,

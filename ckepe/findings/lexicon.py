@@ -105,8 +105,8 @@ ATTRIBUTE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("qrs", r"\bqrs\b|\bsokolow\b|\bcornell\b|\bvoltage\b|\bcomplex(?:es)?\b"),
     ("p", r"\bp waves?\b|\bp\b(?= (?:amplitude|duration|morphology))"),
     ("q", r"\bq waves?\b|\bqs\b|\bq\b(?= in\b)|\bqr\b"),
-    ("r", r"\br waves?\b|\br/s\b|\br\b(?= in\b)|\br peak\b"),
-    ("s", r"\bs waves?\b|\bs\b(?= in\b)"),
+    ("r", r"\br waves?\b|\br/s\b|\br\b(?= (?:in\b|v[1-6]\b|avl\b|peak\b))|\br peak\b"),
+    ("s", r"\bs waves?\b|\bs\b(?= (?:in\b|v[1-6]\b))"),
     ("t", r"\bt waves?\b|\bt\b(?= (?:inversion|wave))"),
     ("u", r"\bu waves?\b"),
     (
@@ -182,5 +182,9 @@ INJECTION_PATTERNS = (
     r"\bwww\.",
     r"\{\{|\}\}",
     r"\bon(?:error|load)\s*=",
+    r"\[/?inst\]",
+    r"<\|[a-z_]+\|>",
+    r"\bsay (?:verified|yes|true)\b",
+    r"\boutput the\b",
 )
 INJECTION_RE = re.compile("|".join(INJECTION_PATTERNS), re.IGNORECASE)

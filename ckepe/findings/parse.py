@@ -169,14 +169,20 @@ def _directions(text: str, quantities: tuple[Criterion, ...]) -> dict[str, str]:
         r"\b(?:above|over|exceeding|beyond) (?:the )?(?:upper )?normal\b", " increased ", text
     )
     text = re.sub(r"\b(?:below|under) (?:the )?(?:lower )?normal\b", " reduced ", text)
+    text = re.sub(
+        r"\b(?:above|exceeding|over) (?:the )?(?:[a-z-]+ ){0,2}limits?\b", " increased ", text
+    )
     text = re.sub(r"\b(?:outside|abnormal)\b.*", " ", text) if "outside" in text else text
     if any(re.search(rf"\b{re.escape(p)}\b", text) for p in NORMAL_PHRASES) and not re.search(
         r"\babnormal\b", text
     ):
         out.setdefault("*", NORMAL)
+    sided = re.search(r"\baxis\b|\bdeviation\b", text) is not None
     for tok in text.split():
         if tok in DIRECTION_WORDS:
             axis, value = DIRECTION_WORDS[tok]
+            if axis == "side" and not sided:  # "left ventricular", "right bundle": names
+                continue
             out.setdefault(axis, value)
     return out
 
@@ -221,9 +227,11 @@ def _negation(text: str) -> tuple[str, str]:
         masked = re.sub(rf"\b{re.escape(p)}\b", lambda m: "#" * len(m.group(0)), masked)
     for cue in PRE_NEGATION + POST_NEGATION:
         m = re.search(rf"(?<![\w-])\b{re.escape(cue)}\b(?!-)", masked)
+        if m and cue == "without" and masked[: m.start()].strip():
+            continue  # "X without Y" states X: the splitter gives "without Y" its own clause
         if m:
             core = text[: m.start()] + " " + text[m.end() :]
-            core = re.sub(r"\b(?:is|are|was|were|be|been|any|a|an|of)\b", " ", core)
+            core = re.sub(r"\b(?:is|are|was|were|be|been|do|does|did|any|a|an|of)\b", " ", core)
             return cue, " ".join(core.split())
     return "", text
 
@@ -265,6 +273,10 @@ def split_clauses(text: str) -> list[str]:
                 not _has_head(prepare(part))
                 or not _has_head(prepare(merged[-1]))
                 or _COPULA.search(merged[-1].lower())  # "every P wave is followed by a QRS"
+                or (  # "between P waves and QRS complexes"
+                    sep.strip().lower() == "and"
+                    and re.search(r"\bbetween\b(?!.*\band\b)", merged[-1].lower()) is not None
+                )
             ):
                 merged[-1] = merged[-1] + sep + part
             else:
@@ -287,7 +299,7 @@ def parse_clause(text: str, bare_groups: bool = False) -> ParsedFinding:
     leads, rest = parse_leads(core_t, bare_groups)
     quantities = tuple(parse_criteria(core_t))
     dirs = _directions(rest, quantities)
-    attrs = _attributes(rest, quantities)
+    attrs = _attributes(core_t, quantities)
     residue = []
     for tok in re.findall(r"[a-z][a-z']*", rest):
         if (
@@ -319,7 +331,7 @@ def _strip_cue(text: str, cue: str) -> tuple[str, str]:
     if not m:
         return cue, text
     core = text[: m.start()] + " " + text[m.end() :]
-    core = re.sub(r"\b(?:is|are|was|were|be|been|any|an?|of)\b", " ", core, flags=re.I)
+    core = re.sub(r"\b(?:is|are|was|were|be|been|do|does|did|any|an?|of)\b", " ", core, flags=re.I)
     return m.group(0), " ".join(core.split())
 
 

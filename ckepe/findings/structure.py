@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ckepe.feature_rule import ClassFeatures
 from ckepe.findings.lexicon import SPECIFIC_ATTRIBUTES
-from ckepe.findings.parse import NORMAL, ParsedFinding, parse_clause, parse_leads
+from ckepe.findings.parse import NORMAL, ParsedFinding, parse_clause, parse_leads, split_clauses
 from ckepe.terminology import GraphTerminology
 
 AGREE, WRONG_DIRECTION, WRONG_LEADS, NONE = "agree", "wrong_direction", "wrong_leads", "none"
@@ -35,17 +35,40 @@ _REGIONAL = re.compile(r"infarct|isch[a]?emi|injury|aneurysm", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Known:
-    """One criterion of the knowledge base, parsed."""
+    """One criterion of the knowledge base, parsed: the feature concept's name and each
+    clause of its criterion texts ("S V1 + R V5 or V6 > 35 mm" is two: a wave keeps its
+    own leads)."""
 
     concept_id: str
-    finding: ParsedFinding
+    finding: ParsedFinding  # everything merged (attributes, leads, directions)
     fsn_leads: frozenset[str]
     owner: str  # the class concept (own criteria) or the competitor's concept
+    fsn: ParsedFinding | None = None  # the concept's own name, parsed (for absences)
+    parts: tuple[ParsedFinding, ...] = ()
+
+
+def relate_known(claim: ParsedFinding, k: Known) -> str:
+    """The claim against one criterion: agreement with its name or any clause of its
+    criterion text wins, then a wrong direction, then wrong leads."""
+    if claim.polarity != "present" and k.fsn is not None:
+        # an absence is compared with the concept's own name only: a criterion row may
+        # describe what replaces the absent wave ("no P waves; flutter waves instead")
+        return relate(claim, k.fsn, k.fsn_leads)
+    got = {relate(claim, p, k.fsn_leads) for p in k.parts}
+    for status in (AGREE, WRONG_DIRECTION, WRONG_LEADS):
+        if status in got:
+            return status
+    return NONE
 
 
 @lru_cache(maxsize=8192)
 def _parse_known(text: str) -> ParsedFinding:
     return parse_clause(text)
+
+
+def _criterion_clauses(text: str) -> list[str]:
+    """The clauses of a criterion text; "+" joins two waves' own leads ("S V1 + R V5")."""
+    return [c for part in re.split(r"\s\+\s|\(|\)", text) for c in split_clauses(part)]
 
 
 def merge(texts: Sequence[str]) -> ParsedFinding:
@@ -58,6 +81,7 @@ def merge(texts: Sequence[str]) -> ParsedFinding:
     return ParsedFinding(
         text=texts[0] if texts else "",
         core=texts[0] if texts else "",
+        polarity=parts[0].polarity if parts else "present",
         leads=frozenset().union(*(p.leads for p in parts)) if parts else frozenset(),
         attributes=frozenset().union(*(p.attributes for p in parts)) if parts else frozenset(),
         directions=tuple(sorted(dirs.items())),
@@ -65,16 +89,18 @@ def merge(texts: Sequence[str]) -> ParsedFinding:
     )
 
 
-def relate(claim: ParsedFinding, known: ParsedFinding, fsn_leads: frozenset[str]) -> str:
+def relate(claim: ParsedFinding, known: ParsedFinding, leads_hint: frozenset[str]) -> str:
     """How a claimed finding stands to one criterion: agree, wrong_direction, wrong_leads or
-    none (another attribute, or nothing positive in common)."""
+    none (another attribute, or nothing positive in common). ``leads_hint``: the concept's
+    own leads, for a criterion clause that names none."""
     shared = claim.attributes & known.attributes
-    if not shared:
+    if not shared or claim.polarity != known.polarity:
         return NONE
     axes = (claim.axes | known.axes) - {"*"}
     if "*" in claim.axes and "*" in known.axes:
         axes |= {"*"}
-    positive = bool(shared & SPECIFIC_ATTRIBUTES)
+    specific = bool(shared & SPECIFIC_ATTRIBUTES)
+    matched = False  # a direction the claim states and the criterion states alike
     for axis in axes:
         cv, kv = claim.direction(axis), known.direction(axis)
         if axis == "*":
@@ -83,13 +109,19 @@ def relate(claim: ParsedFinding, known: ParsedFinding, fsn_leads: frozenset[str]
             continue
         if cv != kv:
             return WRONG_DIRECTION
-        positive = True
-    leads = fsn_leads or known.leads
+        matched = True
+    leads = known.leads or leads_hint
+    overlap = False
     if claim.leads and leads:
         if not claim.leads & leads:
-            return WRONG_LEADS
-        positive = True
-    return AGREE if positive else NONE
+            # leads disagree on the same finding: the same direction, or none stated
+            return WRONG_LEADS if matched or not claim.axes else NONE
+        overlap = True
+    # a claim that states a direction agrees only through it; one without, through its
+    # leads or a pathognomonic attribute
+    if claim.axes:
+        return AGREE if matched else NONE
+    return AGREE if overlap or specific else NONE
 
 
 class ClassStructure:
@@ -120,6 +152,9 @@ class ClassStructure:
             for fid, rival in feat.rivals.items()
             if fid not in feat.allowed
         ]
+        self.all_leads = (
+            frozenset().union(*(k.finding.leads for k in self.own)) if self.own else frozenset()
+        )
         words = " ".join([*names, *(term.fsn(c) for c in class_concepts if c in term)])
         self.territory = (
             parse_leads(words, bare_groups=True)[0] if _REGIONAL.search(words) else frozenset()
@@ -131,7 +166,18 @@ class ClassStructure:
 
     def _known(self, fid: str, criteria: list[str], owner: str) -> Known:
         fsn = self.term.fsn(fid)
-        return Known(fid, merge([fsn, *criteria]), _parse_known(fsn).leads, owner)
+        own = _parse_known(fsn)
+        parts = [own]
+        for text in criteria:
+            whole = _parse_known(text)
+            for c in _criterion_clauses(text):
+                # a clause without a direction takes its criterion's, or the concept name's
+                # ("S V1 + R V5 or V6 > 35 mm" of "Sokolow-Lyon index above 35 mm": high)
+                part = _parse_known(c)
+                if not part.axes:
+                    part = replace(part, directions=whole.directions or own.directions)
+                parts.append(part)
+        return Known(fid, merge([fsn, *criteria]), own.leads, owner, own, tuple(parts))
 
     def compare(self, claim: ParsedFinding) -> tuple[str, Known | None]:
         """The claim against the class's own criteria (see the module docstring)."""
@@ -157,7 +203,7 @@ class ClassStructure:
 def _best(claim: ParsedFinding, known: Sequence[Known]) -> tuple[str, Known | None]:
     found: dict[str, Known] = {}
     for k in known:
-        found.setdefault(relate(claim, k.finding, k.fsn_leads), k)
+        found.setdefault(relate_known(claim, k), k)
     for status in (AGREE, WRONG_DIRECTION, WRONG_LEADS):
         if status in found:
             return status, found[status]
@@ -174,7 +220,7 @@ def field_check(
         return "negated", f"denies the class's own finding ({claim.cue!r}: {claim.core!r})"
     known = structure.of_concept(concept_id) if concept_id else None
     if known is not None:
-        status = relate(claim, known.finding, known.fsn_leads)
+        status = relate_known(claim, known)
         if status == WRONG_LEADS:
             want = ", ".join(sorted(known.fsn_leads or known.finding.leads))
             return (
