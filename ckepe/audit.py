@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ckepe.audit_pieces import split_pieces
-from ckepe.criteria import EQ, RANGE, Criterion
+from ckepe.criteria import DOWN, EQ, RANGE, UP, Criterion
 from ckepe.feature_rule import below_class, class_features, contradiction_table
 from ckepe.findings import (
     ABSENT,
@@ -159,6 +159,16 @@ class Knowledge:
 
     def use_similarity(self, model: object) -> None:
         self.grounder.similarity = model
+
+
+def _edge_of(claim: Criterion, crit: Criterion) -> bool:
+    """A threshold at an edge of the class's range ("above 150 /min" of "150-250 /min")."""
+    if crit.op != RANGE:
+        return False
+    lo, hi = crit.bounds()
+    return (claim.op == UP and abs(claim.value - lo) < 1e-6) or (
+        claim.op == DOWN and abs(claim.value - hi) < 1e-6
+    )
 
 
 class ClassAuditor:
@@ -376,7 +386,7 @@ class ClassAuditor:
             return self._finding(text, kind, UNVERIFIABLE, "unknown_term", reason="denies nothing")
         g = self._fields(parse_clause(pf.core), self._judge_string(pf.core, kind), kind)
         status, known = self.structure.compare(parse_clause(pf.core))
-        if g.verdict == UNVERIFIABLE and status == AGREE and known is not None:
+        if g.verdict != VERIFIED and status == AGREE and known is not None:
             g = self._finding(pf.core, kind, VERIFIED, "feature", known.concept_id, "", "structure")
         if g.verdict == VERIFIED:
             return self._finding(
@@ -536,6 +546,7 @@ class ClassAuditor:
                 for fid, cc in same
                 if cc.agrees(c)
                 or (c.op in (EQ, RANGE) and cc.bounds()[0] <= lo and hi <= cc.bounds()[1])
+                or _edge_of(c, cc)
             ]
             if not agree and any(
                 cc.agrees(c)

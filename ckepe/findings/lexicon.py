@@ -83,8 +83,8 @@ for _axis, _value, _words in (
     ("rate", "slow", "slow slower bradycardia bradycardic"),
     ("polarity", "upright", "upright positive"),
     ("polarity", "inverted", "inverted inversion inversions negative"),
-    ("regularity", "regular", "regular regularly"),
-    ("regularity", "irregular", "irregular irregularly"),
+    ("regularity", "regular", "regular regularly fixed constant"),
+    ("regularity", "irregular", "irregular irregularly vary varies varying variation variable"),
     ("side", "left", "left leftward"),
     ("side", "right", "right rightward"),
 ):
@@ -113,7 +113,7 @@ ATTRIBUTE_PATTERNS: tuple[tuple[str, str], ...] = (
         "rate",
         r"\brate\b|\bhr\b|\bbpm\b|\bper min(?:ute)?\b|/ ?min\b|\btachycardi\w*|\bbradycardi\w*",
     ),
-    ("rr", r"\brr\b|\brhythm\b|\bintervals?\b(?= vary)"),
+    ("rr", r"\brr\b|\bpp\b|\brhythm\b|\bintervals?\b(?= vary)"),
     ("beat", r"\bbeats?\b|\bcontractions?\b|\bpause\b|\bectopic\b|\bpremature\b|\bescape\b"),
 )
 # Attributes that name one finding on their own: agreeing on them is specific evidence.

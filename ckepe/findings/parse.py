@@ -103,9 +103,12 @@ _TOKEN = re.compile(r"[a-z0-9']+|[,/]")
 
 
 def _group_re(bare: bool) -> re.Pattern[str]:
+    """Lead groups, also joined ("inferior and lateral leads", "lateral or inferior leads")."""
     names = "|".join(sorted((re.escape(g) for g in LEAD_GROUPS), key=len, reverse=True))
     tail = r"(?: precordial| chest| limb)?(?: leads?| wall| territory)" + ("?" if bare else "")
-    return re.compile(rf"\b({names}){tail}\b")
+    return re.compile(
+        rf"\b((?:(?:{names})(?:\s*,\s*|\s+and/or\s+|\s+and\s+|\s+or\s+))*(?:{names})){tail}\b"
+    )
 
 
 _GROUP = _group_re(False)
@@ -128,7 +131,12 @@ def parse_leads(text: str, bare_groups: bool = False) -> tuple[frozenset[str], s
     t = _RANGE.sub(rng, t)
 
     def grp(m: re.Match[str]) -> str:
-        out.update(LEAD_GROUPS[m.group(1)])
+        seg = m.group(1)
+        for g in sorted(LEAD_GROUPS, key=len, reverse=True):  # "high lateral" before "lateral"
+            pat = rf"\b{re.escape(g)}\b"
+            if re.search(pat, seg):
+                out.update(LEAD_GROUPS[g])
+                seg = re.sub(pat, " ", seg)
         return " "
 
     t = (_GROUP_BARE if bare_groups else _GROUP).sub(grp, t)

@@ -204,10 +204,32 @@ def _best(claim: ParsedFinding, known: Sequence[Known]) -> tuple[str, Known | No
     found: dict[str, Known] = {}
     for k in known:
         found.setdefault(relate_known(claim, k), k)
-    for status in (AGREE, WRONG_DIRECTION, WRONG_LEADS):
+    if AGREE in found:
+        opposed = _opposed_axis(claim, known)
+        return (WRONG_DIRECTION, opposed) if opposed is not None else (AGREE, found[AGREE])
+    for status in (WRONG_DIRECTION, WRONG_LEADS):
         if status in found:
             return status, found[status]
     return NONE, None
+
+
+def _opposed_axis(claim: ParsedFinding, known: Sequence[Known]) -> Known | None:
+    """A criterion opposing one of the claim's directions that no criterion states alike
+    ("premature wide complex" for a class whose wide complex is late: the width agrees
+    with one criterion, the timing is opposed by another)."""
+    if claim.polarity != "present":
+        return None
+    for axis in claim.axes - {"*"}:
+        want = claim.direction(axis)
+        values: dict[str, Known] = {}
+        for k in known:
+            for p in k.parts:
+                v = p.direction(axis) if p.attributes & claim.attributes else None
+                if v is not None and (axis, "*") not in p.directions:
+                    values.setdefault(v, k)
+        if values and want not in values:
+            return next(iter(values.values()))
+    return None
 
 
 def field_check(
