@@ -44,6 +44,7 @@ from ckepe.findings import (
     split_clauses,
 )
 from ckepe.findings.fuzzy import Speller
+from ckepe.findings.lexicon import DIRECTION_WORDS
 from ckepe.findings.structure import (
     AGREE,
     WRONG_DIRECTION,
@@ -323,7 +324,7 @@ class ClassAuditor:
         ):
             return self._judge_clause(text, kind, whole)
         parts = [self._judge_clause(c, kind) for c in clauses]
-        parts = self._rejoin(clauses, parts, kind)
+        parts = [self._generic(p) for p in self._rejoin(clauses, parts, kind)]
         if len(parts) == 1:
             return parts[0]
         worst = min(parts, key=lambda p: SEVERITY[p.verdict])
@@ -333,6 +334,22 @@ class ClassAuditor:
             reason = f"clause {worst.phrase!r}: {worst.reason}"
         return self._finding(
             text, kind, worst.verdict, worst.code, worst.concept_id, reason, worst.grounding
+        )
+
+    def _generic(self, f: Finding) -> Finding:
+        """A clause of a sentence that fails only its concept's relation while speaking of
+        what the class's criteria speak of, with nothing opposed ("an abnormal P wave" of a
+        premature atrial complex): cannot tell, not wrong."""
+        if f.verdict != CONTRADICTED or f.code != "unrelated_concept":
+            return f
+        pf = parse_clause(f.phrase)
+        if not pf.attributes or pf.leads or self.structure.competitor(pf) is not None:
+            return f
+        ours = {a for k in self.structure.own for p in k.parts for a in p.attributes}
+        if not pf.attributes <= ours or self.structure.compare(pf)[0] != "none":
+            return f
+        return self._finding(
+            f.phrase, f.kind, UNVERIFIABLE, "generic", f.concept_id, f.reason, f.grounding
         )
 
     def _rejoin(self, clauses: list[str], parts: list[Finding], kind: str) -> list[Finding]:
@@ -386,6 +403,10 @@ class ClassAuditor:
             return self._finding(text, kind, UNVERIFIABLE, "unknown_term", reason="denies nothing")
         g = self._fields(parse_clause(pf.core), self._judge_string(pf.core, kind), kind)
         status, known = self.structure.compare(parse_clause(pf.core))
+        if g.verdict == VERIFIED and g.grounding.startswith("similarity") and status != AGREE:
+            # an encoder's neighbour may itself be a negation ("independent of each other"
+            # for "no relationship between"): similarity never decides a verdict alone
+            g = self._finding(pf.core, kind, UNVERIFIABLE, "unknown_term", None, "", g.grounding)
         if g.verdict != VERIFIED and status == AGREE and known is not None:
             g = self._finding(pf.core, kind, VERIFIED, "feature", known.concept_id, "", "structure")
         if g.verdict == VERIFIED:
@@ -505,6 +526,18 @@ class ClassAuditor:
                     f"agrees with the class's criterion {self.kb.term.name(known.concept_id)!r}",
                     "structure",
                 )
+        if f.verdict == CONTRADICTED:  # a wording of a class criterion with words around it
+            return self._finding(
+                text,
+                kind,
+                UNVERIFIABLE,
+                "unknown_term",
+                known.concept_id if known else None,
+                f"speaks of the class's criterion "
+                f"{self.kb.term.name(known.concept_id) if known else ''!r} in words the "
+                "terminology does not ground",
+                f.grounding,
+            )
         return f
 
     def _judge_string(self, text: str, kind: str) -> Finding:
@@ -608,6 +641,19 @@ class ClassAuditor:
                 f" ({self.kb.term.name(rival)}), not this class",
                 how,
             )
+        if self._defines_rival(cid):
+            rival = self.feat.rivals[cid]
+            who = self.other_of.get(rival)
+            return self._finding(
+                text,
+                kind,
+                CONTRADICTED,
+                "competitor_feature",
+                cid,
+                f"a criterion of the competing label {who.label if who else rival}"
+                f" ({self.kb.term.name(rival)}), not of this class",
+                how,
+            )
         for fid in self.feat.own:  # a group's subtypes may exclude each other; its own may not
             ex = self.kb.table.excludes(cid, fid)
             if ex:
@@ -662,10 +708,21 @@ class ClassAuditor:
             how,
         )
 
+    def _defines_rival(self, cid: str) -> bool:
+        """A feature the class lacks that is a competing label's defining criterion."""
+        if cid not in self.feat.rivals or cid in self.feat.allowed:
+            return False
+        rival = self.feat.rivals[cid]
+        marked = bool(getattr(self.kb.term, "has_defining", False))
+        return any(
+            f.concept_id == cid and (f.defining or not marked)
+            for f in self.kb.term.features(rival, include_descendants=True)
+        )
+
     def _unknown_name(self, text: str, kind: str, g: Grounding) -> Finding:
         head = g.head or ""
         hname = self.kb.term.name(head)
-        if set(g.extra) <= KNOWN_QUALIFIERS:
+        if set(g.extra) <= KNOWN_QUALIFIERS | DIRECTION_WORDS.keys() | {"abnormal"}:
             return self._finding(
                 text,
                 kind,

@@ -97,7 +97,7 @@ ATTRIBUTE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("axis", r"\baxis\b"),
     ("rsr", r"\brs ?r\b|\brsr\b|\brsr'|\bm shaped\b"),
     ("delta", r"\bdelta waves?\b|\bpre ?excitation\b"),
-    ("flutter", r"\bflutter\b|\bsaw ?tooth\b|\bf waves?\b(?-i:)"),
+    ("flutter", r"\bflutter\b|\bsaw ?tooth\b"),
     ("fibrillation", r"\bfibrillat\w*\b"),
     ("pr", r"\bp[rq](?: interval| segment)?\b"),
     ("qt", r"\bqtc?\b|\bcorrected qt\b"),

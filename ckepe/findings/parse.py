@@ -306,6 +306,8 @@ def parse_clause(text: str, bare_groups: bool = False) -> ParsedFinding:
     cue_orig, core = ("", text) if not cue else _strip_cue(text, cue)
     leads, rest = parse_leads(core_t, bare_groups)
     quantities = tuple(parse_criteria(core_t))
+    if not quantities and re.search(r"\d\s*(?:/ ?min\b|per min|bpm\b|beats)", core_t):
+        quantities = tuple(parse_criteria(f"rate {core_t}"))  # "activity at 300 per minute"
     dirs = _directions(rest, quantities)
     attrs = _attributes(core_t, quantities)
     residue = []

@@ -47,14 +47,16 @@ class Known:
     parts: tuple[ParsedFinding, ...] = ()
 
 
-def relate_known(claim: ParsedFinding, k: Known) -> str:
+def relate_known(claim: ParsedFinding, k: Known, strict: bool = False) -> str:
     """The claim against one criterion: agreement with its name or any clause of its
     criterion text wins, then a wrong direction, then wrong leads."""
+    if strict and k.fsn is not None and set(claim.residue) & set(k.fsn.text.lower().split()):
+        strict = False  # the claim shares a word of the criterion's name ("notched")
     if claim.polarity != "present" and k.fsn is not None:
         # an absence is compared with the concept's own name only: a criterion row may
         # describe what replaces the absent wave ("no P waves; flutter waves instead")
-        return relate(claim, k.fsn, k.fsn_leads)
-    got = {relate(claim, p, k.fsn_leads) for p in k.parts}
+        return relate(claim, k.fsn, k.fsn_leads, strict)
+    got = {relate(claim, p, k.fsn_leads, strict) for p in k.parts}
     for status in (AGREE, WRONG_DIRECTION, WRONG_LEADS):
         if status in got:
             return status
@@ -89,7 +91,9 @@ def merge(texts: Sequence[str]) -> ParsedFinding:
     )
 
 
-def relate(claim: ParsedFinding, known: ParsedFinding, leads_hint: frozenset[str]) -> str:
+def relate(
+    claim: ParsedFinding, known: ParsedFinding, leads_hint: frozenset[str], strict: bool = False
+) -> str:
     """How a claimed finding stands to one criterion: agree, wrong_direction, wrong_leads or
     none (another attribute, or nothing positive in common). ``leads_hint``: the concept's
     own leads, for a criterion clause that names none."""
@@ -118,10 +122,10 @@ def relate(claim: ParsedFinding, known: ParsedFinding, leads_hint: frozenset[str
             return WRONG_LEADS if matched or not claim.axes else NONE
         overlap = True
     # a claim that states a direction agrees only through it; one without, through its
-    # leads or a pathognomonic attribute
+    # leads or a pathognomonic attribute (``strict``: not through leads alone)
     if claim.axes:
         return AGREE if matched else NONE
-    return AGREE if overlap or specific else NONE
+    return AGREE if specific or (overlap and not strict) else NONE
 
 
 class ClassStructure:
@@ -185,10 +189,11 @@ class ClassStructure:
 
     def competitor(self, claim: ParsedFinding) -> Known | None:
         """The competing label's criterion the claim agrees with, when it agrees with none
-        of the class's own."""
+        of the class's own; leads alone are not enough to name a competitor ("terminal R
+        wave in V1" is RBBB's as much as RVH's)."""
         if _best(claim, self.own)[0] == AGREE:
             return None
-        status, k = _best(claim, self.rivals)
+        status, k = _best(claim, self.rivals, strict=True)
         return k if status == AGREE else None
 
     def of_concept(self, cid: str) -> Known | None:
@@ -200,10 +205,12 @@ class ClassStructure:
         return bool(self.territory and claim.leads and not claim.leads & self.territory)
 
 
-def _best(claim: ParsedFinding, known: Sequence[Known]) -> tuple[str, Known | None]:
+def _best(
+    claim: ParsedFinding, known: Sequence[Known], strict: bool = False
+) -> tuple[str, Known | None]:
     found: dict[str, Known] = {}
     for k in known:
-        found.setdefault(relate_known(claim, k), k)
+        found.setdefault(relate_known(claim, k, strict), k)
     if AGREE in found:
         opposed = _opposed_axis(claim, known)
         return (WRONG_DIRECTION, opposed) if opposed is not None else (AGREE, found[AGREE])
