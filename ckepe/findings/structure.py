@@ -30,6 +30,14 @@ from ckepe.findings.parse import NORMAL, ParsedFinding, parse_clause, parse_lead
 from ckepe.terminology import GraphTerminology
 
 AGREE, WRONG_DIRECTION, WRONG_LEADS, NONE = "agree", "wrong_direction", "wrong_leads", "none"
+_CONTIGUOUS = re.compile(r"\b(?:two|2) (?:or more )?(?:anatomically )?contiguous leads\b")
+_ONLY = re.compile(r"\b(?:only|alone|isolated|single lead|one lead)\b")
+
+
+def _one_lead(claim: ParsedFinding) -> bool:
+    return len(claim.leads) == 1 and _ONLY.search(claim.text.lower()) is not None
+
+
 _REGIONAL = re.compile(r"infarct|isch[a]?emi|injury|aneurysm", re.IGNORECASE)
 
 
@@ -114,6 +122,8 @@ def relate(
         if cv != kv:
             return WRONG_DIRECTION
         matched = True
+    if _one_lead(claim) and _CONTIGUOUS.search(known.text.lower()):
+        return WRONG_LEADS  # "in aVR only" for a criterion of two contiguous leads (S10)
     leads = known.leads or leads_hint
     overlap = False
     if claim.leads and leads:
@@ -211,6 +221,8 @@ def _best(
     found: dict[str, Known] = {}
     for k in known:
         found.setdefault(relate_known(claim, k, strict), k)
+    if WRONG_LEADS in found and _one_lead(claim):  # one lead where a criterion needs two
+        return WRONG_LEADS, found[WRONG_LEADS]
     if AGREE in found:
         opposed = _opposed_axis(claim, known)
         return (WRONG_DIRECTION, opposed) if opposed is not None else (AGREE, found[AGREE])
