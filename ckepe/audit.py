@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ckepe.audit_pieces import split_pieces
@@ -192,6 +192,7 @@ class ClassAuditor(StructuredJudge):
         self.crit = [(fid, c) for fid in self.feat.allowed for c in kb.grounder.criteria_of(fid)]
         self.other_of = {k: o for o in spec.others for k in o.concept_ids}
         self.structure = ClassStructure(term, self.cids, self.feat, (spec.name,))
+        self._memo: dict[tuple[str, str], Finding] = {}
         self.own_names = {
             normalize_term(spec.name),
             normalize_term(spec.label),
@@ -260,7 +261,14 @@ class ClassAuditor(StructuredJudge):
 
     # -- one phrase --------------------------------------------------------------------
     def _judge_string(self, text: str, kind: str) -> Finding:
-        """The verdict on a phrase's words (exact, canonical words, numbers, similarity)."""
+        """The verdict on a phrase's words (exact, canonical words, numbers, similarity);
+        memoised per auditor (a sentence's clauses, cores and joints repeat)."""
+        key = (text, kind)
+        if key not in self._memo:
+            self._memo[key] = self._judge_words(text, kind)
+        return replace(self._memo[key])
+
+    def _judge_words(self, text: str, kind: str) -> Finding:
         g = self.kb.grounder.ground(text)
         numeric = self._numeric(text, kind, g)
         if numeric is not None and numeric.verdict == CONTRADICTED:
