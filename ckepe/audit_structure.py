@@ -315,7 +315,12 @@ class StructuredJudge:
             )
         if f.verdict == VERIFIED:
             return f
-        if status == AGREE and known is not None and kind in ("feature", "any"):
+        if (
+            status == AGREE
+            and known is not None
+            and kind in ("feature", "any")
+            and self.structure.supports_all(pf)
+        ):
             left = [
                 w
                 for w in pf.residue

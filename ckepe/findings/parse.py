@@ -310,6 +310,8 @@ def parse_clause(text: str, bare_groups: bool = False) -> ParsedFinding:
         quantities = tuple(parse_criteria(f"rate {core_t}"))  # "activity at 300 per minute"
     dirs = _directions(rest, quantities)
     attrs = _attributes(core_t, quantities)
+    if "regularity" in dirs and not attrs & {"p", "pr", "t", "st"}:
+        attrs |= {"rr"}  # "regular narrow tachycardia": regularity is the rhythm's
     residue = []
     for tok in re.findall(r"[a-z][a-z']*", rest):
         if (

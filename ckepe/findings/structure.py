@@ -206,12 +206,27 @@ class ClassStructure:
         status, k = _best(claim, self.rivals, strict=True)
         return k if status == AGREE else None
 
+    def supports_all(self, claim: ParsedFinding) -> bool:
+        """Every direction the claim states is stated alike by a criterion of the class on
+        one of the claim's attributes (what verification by structure needs)."""
+        for axis in claim.axes - {"*"}:
+            want = claim.direction(axis)
+            if not any(
+                p.attributes & claim.attributes and p.direction(axis) == want
+                for k in self.own
+                for p in k.parts
+            ):
+                return False
+        return True
+
     def of_concept(self, cid: str) -> Known | None:
         """The parsed criterion of one of the class's feature concepts."""
         return next((k for k in self.own if k.concept_id == cid), None)
 
     def outside_territory(self, claim: ParsedFinding) -> bool:
         """A regional class's claim whose leads all lie outside the class's territory."""
+        if re.search(r"\breciprocal\b|\bmirror\b", claim.text, re.IGNORECASE):
+            return False  # reciprocal change lies outside the territory by definition
         return bool(self.territory and claim.leads and not claim.leads & self.territory)
 
 
