@@ -20,6 +20,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -108,6 +109,9 @@ def main() -> None:
         if f.verdict in ("contradicted", "structural")
     }
     best = detail["lexical + encoder"]
+    alarm_codes = dict(
+        Counter(r["code"] for r in best["rows"] if r["truth"] and r["verdict"] == "contradicted")
+    )
     test = best["splits"].get("test", best)
     met = test["recall_false"] >= 0.9 and test["false_alarm_rate"] <= 0.1
     notes = (
@@ -122,6 +126,10 @@ def main() -> None:
         "recall 55/55 and 1/44 false alarms (lexical only): 'every P wave is followed by a QRS "
         "complex' was cut at 'followed by' after the copula; the clause splitter no longer cuts "
         "after 'is'/'are' (a dev claim of the same form was added with that change)"
+        f". False alarms by code (encoder run, all splits): {alarm_codes}; `other_label` is the "
+        "leakage rule (a phrase naming another label of the task is rejected even where it "
+        "describes the class, e.g. 'right axis deviation' for RVH beside the CSN label ARS), "
+        "kept because build and audit share it"
         f". Flat protocol file ({report.classes} keys, six test sets, planted errors): "
         f"{flat_s:.2f} s wall, {flat_cpu:.2f} s CPU, including the terminology and encoder load "
         f"(target < 10 s: {'met' if flat_s < 10 else 'NOT met'} in wall time); it reports "

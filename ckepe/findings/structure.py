@@ -30,6 +30,8 @@ from ckepe.findings.parse import NORMAL, ParsedFinding, parse_clause, parse_lead
 from ckepe.terminology import GraphTerminology
 
 AGREE, WRONG_DIRECTION, WRONG_LEADS, NONE = "agree", "wrong_direction", "wrong_leads", "none"
+# values a normal ECG has: "normal" on an axis agrees with them
+_NORMAL_STATES = frozenset({NORMAL, "upright", "regular"})
 _CONTIGUOUS = re.compile(r"\b(?:two|2) (?:or more )?(?:anatomically )?contiguous leads\b")
 _ONLY = re.compile(r"\b(?:only|alone|isolated|single lead|one lead)\b")
 
@@ -119,6 +121,8 @@ def relate(
             cv = kv = NORMAL
         if cv is None or kv is None:
             continue
+        if {cv, kv} <= _NORMAL_STATES:  # "normal P wave" and "upright P wave" agree
+            cv = kv
         if cv != kv:
             return WRONG_DIRECTION
         matched = True
