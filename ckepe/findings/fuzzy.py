@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein
 
 from ckepe.findings.lexicon import DIRECTION_WORDS, HEAD_WORDS, LEAD_KEY, PRE_NEGATION
 from ckepe.grounding import STOP
@@ -22,6 +23,19 @@ transposition in a four-letter word ("mroe"/"more") scores 75."""
 _EXTRA = """above below over under more less than longer shorter greater least most between
 interval intervals segment segments wave waves complex complexes duration amplitude rate
 rhythm regular irregular prolonged duration present absent absence without""".split()
+
+
+def _plausible_typo(word: str, proposal: str) -> bool:
+    """A typing slip, not another word: the same first letter (a prefix such as "non",
+    "dis", "de", "in" or "bi" changes the meaning: "nonconducted" is no typo of
+    "conducted", "depolarization" none of "repolarization") and at most one edit in a
+    short word, two in a longer one (a transposition counts one); a short word is not
+    taken for a shorter one."""
+    if word[0] != proposal[0]:
+        return False
+    if len(word) <= 5 and len(proposal) < len(word):  # "Lown" is a name, not "low" mistyped
+        return False
+    return DamerauLevenshtein.distance(word, proposal) <= (1 if len(word) <= 5 else 2)
 
 
 class Speller:
@@ -43,13 +57,13 @@ class Speller:
             low = word.lower()
             if len(low) < MIN_LENGTH or low in self.vocab or low.rstrip("s") in self.vocab:
                 return word
-            best = process.extractOne(
-                low, self._choices, scorer=fuzz.ratio, score_cutoff=SCORE_CUTOFF
-            )
-            if best is None:
-                return word
-            changes.append((word, best[0]))
-            return str(best[0])
+            for cand, _score, _i in process.extract(
+                low, self._choices, scorer=fuzz.ratio, score_cutoff=SCORE_CUTOFF, limit=5
+            ):
+                if _plausible_typo(low, cand):
+                    changes.append((word, cand))
+                    return str(cand)
+            return word
 
         out = re.sub(r"(?<![\w'])[A-Za-z]+(?![\w'])", fix, text)
         return out, changes

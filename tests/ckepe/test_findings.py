@@ -181,3 +181,17 @@ def test_speller_proposes_known_words_only() -> None:
     assert fixed == "PR interval of 200 ms, pathological Q"
     assert changes == [("intreval", "interval"), ("pathologcal", "pathological")]
     assert sp.correct("xylophone")[1] == []
+
+
+@pytest.mark.parametrize(
+    ("word", "vocab"),
+    [
+        ("nonconducted", "conducted"),  # a prefix changes the meaning
+        ("depolarization", "repolarization"),
+        ("disorganised", "organised"),
+        ("physiological", "pathological"),  # too many edits
+        ("Lown", "low"),  # a name, not a slip
+    ],
+)
+def test_speller_leaves_other_words_alone(word: str, vocab: str) -> None:
+    assert Speller([vocab]).correct(word) == (word, [])
