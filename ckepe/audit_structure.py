@@ -4,6 +4,7 @@ leads, direction, competitors, placeholders and injected text; mixed into
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -223,6 +224,21 @@ class StructuredJudge:
                 g.concept_id,
                 f"denies {g.concept or pf.core!r}, a {g.code or 'finding'} of the class",
                 g.grounding,
+            )
+        core = parse_clause(pf.core)
+        abnormal = core.attributes and (
+            any(v not in ("normal", "upright", "regular") for _, v in core.directions)
+            or re.search(r"\b(?:change|changes|abnormal\w*|pathologic\w*)\b", pf.core, re.I)
+        )
+        if self.structure.normal and g.verdict == UNVERIFIABLE and abnormal:
+            return self._finding(
+                text,
+                kind,
+                VERIFIED,
+                "absent_finding",
+                None,
+                f"a normal ECG lacks an abnormal finding ({pf.core!r})",
+                "structure",
             )
         if g.verdict == CONTRADICTED and g.code not in ("placeholder", "injection", "chat_text"):
             if self.structure.normal:
