@@ -1,9 +1,12 @@
 """How far to trust `ckepe audit`: recall on false claims, false alarms on true ones, speed.
 
 Scores the labelled claim set (benchmarks/data/audit_claims.tsv: clinical claims over
-PTB-XL, CPSC2018 and CSN, half true in varied wording, half false; `dev` claims were written
-while the grounding was built, `heldout` ones afterwards) with and without the sentence
-encoder, and times the audit of a flat file in the published MERL format for the six test
+PTB-XL, CPSC2018 and CSN, true and false; `dev` claims were written while the grounding was
+built and the structured reading tuned, `heldout` ones afterwards, `test` ones in eight
+categories before the structured reading was tuned, and never tuned on) with and without the
+sentence encoder, per split and per category (negation, leads, direction, competitor,
+misspelling, placeholder, sentence, injection; `base` = the claims of the first version),
+and times the audit of a flat file in the published MERL format for the six test
 sets (benchmarks/data/merl_protocol_flat.json with the planted errors of
 merl_protocol_planted.json). Targets: recall >= 0.9, false alarms <= 0.1, flat file < 10 s.
 
@@ -17,6 +20,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,6 +46,29 @@ def planted_file(folder: Path) -> tuple[Path, set[tuple[str, str, str]]]:
     return path, {tuple(x) for x in planted["expect"]}
 
 
+def _row(
+    grounding: str, split: str, category: str, m: dict, s_per_100: object = "", setup: object = ""
+) -> dict:
+    """One table row: recall on false claims and false alarms on true ones, kept apart from
+    "cannot tell" (unverifiable) in both directions."""
+    return {
+        "grounding": grounding,
+        "split": split,
+        "category": category,
+        "false": m["false"],
+        "caught": m["caught"],
+        "recall_false": m["recall_false"],
+        "unverifiable_false": m["unverifiable_false"],
+        "verified_false": m["verified_false"],
+        "true": m["true"],
+        "false_alarms": m["false_alarms"],
+        "false_alarm_rate": m["false_alarm_rate"],
+        "unverifiable_true": m["unverifiable_true"],
+        "s_per_100": s_per_100,
+        "setup_s": setup,
+    }
+
+
 def main() -> None:
     claims = read_claims(DATA / "audit_claims.tsv")
     rows = []
@@ -57,19 +84,18 @@ def main() -> None:
         detail[name] = res
         for split, m in [("all", res), *res["splits"].items()]:
             rows.append(
-                {
-                    "grounding": name,
-                    "claims": split,
-                    "n": m["claims"],
-                    "recall_false": m["recall_false"],
-                    "false_alarm_rate": m["false_alarm_rate"],
-                    "unverifiable_true": m["unverifiable_true"],
-                    "unverifiable_false": m["unverifiable_false"],
-                    "verified_false": m["verified_false"],
-                    "s_per_100": res["seconds_per_100"] if split == "all" else "",
-                    "setup_s": setup if split == "all" else "",
-                }
+                _row(
+                    name,
+                    split,
+                    "all",
+                    m,
+                    res["seconds_per_100"] if split == "all" else "",
+                    setup if split == "all" else "",
+                )
             )
+        if similarity:
+            for (split, cat), m in res["categories"].items():
+                rows.append(_row(name, split, cat, m))
     with tempfile.TemporaryDirectory() as tmp:
         path, expected = planted_file(Path(tmp))
         t0, c0 = time.perf_counter(), time.process_time()
@@ -83,12 +109,27 @@ def main() -> None:
         if f.verdict in ("contradicted", "structural")
     }
     best = detail["lexical + encoder"]
+    alarm_codes = dict(
+        Counter(r["code"] for r in best["rows"] if r["truth"] and r["verdict"] == "contradicted")
+    )
+    test = best["splits"].get("test", best)
+    met = test["recall_false"] >= 0.9 and test["false_alarm_rate"] <= 0.1
     notes = (
-        f"Claim set: {best['claims']} claims ({best['true']} true, {best['false']} false). "
+        f"Claim set: {best['claims']} claims ({best['true']} true, {best['false']} false); the "
+        "category rows are the encoder run. "
         "A false claim counts as caught only when `contradicted`; a true claim is a false "
-        "alarm only when `contradicted`; `unverifiable` is counted apart in both directions. "
-        f"Targets recall >= 0.9 and false alarms <= 0.1: "
-        f"{'met' if best['recall_false'] >= 0.9 and best['false_alarm_rate'] <= 0.1 else 'NOT met'}"
+        "alarm only when `contradicted`; `unverifiable` (cannot tell) is counted apart in both "
+        "directions. Targets on the `test` split (written and committed before the structured "
+        f"reading was tuned): recall >= 0.9 and false alarms <= 0.1: {'met' if met else 'NOT met'}"
+        f" (recall {test['recall_false']:.3f}, false alarms {test['false_alarms']}/{test['true']})"
+        ". The first scoring of the test split, before any change made after seeing it, gave "
+        "recall 55/55 and 1/44 false alarms (lexical only): 'every P wave is followed by a QRS "
+        "complex' was cut at 'followed by' after the copula; the clause splitter no longer cuts "
+        "after 'is'/'are' (a dev claim of the same form was added with that change)"
+        f". False alarms by code (encoder run, all splits): {alarm_codes}; `other_label` is the "
+        "leakage rule (a phrase naming another label of the task is rejected even where it "
+        "describes the class, e.g. 'right axis deviation' for RVH beside the CSN label ARS), "
+        "kept because build and audit share it"
         f". Flat protocol file ({report.classes} keys, six test sets, planted errors): "
         f"{flat_s:.2f} s wall, {flat_cpu:.2f} s CPU, including the terminology and encoder load "
         f"(target < 10 s: {'met' if flat_s < 10 else 'NOT met'} in wall time); it reports "
@@ -111,13 +152,17 @@ def main() -> None:
         rows,
         columns=[
             "grounding",
-            "claims",
-            "n",
+            "split",
+            "category",
+            "false",
+            "caught",
             "recall_false",
-            "false_alarm_rate",
-            "unverifiable_true",
             "unverifiable_false",
             "verified_false",
+            "true",
+            "false_alarms",
+            "false_alarm_rate",
+            "unverifiable_true",
             "s_per_100",
             "setup_s",
         ],

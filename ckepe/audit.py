@@ -20,6 +20,21 @@ wrong). Codes of ``contradicted``:
 - ``duplicate``, ``chat_text``, ``empty``;
 - ``disallowed_chars``: a character outside the clinical-text allowlist (ckepe.textsafety:
   another script, a control or bidi character, markup), judged on the raw text.
+- read as findings (``ckepe.findings``): ``negated`` (denies the class's own finding: "PR
+  interval not prolonged" for first degree AV block), ``wrong_leads`` (the class's criterion
+  in other leads, or leads outside a regional class's territory), ``wrong_direction``
+  (elevation for depression, low for high voltage, late for premature, ...), ``competitor``
+  (agrees with a competing label's criterion and with none of the class's, even where the
+  class has no row for it), ``placeholder`` ("N/A", "TBD", "..."), ``injection`` (an
+  instruction, markup, a control character or a foreign script).
+
+A phrase is split into clauses and each is one finding; the phrase is contradicted if any
+clause is, else unverifiable if any is, else verified. A negated clause whose cue is not
+part of its concept's own term ("absent P waves" is) is judged by what it denies: the
+class's own finding → ``negated``; a finding a normal class lacks, or one excluding a class
+criterion → verified (``absent_finding``); anything else → unverifiable (``negated_other``).
+Misspelt words get a rapidfuzz proposal from the terminology's words and the corrected
+phrase is judged like any other; the encoder's candidates never decide a verdict alone.
 
 Structural findings (``verdict`` = ``structural``): ``concept_mismatch`` (the file's
 concept ids or name differ from the label set's), ``phrase_mismatch`` (a recorded phrase
@@ -31,12 +46,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ckepe.audit_pieces import split_pieces
-from ckepe.criteria import EQ, RANGE, Criterion
+from ckepe.audit_structure import (
+    CONTRADICTED,
+    STRUCTURAL,
+    UNVERIFIABLE,
+    VERIFIED,
+    StructuredJudge,
+)
+from ckepe.audit_structure import SEVERITY as SEVERITY  # re-exported: ckepe.audit_run
+from ckepe.criteria import DOWN, EQ, RANGE, UP, Criterion
 from ckepe.feature_rule import below_class, class_features, contradiction_table
+from ckepe.findings.fuzzy import Speller
+from ckepe.findings.lexicon import DIRECTION_WORDS
+from ckepe.findings.structure import (
+    ClassStructure,
+)
 from ckepe.grounding import Grounder, Grounding, canonical_words, polarity_clash
 from ckepe.labelsets import LabelEntry
 from ckepe.normalize import normalize_term, word_count
@@ -44,19 +72,11 @@ from ckepe.terminology import GraphTerminology
 from ckepe.textsafety import DISALLOWED_CHARS, disallowed_chars, disallowed_reason
 from ckepe.verify import (
     MAX_DESCRIPTION_WORDS,
-    MAX_PHRASE_WORDS,
     ClassVerifier,
     OtherLabel,
     chat_text,
 )
 
-VERIFIED, UNVERIFIABLE, CONTRADICTED, STRUCTURAL = (
-    "verified",
-    "unverifiable",
-    "contradicted",
-    "structural",
-)
-SEVERITY = {STRUCTURAL: 0, CONTRADICTED: 1, UNVERIFIABLE: 2, VERIFIED: 3}
 SIMILARITY_THRESHOLD = 0.75
 """Cosine similarity (all-MiniLM-L6-v2, mean-pooled, normalised) a candidate must reach."""
 # Qualifiers clinicians put on a condition's name that an extract may not list as subtypes.
@@ -132,12 +152,31 @@ class Knowledge:
         self.grounder = Grounder(self.term)
         self.table = contradiction_table(self.term)
         self.feature_ids = self.term.feature_concepts()
+        words: set[str] = set()
+        for cid in self.term.concept_ids():
+            words |= set(
+                normalize_term(" ".join([self.term.fsn(cid), *self.term.synonyms(cid)])).split()
+            )
+        for cid in self.term.concept_ids():
+            for f in self.term.features(cid, include_descendants=False):
+                words |= set(normalize_term(f.criterion).split())
+        self.speller = Speller(words)
 
     def use_similarity(self, model: object) -> None:
         self.grounder.similarity = model
 
 
-class ClassAuditor:
+def _edge_of(claim: Criterion, crit: Criterion) -> bool:
+    """A threshold at an edge of the class's range ("above 150 /min" of "150-250 /min")."""
+    if crit.op != RANGE:
+        return False
+    lo, hi = crit.bounds()
+    return (claim.op == UP and abs(claim.value - lo) < 1e-6) or (
+        claim.op == DOWN and abs(claim.value - hi) < 1e-6
+    )
+
+
+class ClassAuditor(StructuredJudge):
     """Judges phrases claimed for one class."""
 
     def __init__(self, kb: Knowledge, spec: ClassSpec) -> None:
@@ -155,6 +194,8 @@ class ClassAuditor:
         )
         self.crit = [(fid, c) for fid in self.feat.allowed for c in kb.grounder.criteria_of(fid)]
         self.other_of = {k: o for o in spec.others for k in o.concept_ids}
+        self.structure = ClassStructure(term, self.cids, self.feat, (spec.name,))
+        self._memo: dict[tuple[str, str], Finding] = {}
         self.own_names = {
             normalize_term(spec.name),
             normalize_term(spec.label),
@@ -222,41 +263,15 @@ class ClassAuditor:
         )
 
     # -- one phrase --------------------------------------------------------------------
-    def judge(self, text: str, kind: str = "any") -> Finding:
-        """The verdict on one phrase claimed with ``kind`` (``any``: relation inferred)."""
-        raw, text = text, " ".join(text.split())
-        if not text:
-            return self._finding(text, kind, CONTRADICTED, "empty", reason="empty phrase")
-        marker = chat_text(text)
-        if marker:
-            return self._finding(
-                text,
-                kind,
-                CONTRADICTED,
-                "chat_text",
-                reason=f"chat text ({marker!r}) is not a clinical phrase",
-            )
-        refused = disallowed_reason(raw)  # the raw text: nothing stripped before judging
-        if refused:
-            return self._finding(raw, kind, CONTRADICTED, DISALLOWED_CHARS, reason=refused)
-        if word_count(text) > MAX_PHRASE_WORDS:
-            return self._finding(
-                text,
-                kind,
-                UNVERIFIABLE,
-                "too_long",
-                reason=f"more than {MAX_PHRASE_WORDS} words: free text, not one claim",
-            )
-        if normalize_term(text) in self.own_names and kind in ("name", "synonym", "any"):
-            return self._finding(
-                text,
-                kind,
-                VERIFIED,
-                "name",
-                self.cids[0] if self.cids else None,
-                "the label set's name of the class",
-                "label set",
-            )
+    def _judge_string(self, text: str, kind: str) -> Finding:
+        """The verdict on a phrase's words (exact, canonical words, numbers, similarity);
+        memoised per auditor (a sentence's clauses, cores and joints repeat)."""
+        key = (text, kind)
+        if key not in self._memo:
+            self._memo[key] = self._judge_words(text, kind)
+        return replace(self._memo[key])
+
+    def _judge_words(self, text: str, kind: str) -> Finding:
         g = self.kb.grounder.ground(text)
         numeric = self._numeric(text, kind, g)
         if numeric is not None and numeric.verdict == CONTRADICTED:
@@ -294,6 +309,7 @@ class ClassAuditor:
                 for fid, cc in same
                 if cc.agrees(c)
                 or (c.op in (EQ, RANGE) and cc.bounds()[0] <= lo and hi <= cc.bounds()[1])
+                or _edge_of(c, cc)
             ]
             if not agree and any(
                 cc.agrees(c)
@@ -355,6 +371,19 @@ class ClassAuditor:
                 f" ({self.kb.term.name(rival)}), not this class",
                 how,
             )
+        if self._defines_rival(cid):
+            rival = self.feat.rivals[cid]
+            who = self.other_of.get(rival)
+            return self._finding(
+                text,
+                kind,
+                CONTRADICTED,
+                "competitor_feature",
+                cid,
+                f"a criterion of the competing label {who.label if who else rival}"
+                f" ({self.kb.term.name(rival)}), not of this class",
+                how,
+            )
         for fid in self.feat.own:  # a group's subtypes may exclude each other; its own may not
             ex = self.kb.table.excludes(cid, fid)
             if ex:
@@ -409,10 +438,21 @@ class ClassAuditor:
             how,
         )
 
+    def _defines_rival(self, cid: str) -> bool:
+        """A feature the class lacks that is a competing label's defining criterion."""
+        if cid not in self.feat.rivals or cid in self.feat.allowed:
+            return False
+        rival = self.feat.rivals[cid]
+        marked = bool(getattr(self.kb.term, "has_defining", False))
+        return any(
+            f.concept_id == cid and (f.defining or not marked)
+            for f in self.kb.term.features(rival, include_descendants=True)
+        )
+
     def _unknown_name(self, text: str, kind: str, g: Grounding) -> Finding:
         head = g.head or ""
         hname = self.kb.term.name(head)
-        if set(g.extra) <= KNOWN_QUALIFIERS:
+        if set(g.extra) <= KNOWN_QUALIFIERS | DIRECTION_WORDS.keys() | {"abnormal"}:
             return self._finding(
                 text,
                 kind,

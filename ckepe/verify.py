@@ -8,6 +8,13 @@ Rules (each rejection carries a machine code and a human reason):
 - ``chat_text``: conversational filler ("Here is", "Sure", "Let me know", "As an AI", markup).
 - ``disallowed_chars``: a character outside the clinical-text allowlist (ckepe.textsafety),
   checked on the raw text before any normalisation.
+- ``injection`` / ``placeholder``: an instruction, markup, a foreign script or a control
+  character; a placeholder ("N/A", "TBD", "...", "none") (``ckepe.findings``, the rule the
+  audit applies).
+- ``negated`` / ``wrong_leads`` / ``wrong_direction``: the phrase grounds to a concept of the
+  class but denies it ("no delta wave") or puts it in other leads or the other direction
+  than the class's criterion (``ckepe.findings.structure.field_check``, shared with the
+  audit).
 - ``unknown_term``: the phrase matches no concept term (exact, synonym or normalised).
 - ``wrong_concept``: a name/synonym that grounds to a concept other than the class concept.
 - ``not_descendant``: a subtype that is not an is-a descendant of the class concept.
@@ -43,12 +50,17 @@ from ckepe.feature_rule import (
     class_features,
     contradiction_table,
 )
+from ckepe.findings import injection, parse_clause, placeholder
+from ckepe.findings.structure import ClassStructure, field_check
+from ckepe.grounding import canonical_words
 from ckepe.normalize import contains_phrase, normalize_term, word_count
 from ckepe.terminology import GraphTerminology
 from ckepe.textsafety import DISALLOWED_CHARS, disallowed_reason
 
 MAX_PHRASE_WORDS = 16
 MAX_DESCRIPTION_WORDS = 77
+MAX_SENTENCE_WORDS = 3 * MAX_PHRASE_WORDS
+"""A claim of several clauses (each at most MAX_PHRASE_WORDS) is judged clause by clause."""
 CLAIM_KINDS = ("name", "synonym", "subtype", "feature")
 
 CHAT_PATTERNS = [
@@ -132,6 +144,12 @@ def check_text_shape(text: str, max_words: int) -> tuple[str, str] | None:
     refused = disallowed_reason(text)  # on the raw text: nothing is stripped before judging
     if refused:
         return DISALLOWED_CHARS, refused
+    marker = injection(text)
+    if marker:
+        return "injection", f"not clinical text: {marker!r} (an instruction, markup or script)"
+    marker = placeholder(text)
+    if marker:
+        return "placeholder", f"a placeholder ({marker!r})"
     n = word_count(text)
     if n > max_words:
         return "too_long", f"{n} words, more than the cap of {max_words}"
@@ -153,6 +171,7 @@ class ClassVerifier:
     _table: ContradictionTable = field(default_factory=ContradictionTable, init=False)
     _own_terms: list[str] = field(default_factory=list, init=False)
     _other_terms: list[tuple[str, OtherLabel]] = field(default_factory=list, init=False)
+    _structure: ClassStructure | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         cc = [c for c in self.class_concepts if c in self.term]
@@ -252,6 +271,9 @@ class ClassVerifier:
         want = {"name": "name", "synonym": "name", "subtype": "subtype", "feature": "feature"}
         for cid, rel in rels.items():
             if rel and (kind == "any" or want[kind] in rel):
+                bad = self._fields(text, cid)
+                if bad:
+                    return Verdict.reject(text, kind, *bad, origin, cid)
                 return Verdict(text, rel[0] if kind == "any" else kind, True, cid, None, "", origin)
         cid = hits[0]
         cname = self.term.name(cid)
@@ -275,6 +297,17 @@ class ClassVerifier:
             ),
         }[kind]
         return Verdict.reject(text, kind, code, f"{cid} ({cname}) {why}", origin, cid)
+
+    def _fields(self, text: str, cid: str) -> tuple[str, str] | None:
+        """The audit's field rule (negation, leads, direction) on a grounded phrase."""
+        if self._structure is None:
+            cc = [c for c in self.class_concepts if c in self.term]
+            self._structure = ClassStructure(self.term, cc, self._feat, (*self.names, self.label))
+        c = self.term.get(cid)
+        negative = bool(c) and any(
+            "absent" in canonical_words(t) for t in ((c.fsn, *c.synonyms) if c else ())
+        )
+        return field_check(self._structure, parse_clause(text), cid, negative)
 
     def check_all(
         self, claims: Iterable[tuple[str, str, str]]
