@@ -124,6 +124,14 @@ def build_prompts(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ignore cached LLM answers.")
     ] = False,
+    llm_fallback: Annotated[
+        bool,
+        typer.Option(
+            "--llm-fallback",
+            help="If the LLM engine crashes or the endpoint goes down, build the remaining "
+            "classes terminology-only instead of stopping.",
+        ),
+    ] = False,
     terminology: TerminologyOpt = None,
     out: Annotated[
         Path | None,
@@ -151,7 +159,12 @@ def build_prompts(
             _fail(f"LLM backends are unavailable ({exc}); use --llm none")
         try:
             proposer, gen = create_proposer(
-                llm.value, model=model, base_url=base_url, seed=seed, use_cache=not no_cache
+                llm.value,
+                model=model,
+                base_url=base_url,
+                seed=seed,
+                use_cache=not no_cache,
+                fallback=llm_fallback,
             )
         except (RuntimeError, ValueError, OSError) as exc:
             _fail(f"cannot start the {llm.value} LLM backend: {exc}")

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import PrivateAttr
 
-from ckepe.llm.chat import ChatModelBase, LLMEndpointError, LLMError
+from ckepe.llm.chat import ChatModelBase
+from ckepe.llm.errors import LLMEndpointError, LLMError
 
 logger = logging.getLogger(__name__)
 
