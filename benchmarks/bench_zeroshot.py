@@ -83,7 +83,7 @@ def _measure(fns: dict[str, Callable[[], Any]], repeats: int,
     return {k: (min(times[k]), flops[k]) for k in fns}
 
 
-def _published(model_name: str, x: Any, clf: Any) -> Callable[[], Any] | str:
+def published_zero_shot(model_name: str, x: Any, clf: Any) -> Callable[[], Any] | str:
     """The published per-ECG zero-shot code on ``x``, or why it cannot run."""
     from benchmarks._upstream import UpstreamMissing, load_upstream, network_config
 
@@ -159,7 +159,7 @@ def main() -> None:
             with torch.inference_mode():
                 return m.encode_ecg(x, normalize=True) @ c
 
-        published = _published(name, x, clf)
+        published = published_zero_shot(name, x, clf)
         fns: dict[str, Callable[[], Any]] = {"project": project}
         if isinstance(published, str):
             absent = f"Published code not run: {published}; no ratio is given."

@@ -141,14 +141,14 @@ def test_published_zero_shot_runs_under_bf16_autocast() -> None:
     """Issue 27: the published ``get_ecg_emd`` under bf16 autocast handed bf16 to NumPy."""
     torch = pytest.importorskip("torch")
     from benchmarks._upstream import upstream_dir
-    from benchmarks.bench_zeroshot import _published
+    from benchmarks.bench_zeroshot import published_zero_shot
 
     if upstream_dir() is None:
         pytest.skip("the published MERL code is not on this machine")
     torch.manual_seed(0)
     x = torch.rand(2, 12, 5000)
     clf = torch.nn.functional.normalize(torch.randn(256, 3), dim=0)
-    run = _published("resnet1d18", x, clf)
+    run = published_zero_shot("resnet1d18", x, clf)
     if isinstance(run, str):
         pytest.skip(run)
     fp32 = run()

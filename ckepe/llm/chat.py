@@ -145,8 +145,8 @@ def _load_transformers(path: str) -> tuple[Any, Any]:
 
     folder, name = os.path.dirname(path), os.path.basename(path)
     logger.info("loading %s with transformers (gguf_file)", path)
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name, local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, local_files_only=True)
     model.eval()
     return tokenizer, model
 

@@ -26,8 +26,10 @@ class ReportTokenizer:
     """A text encoder's tokenisation as a picklable value: the tokenizer's path and options,
     loaded on first use in each process."""
 
-    def __init__(self, path: str, max_length: int = 256, pad_to_max: bool = False) -> None:
+    def __init__(self, path: str, max_length: int = 256, pad_to_max: bool = False,
+                 revision: str | None = None) -> None:  # fmt: skip
         self.path, self.max_length, self.pad_to_max = str(path), max_length, pad_to_max
+        self.revision = revision
         self._tok: Any = None
 
     @classmethod
@@ -38,13 +40,16 @@ class ReportTokenizer:
         text = model.text
         if text is None:
             raise RuntimeError("this model has no text encoder (an exported ECG encoder)")
-        return cls(resolve_text_model(text.model_name), text.max_length, text.pad_to_max)
+        return cls(resolve_text_model(text.model_name), text.max_length, text.pad_to_max,
+                   text.revision)  # fmt: skip
 
     def __call__(self, texts: list[str]) -> dict[str, torch.Tensor]:
         if self._tok is None:
             from transformers import AutoTokenizer
 
-            self._tok = AutoTokenizer.from_pretrained(self.path)
+            from merl_core.models.text import from_local
+
+            self._tok = from_local(AutoTokenizer, self.path, self.revision)
         enc = self._tok(
             list(texts), truncation=True, max_length=self.max_length,
             padding="max_length" if self.pad_to_max else "longest", return_tensors="pt",

@@ -42,8 +42,9 @@ class MERLModel(nn.Module):
                 t.model, embed_dim=cfg.embed_dim, pooling=t.pooling, max_length=t.max_length,
                 pad_to_max=t.pad_to_max, train_backbone=t.train_backbone,
                 freeze_layers=t.freeze_layers, freeze_embeddings=t.freeze_embeddings,
-                load_weights=load_text_weights,
+                load_weights=load_text_weights, revision=t.revision,
             )  # fmt: skip
+            t.revision = self.text.revision  # recorded with the checkpoint's config
         use_fast_dropout(self)  # same dropout, cheaper masks on CPU
         # Fixed temperature, as upstream (not learned).
         self.logit_scale: torch.Tensor
