@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -325,10 +324,9 @@ def _attach_similarity(kb: object) -> None:
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    from ckepe.fileio import atomic_write_text  # unique temp name, fsync, no link followed
+
+    atomic_write_text(path, text)
 
 
 # -- flat format ------------------------------------------------------------------------------
