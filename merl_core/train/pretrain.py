@@ -409,7 +409,7 @@ def train(cfg: PretrainConfig) -> dict[str, Any]:
     threads = cfg.threads or cpu_threads_per_rank(cfg.device)
     if threads:
         torch.set_num_threads(threads)
-    dist = init_distributed(cfg.device)
+    dist = init_distributed(cfg.device, rendezvous_dir=cfg.out)
     try:
         with contextlib.ExitStack() as stack:
             _own_run_folder(cfg, dist, stack)
