@@ -196,7 +196,7 @@ def _rendezvous_port(env: Mapping[str, str], rank: int, folder: Path | None) -> 
     )
 
 
-def _rendezvous_from_slurm(
+def rendezvous_from_slurm(
     env: dict[str, str] | os._Environ[str], rank: int = 0, folder: Path | None = None
 ) -> None:
     """Default MASTER_ADDR / MASTER_PORT for a plain srun launch (task 0's node; a port from
@@ -281,7 +281,7 @@ def init_distributed(
         torch.cuda.set_device(device)
     environ = os.environ if env is None else env
     if launch.launcher == "slurm":
-        _rendezvous_from_slurm(environ, launch.rank, rendezvous_dir)
+        rendezvous_from_slurm(environ, launch.rank, rendezvous_dir)
         environ.setdefault("RANK", str(launch.rank))
         environ.setdefault("WORLD_SIZE", str(launch.world_size))
         environ.setdefault("LOCAL_RANK", str(local))
