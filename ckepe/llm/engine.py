@@ -156,7 +156,15 @@ class LlamaWorker:
             self.proc.kill()
             self.proc.wait(timeout=10)
         how = describe_exit(self.proc.returncode)
-        logger.error("llama.cpp worker %d %s; its log: %s", self.proc.pid, how, self.log_path)
+        try:
+            empty = self.log_path.stat().st_size == 0
+        except OSError:
+            empty = True
+        if empty:  # nothing to read in it
+            self.log_path.unlink(missing_ok=True)
+            logger.error("llama.cpp worker %d %s", self.proc.pid, how)
+        else:
+            logger.error("llama.cpp worker %d %s; its log: %s", self.proc.pid, how, self.log_path)
         return LLMEngineCrash(
             f"local LLM engine {engine_label()} with {Path(self.path).name} crashed ({how}) "
             f"{doing}; {ADVICE}"
