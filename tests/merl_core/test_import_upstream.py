@@ -136,7 +136,9 @@ def test_encoder_only_probe_reads_published_backbone(
     with torch.no_grad():
         ours = view.encode_ecg(torch.as_tensor(x))
     theirs = published_backbone_features(published["model"], x)
-    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)  # raw features, not cosines
+    # raw features, not cosines; within fp32's rounding bound for this network on any CPU
+    bound = network_error_bound(model.ecg, TOKENS[published["arch"]], float(theirs.abs().max()))
+    assert ours.shape == theirs.shape and float((ours - theirs).abs().max()) <= bound
     assert kind == "backbone"
     out = tmp_path / "probe"
     res = runner.invoke(app, [
