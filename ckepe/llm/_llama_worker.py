@@ -7,11 +7,12 @@ logs included) goes to stderr.
 
 ``python -P <this file> serve ARGS`` runs ``llama_cpp.server`` with the same load settings.
 
-Load settings: llama.cpp's *extra buffer types* are turned off (``use_extra_bufts = False``).
-With them on, llama.cpp repacks the weights at load into the CPU's AMX buffer where the CPU
-has AMX units (Intel Sapphire Rapids and later), and the first matrix product there faults
-(SIGSEGV) in the llama.cpp that llama-cpp-python 0.3.x bundles. A CPU without AMX never used
-that buffer for this model, so it computes as before.
+Load settings: on a CPU with AMX units (Intel Sapphire Rapids and later: ``amx_tile`` in
+/proc/cpuinfo) llama.cpp's *extra buffer types* are turned off (``use_extra_bufts = False``).
+With them on, llama.cpp repacks the weights at load into the AMX buffer, and the first matrix
+product there faults (SIGSEGV) in the llama.cpp that llama-cpp-python 0.3.x bundles. Other
+CPUs load exactly as before (llama.cpp's default). ``$CKEPE_LLAMA_EXTRA_BUFFERS`` = ``on`` /
+``off`` overrides the choice.
 """
 
 from __future__ import annotations
@@ -24,6 +25,30 @@ import sys
 from typing import Any
 
 FAULT_ENV = "CKEPE_LLM_FAULT"  # fault injection for tests: "segv" crashes on the first chat
+EXTRA_BUFFERS_ENV = "CKEPE_LLAMA_EXTRA_BUFFERS"  # on | off | auto (default: off where AMX)
+
+
+def cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> set[str]:
+    """The CPU's feature flags (empty where /proc/cpuinfo is not readable)."""
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return set(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return set()
+
+
+def want_extra_buffers(flags: set[str], setting: str | None) -> bool:
+    """Whether llama.cpp may use its extra buffer types: ``on``/``off`` as set, else not on
+    a CPU with AMX units (their repacked weights fault), else llama.cpp's default (yes)."""
+    setting = (setting or "auto").strip().lower()
+    if setting in ("on", "1", "true"):
+        return True
+    if setting in ("off", "0", "false"):
+        return False
+    return "amx_tile" not in flags
 
 
 def disable_extra_buffers() -> bool:
@@ -48,7 +73,9 @@ def disable_extra_buffers() -> bool:
 
 
 def _load(req: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    disabled = disable_extra_buffers()
+    flags = cpu_flags()
+    wanted = want_extra_buffers(flags, os.environ.get(EXTRA_BUFFERS_ENV))
+    disabled = wanted or disable_extra_buffers()  # True: the setting is what was wanted
     from llama_cpp import Llama
 
     llm = Llama(
@@ -63,6 +90,7 @@ def _load(req: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     extra = getattr(used, "use_extra_bufts", None)
     return llm, {
         "extra_buffers": "unsupported" if not disabled else bool(extra),
+        "amx": "amx_tile" in flags,
         "pid": os.getpid(),
     }
 
@@ -84,8 +112,9 @@ def _chat(llm: Any, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def serve(argv: list[str]) -> None:
-    """``python -m llama_cpp.server ARGV`` with extra buffer types off."""
-    disable_extra_buffers()
+    """``python -m llama_cpp.server ARGV`` with the worker's load settings."""
+    if not want_extra_buffers(cpu_flags(), os.environ.get(EXTRA_BUFFERS_ENV)):
+        disable_extra_buffers()
     sys.argv = ["llama_cpp.server", *argv]
     runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 

@@ -76,6 +76,9 @@ class LlamaWorker:
                 "this llama-cpp-python has no use_extra_bufts setting: AMX weight repacking "
                 "stays on (it crashes on some Intel CPUs); upgrade llama-cpp-python if it does"
             )
+        elif self.info.get("amx"):
+            logger.info("CPU with AMX units: llama.cpp extra buffer types %s",
+                        "on" if self.info.get("extra_buffers") else "off")  # fmt: skip
         logger.info("llama.cpp worker %d: %s loaded", self.proc.pid, Path(path).name)
 
     @property
@@ -172,7 +175,8 @@ class LlamaWorker:
 
 
 FAULT_ENV = "CKEPE_LLM_FAULT"  # read by the worker (tests: "segv" faults on the first chat)
-_WORKERS: dict[tuple[str, int, int, str], LlamaWorker] = {}
+EXTRA_BUFFERS_ENV = "CKEPE_LLAMA_EXTRA_BUFFERS"  # read by the worker: on | off | auto
+_WORKERS: dict[tuple[str, int, int, str, str], LlamaWorker] = {}
 _LOCK = threading.Lock()
 
 
@@ -182,7 +186,8 @@ def get_worker(path: str, n_ctx: int, n_threads: int) -> LlamaWorker:
     Raises:
         LLMEngineCrash: the worker died since its last reply (the next call starts another).
     """
-    key = (path, n_ctx, n_threads, os.environ.get(FAULT_ENV, ""))
+    env = os.environ
+    key = (path, n_ctx, n_threads, env.get(FAULT_ENV, ""), env.get(EXTRA_BUFFERS_ENV, ""))
     with _LOCK:
         worker = _WORKERS.get(key)
         if worker is not None and not worker.alive():  # died between two requests

@@ -8,6 +8,7 @@ it. The model is now loaded with ``use_extra_bufts = False`` in a worker process
 from __future__ import annotations
 
 import os
+import runpy
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from ckepe.cli import app
 from ckepe.llm import LLMEngineCrash, LLMProposer, LLMUnavailable
 from ckepe.llm.cache import ResponseCache
 from ckepe.llm.chat import LocalChatModel, create_local_chat_model
-from ckepe.llm.engine import FAULT_ENV, WORKER_FILE, get_worker
+from ckepe.llm.engine import EXTRA_BUFFERS_ENV, FAULT_ENV, WORKER_FILE, get_worker
 from tests.ckepe.test_llm_local import CONTEXTS
 
 pytestmark = pytest.mark.llm
@@ -38,8 +39,10 @@ def _cpu_flags() -> set[str]:
 
 def test_extra_buffer_types_are_off_in_the_model_llama_cpp_loaded(local_chat) -> None:
     worker = get_worker(local_chat.model_path, local_chat.n_ctx, local_chat._threads())
-    # read back from the parameter block llama_model_load_from_file received
-    assert worker.info["extra_buffers"] is False
+    # read back from the parameter block llama_model_load_from_file received: off on a CPU
+    # with AMX units, llama.cpp's default (on) elsewhere, as before
+    amx = "amx_tile" in _cpu_flags()
+    assert worker.info["amx"] is amx and worker.info["extra_buffers"] is (not amx)
     assert worker.pid != os.getpid() and worker.alive()
     if "amx_tile" in _cpu_flags():  # the CPU that crashed at the first product: it answers
         reply = worker.chat([{"role": "user", "content": "Say OK."}], temperature=0.0,
@@ -56,6 +59,15 @@ def test_disable_extra_buffers_changes_llama_cpp_defaults() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True", "False"]
+
+
+def test_extra_buffers_are_off_only_where_the_cpu_has_amx() -> None:
+    want = runpy.run_path(str(WORKER_FILE), run_name="w")["want_extra_buffers"]
+    sapphire = {"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_int8", "amx_tile"}
+    assert want(sapphire, None) is False and want(sapphire, "auto") is False
+    assert want({"avx2", "fma"}, None) is True  # AMD / AVX2: llama.cpp's default, unchanged
+    assert want({"avx2", "avx512f"}, "") is True
+    assert want(sapphire, "on") is True and want({"avx2"}, "off") is False
 
 
 def _own_chat() -> LocalChatModel:
@@ -104,3 +116,14 @@ def test_native_fault_stops_the_build_or_falls_back_when_allowed(
     res = runner.invoke(app, [*args, "--llm-fallback"])
     assert res.exit_code == 0, res.output
     assert out.exists()
+
+
+@pytest.mark.skipif("amx_tile" not in _cpu_flags(), reason="the crash needs a CPU with AMX units")
+def test_the_amx_crash_itself_becomes_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the repacking forced back on, this CPU faults in llama.cpp as the issue reports:
+    the build gets one line instead of dying with it."""
+    monkeypatch.setenv(EXTRA_BUFFERS_ENV, "on")
+    chat = create_local_chat_model(max_tokens=8)
+    with pytest.raises(LLMEngineCrash, match="SIGSEGV") as info:
+        chat.complete([{"role": "user", "content": "hi"}])
+    assert "\n" not in str(info.value) and "llama.cpp" in str(info.value)
