@@ -50,12 +50,15 @@ def die_with_parent(sig: int = signal.SIGKILL) -> Callable[[], None] | None:
     """
     if not sys.platform.startswith("linux"):
         return None
-    libc_name = ctypes.util.find_library("c") or "libc.so.6"
+    try:  # loaded here, in the parent: the child (between fork and exec) only calls it
+        prctl = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        logger.warning("no prctl: child processes may outlive this one if it is killed")
+        return None
     parent = os.getpid()
 
     def _preexec() -> None:  # runs in the child between fork and exec: no logging here
-        libc = ctypes.CDLL(libc_name, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
         if os.getppid() != parent:  # the parent died before prctl took effect
             os._exit(1)
 
