@@ -80,14 +80,15 @@ def run_one(
             if cache_dir
             else stack.enter_context(tempfile.TemporaryDirectory(prefix="ckepe-bench-cache-"))
         )
-        proposer, gen = create_proposer(backend, base_url=url, cache_dir=cache)
+        key = getattr(url, "api_key", None)  # the local server's random key
+        proposer, gen = create_proposer(backend, base_url=url, cache_dir=cache, api_key=key)
         t0 = time.perf_counter()
         result = build_prompt_set(term, dataset, None, proposer, gen)
         cold = time.perf_counter() - t0
         calls = proposer.engine_calls if proposer else 0
         warm = None
         if proposer is not None:
-            again, _ = create_proposer(backend, base_url=url, cache_dir=cache)
+            again, _ = create_proposer(backend, base_url=url, cache_dir=cache, api_key=key)
             t0 = time.perf_counter()
             rerun = build_prompt_set(term, dataset, None, again, gen)
             warm = time.perf_counter() - t0

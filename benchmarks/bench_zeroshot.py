@@ -83,7 +83,7 @@ def _measure(fns: dict[str, Callable[[], Any]], repeats: int,
     return {k: (min(times[k]), flops[k]) for k in fns}
 
 
-def _published(model_name: str, x: Any, clf: Any) -> Callable[[], Any] | str:
+def published_zero_shot(model_name: str, x: Any, clf: Any) -> Callable[[], Any] | str:
     """The published per-ECG zero-shot code on ``x``, or why it cannot run."""
     from benchmarks._upstream import UpstreamMissing, load_upstream, network_config
 
@@ -94,7 +94,36 @@ def _published(model_name: str, x: Any, clf: Any) -> Callable[[], Any] | str:
         return str(exc)
     target = [0] * len(x)
     loader = [(x, target)]  # one batch, as its DataLoader would yield it
-    return lambda: up.get_ecg_emd(model, loader, clf, device="cpu")
+    embed = _Float32Embedding(model)
+
+    def run() -> Any:
+        import torch
+
+        # Under bf16 autocast the published code would hand bf16 logits to NumPy (TypeError:
+        # unsupported ScalarType BFloat16): the network runs under the caller's autocast,
+        # the embedding comes out as float32, and the (tiny) logit product runs in fp32.
+        embed.autocast = torch.is_autocast_enabled("cpu")
+        with torch.autocast("cpu", enabled=False):
+            return up.get_ecg_emd(embed, loader, clf, device="cpu")
+
+    return run
+
+
+class _Float32Embedding:
+    """The published model as ``get_ecg_emd`` uses it, its embedding handed on as float32."""
+
+    def __init__(self, model: Any) -> None:
+        self.model, self.autocast = model, False
+
+    def eval(self) -> _Float32Embedding:
+        self.model.eval()
+        return self
+
+    def ext_ecg_emb(self, ecg: Any) -> Any:
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.autocast):
+            return self.model.ext_ecg_emb(ecg).float()
 
 
 def _frac(num: float, den: float | None) -> float | None:
@@ -130,7 +159,7 @@ def main() -> None:
             with torch.inference_mode():
                 return m.encode_ecg(x, normalize=True) @ c
 
-        published = _published(name, x, clf)
+        published = published_zero_shot(name, x, clf)
         fns: dict[str, Callable[[], Any]] = {"project": project}
         if isinstance(published, str):
             absent = f"Published code not run: {published}; no ratio is given."

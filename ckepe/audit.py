@@ -46,8 +46,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from ckepe.audit_pieces import split_pieces
 from ckepe.audit_structure import (
@@ -58,6 +57,7 @@ from ckepe.audit_structure import (
     StructuredJudge,
 )
 from ckepe.audit_structure import SEVERITY as SEVERITY  # re-exported: ckepe.audit_run
+from ckepe.audit_structure import Finding as Finding  # re-exported: its home is below
 from ckepe.criteria import DOWN, EQ, RANGE, UP, Criterion
 from ckepe.feature_rule import below_class, class_features, contradiction_table
 from ckepe.findings.fuzzy import Speller
@@ -89,27 +89,6 @@ degree grade mild moderate severe marked minor possible probable borderline old 
 evolving resolving rate related coarse fine slow fast rapid controlled uncontrolled
 asymptomatic symptomatic""".split()
 )
-
-
-@dataclass
-class Finding:
-    """One phrase verdict or structural finding (JSON: ``as_dict``)."""
-
-    dataset: str
-    label: str
-    phrase: str
-    verdict: str
-    code: str = ""
-    concept_id: str | None = None
-    concept: str = ""
-    reason: str = ""
-    kind: str = ""
-    where: str = "description"
-    task: str = ""
-    grounding: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -178,6 +157,8 @@ def _edge_of(claim: Criterion, crit: Criterion) -> bool:
 
 class ClassAuditor(StructuredJudge):
     """Judges phrases claimed for one class."""
+
+    kb: Knowledge  # the whole knowledge (the mixin reads a protocol of it)
 
     def __init__(self, kb: Knowledge, spec: ClassSpec) -> None:
         self.kb, self.spec, term = kb, spec, kb.term

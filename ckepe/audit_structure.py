@@ -5,8 +5,8 @@ leads, direction, competitors, placeholders and injected text; mixed into
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Protocol
 
 from ckepe.findings import (
     ABSENT,
@@ -16,6 +16,7 @@ from ckepe.findings import (
     placeholder,
     split_clauses,
 )
+from ckepe.findings.fuzzy import Speller
 from ckepe.findings.structure import (
     AGREE,
     WRONG_DIRECTION,
@@ -23,13 +24,11 @@ from ckepe.findings.structure import (
     ClassStructure,
     field_check,
 )
-from ckepe.grounding import canonical_words
+from ckepe.grounding import Grounder, canonical_words
 from ckepe.normalize import normalize_term, word_count
+from ckepe.terminology import GraphTerminology
 from ckepe.textsafety import DISALLOWED_CHARS, disallowed_reason
 from ckepe.verify import MAX_PHRASE_WORDS, MAX_SENTENCE_WORDS, OtherLabel, chat_text
-
-if TYPE_CHECKING:
-    from ckepe.audit import Finding, Knowledge
 
 VERIFIED, UNVERIFIABLE, CONTRADICTED, STRUCTURAL = (
     "verified",
@@ -39,6 +38,36 @@ VERIFIED, UNVERIFIABLE, CONTRADICTED, STRUCTURAL = (
 )
 SEVERITY = {STRUCTURAL: 0, CONTRADICTED: 1, UNVERIFIABLE: 2, VERIFIED: 3}
 _CUT_CODES = frozenset({"unrelated_concept", "not_characteristic", "other_label"})
+
+
+@dataclass
+class Finding:
+    """One phrase verdict or structural finding (JSON: ``as_dict``)."""
+
+    dataset: str
+    label: str
+    phrase: str
+    verdict: str
+    code: str = ""
+    concept_id: str | None = None
+    concept: str = ""
+    reason: str = ""
+    kind: str = ""
+    where: str = "description"
+    task: str = ""
+    grounding: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Knowledge(Protocol):
+    """What the structured judge reads of ``ckepe.audit.Knowledge`` (kept a protocol so
+    this module does not import the audit that mixes it in)."""
+
+    term: GraphTerminology
+    grounder: Grounder
+    speller: Speller
 
 
 class StructuredJudge:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -149,6 +148,14 @@ def build_prompts(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ignore cached LLM answers.")
     ] = False,
+    llm_fallback: Annotated[
+        bool,
+        typer.Option(
+            "--llm-fallback",
+            help="If the LLM engine crashes or the endpoint goes down, build the remaining "
+            "classes terminology-only instead of stopping.",
+        ),
+    ] = False,
     terminology: TerminologyOpt = None,
     out: Annotated[
         Path | None,
@@ -176,7 +183,12 @@ def build_prompts(
             _fail(f"LLM backends are unavailable ({exc}); use --llm none")
         try:
             proposer, gen = create_proposer(
-                llm.value, model=model, base_url=base_url, seed=seed, use_cache=not no_cache
+                llm.value,
+                model=model,
+                base_url=base_url,
+                seed=seed,
+                use_cache=not no_cache,
+                fallback=llm_fallback,
             )
         except (RuntimeError, ValueError, OSError) as exc:
             _fail(f"cannot start the {llm.value} LLM backend: {exc}")
@@ -339,11 +351,10 @@ def _attach_similarity(kb: object) -> None:
 
 
 def _atomic_text(path: Path, text: str) -> None:
+    from ckepe.fileio import atomic_write_text  # unique temp name, fsync, no link followed
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_text(path, text)
     except OSError as exc:  # an output the user named cannot be written: their error
         _fail(f"{path}: cannot write: {exc.strerror or exc}")
 

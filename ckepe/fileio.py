@@ -44,8 +44,13 @@ def fsync_dir(path: str | Path) -> None:
             os.close(fd)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically and durably; a failure keeps the old file."""
+def atomic_write_bytes(path: str | Path, data: bytes, *, mode: int | None = None) -> Path:
+    """Write ``data`` to ``path`` atomically and durably; a failure keeps the old file.
+
+    The temporary file has a unique name in the target's folder (``mkstemp``: created with
+    ``O_EXCL``, so a link planted there is never followed); ``mode`` (default: the umask's)
+    is set before the rename, so the file is never visible with other permissions.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -54,7 +59,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, file_mode())
+        os.chmod(tmp, file_mode() if mode is None else mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -64,16 +69,16 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return path
 
 
-def atomic_write_text(path: str | Path, text: str) -> Path:
+def atomic_write_text(path: str | Path, text: str, *, mode: int | None = None) -> Path:
     """UTF-8 text through :func:`atomic_write_bytes`."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
+    return atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
 
 
 def atomic_write_json(path: str | Path, obj: Any, *, indent: int | None = 2,
-                      sort_keys: bool = False) -> Path:  # fmt: skip
+                      sort_keys: bool = False, mode: int | None = None) -> Path:  # fmt: skip
     """JSON (UTF-8, trailing newline) through :func:`atomic_write_bytes`."""
     text = json.dumps(obj, indent=indent, sort_keys=sort_keys, ensure_ascii=False)
-    return atomic_write_text(path, text + "\n")
+    return atomic_write_text(path, text + "\n", mode=mode)
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:

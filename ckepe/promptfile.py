@@ -7,12 +7,9 @@ content hash of the dataset, tasks and class entries, so it does not change with
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ckepe.errors import CkepeError
+from ckepe.fileio import atomic_write_text
 from ckepe.textsafety import bounded, disallowed_reason
 
 SCHEMA_VERSION = "1.0"
@@ -284,20 +282,7 @@ def write_prompt_set(ps: PromptSet, path: Path) -> Path:
         )
     except ValidationError as exc:
         raise PromptFileError(f"{path}: refusing to write an invalid prompt set: {exc}") from exc
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a prompt file is shared
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write_text(path, text)  # the one writer of both packages (ckepe.fileio)
 
 
 def _refuse_disallowed(ps: PromptSet, path: Path) -> None:
@@ -314,12 +299,6 @@ def _refuse_disallowed(ps: PromptSet, path: Path) -> None:
                     f"{path}: refusing to write {bounded(c.label, 40)} {where} "
                     f"{bounded(text, 60)!r}: {why}"
                 )
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def flat_key(entry: ClassEntry, taken: set[str]) -> str:

@@ -134,3 +134,26 @@ def test_a_patch_that_no_longer_applies_fails_loudly() -> None:
     assert replace_once("a b", "a", "c", "x") == "c b"
     with pytest.raises(UpstreamMissing, match="found 0 places"):
         replace_once("a b", "z", "c", "x")
+
+
+@pytest.mark.data
+def test_published_zero_shot_runs_under_bf16_autocast() -> None:
+    """Issue 27: the published ``get_ecg_emd`` under bf16 autocast handed bf16 to NumPy."""
+    torch = pytest.importorskip("torch")
+    from benchmarks._upstream import upstream_dir
+    from benchmarks.bench_zeroshot import published_zero_shot
+
+    if upstream_dir() is None:
+        pytest.skip("the published MERL code is not on this machine")
+    torch.manual_seed(0)
+    x = torch.rand(2, 12, 5000)
+    clf = torch.nn.functional.normalize(torch.randn(256, 3), dim=0)
+    run = published_zero_shot("resnet1d18", x, clf)
+    if isinstance(run, str):
+        pytest.skip(run)
+    fp32 = run()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        bf16 = run()
+    assert bf16.dtype == fp32.dtype == "float32" and bf16.shape == fp32.shape == (2, 3)
+    # bf16 keeps 8 bits of mantissa: cosines agree to a few bf16 roundings (2**-8 each)
+    assert abs(bf16 - fp32).max() < 16 * 2.0**-8

@@ -14,13 +14,15 @@ from ckepe.llm.backends import (
     generator_info,
     resolve_backend,
 )
-from ckepe.llm.chat import LLMEndpointError, LLMError
+from ckepe.llm.errors import LLMEndpointError, LLMEngineCrash, LLMError, LLMUnavailable
 
 __all__ = [
     "BACKENDS",
     "LLMEndpointError",
+    "LLMEngineCrash",
     "LLMError",
     "LLMProposer",
+    "LLMUnavailable",
     "create_chat_model",
     "create_proposer",
     "generator_info",

@@ -16,12 +16,11 @@ from typing import Any
 from ckepe.llm.cache import ResponseCache
 from ckepe.llm.chat import (
     ChatModelBase,
-    LLMEndpointError,
-    LLMError,
     LocalChatModel,
     create_local_chat_model,
     engine_version,
 )
+from ckepe.llm.errors import LLMEndpointError, LLMEngineCrash, LLMError, LLMUnavailable
 from ckepe.llm.openai_compat import OpenAIChatModel, create_openai_chat_model, endpoint_configured
 from ckepe.proposal import ClassContext, Proposal, propose_with_repair
 
@@ -43,7 +42,12 @@ def resolve_backend(backend: str) -> str:
 
 
 class LLMProposer:
-    """Callable ``proposer(ctx) -> Proposal`` around a chat model and the response cache."""
+    """Callable ``proposer(ctx) -> Proposal`` around a chat model and the response cache.
+
+    When the engine crashes or the endpoint is down, the error stops the build
+    (``abort_build``; the replies cached so far are kept), unless ``fallback`` is set: then
+    every class without a cached reply is built terminology-only (:class:`LLMUnavailable`).
+    """
 
     def __init__(
         self,
@@ -51,13 +55,15 @@ class LLMProposer:
         cache: ResponseCache,
         use_cache: bool = True,
         max_repairs: int = 1,
+        fallback: bool = False,
     ) -> None:
         self.chat = chat
         self.cache = cache
         self.use_cache = use_cache
         self.max_repairs = max_repairs
+        self.fallback = fallback
         self.engine_calls = 0
-        self._endpoint_error: LLMEndpointError | None = None
+        self._endpoint_error: LLMError | None = None
 
     def complete(self, messages: list[dict[str, str]]) -> str:
         """The reply for ``messages``: from the cache when allowed, else from the model
@@ -67,17 +73,22 @@ class LLMProposer:
             cached = self.cache.get(request)
             if cached is not None:
                 return cached
-        if self._endpoint_error is not None:  # the endpoint already failed: do not retry again
-            raise self._endpoint_error
+        if self._endpoint_error is not None:  # the engine already failed: do not retry it
+            raise self._unavailable(self._endpoint_error)
         self.engine_calls += 1
         try:
             reply = self.chat.invoke([(m["role"], m["content"]) for m in messages])
-        except LLMEndpointError as exc:
+        except (LLMEndpointError, LLMEngineCrash) as exc:
             self._endpoint_error = exc
-            raise
+            if self.fallback:
+                logger.warning("%s; --llm-fallback: building the rest terminology-only", exc)
+            raise self._unavailable(exc) from None
         text = str(reply.content)
         self.cache.put(request, text)
         return text
+
+    def _unavailable(self, exc: LLMError) -> LLMError:
+        return LLMUnavailable(str(exc)) if self.fallback else exc
 
     def __call__(self, ctx: ClassContext) -> Proposal:
         """Propose subtypes and features for one class (never raises for bad output)."""
@@ -150,9 +161,13 @@ def create_proposer(
     temperature: float = 0.0,
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
+    fallback: bool = False,
     **options: Any,
 ) -> tuple[LLMProposer | None, dict[str, Any]]:
     """The proposer for ``backend`` and its ``generator_info``; ``none`` gives no proposer.
+
+    ``fallback``: when the engine crashes or the endpoint goes down mid-build, build the
+    remaining classes terminology-only instead of stopping (see :class:`LLMProposer`).
 
     Extra ``options`` go to :func:`create_chat_model` (``api_key``, ``max_tokens``,
     ``timeout_s``, ``max_retries``, ``backoff_s``, ``engine``).
@@ -166,7 +181,7 @@ def create_proposer(
         return None, generator_info(None, "none", None, use_cache)
     chat = create_chat_model(resolved, model, base_url, seed, temperature, **options)
     cache = ResponseCache(cache_dir)
-    proposer = LLMProposer(chat, cache, use_cache=use_cache)
+    proposer = LLMProposer(chat, cache, use_cache=use_cache, fallback=fallback)
     info = generator_info(chat, resolved, cache, use_cache)
     logger.info("LLM backend %s, model %s", resolved, chat.model_id)
     return proposer, info

@@ -23,7 +23,9 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from ckepe.errors import CkepeError
+from ckepe.llm.engine import discard_worker, get_worker
+from ckepe.llm.errors import LLMEndpointError as LLMEndpointError  # re-exported
+from ckepe.llm.errors import LLMEngineCrash, LLMError
 
 logger = logging.getLogger(__name__)
 
@@ -33,20 +35,6 @@ LOCAL_MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct (Q4_1 GGUF from llm-smollm
 ENGINES = ("llama_cpp", "transformers")
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "user": "user"}
-
-
-class LLMError(CkepeError, RuntimeError):
-    """An LLM backend could not be set up or could not answer; the message is one line."""
-
-
-class LLMEndpointError(LLMError):
-    """An OpenAI-compatible endpoint failed after bounded retries (names the endpoint).
-
-    ``abort_build``: the build stops with this one-line error instead of falling back
-    class by class (the endpoint is down for all of them; the old prompt file is kept).
-    """
-
-    abort_build = True
 
 
 def to_role_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
@@ -150,14 +138,6 @@ def pick_engine(engine: str | None = None) -> str:
 _LOAD_LOCK = threading.Lock()
 
 
-@functools.lru_cache(maxsize=2)
-def _load_llama(path: str, n_ctx: int, n_threads: int) -> Any:
-    from llama_cpp import Llama
-
-    logger.info("loading %s with llama.cpp (n_ctx=%d)", path, n_ctx)
-    return Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=0, verbose=False)
-
-
 @functools.lru_cache(maxsize=1)
 def _load_transformers(path: str) -> tuple[Any, Any]:
     # Imported lazily: ckepe must not import torch unless this fallback engine is used.
@@ -165,17 +145,19 @@ def _load_transformers(path: str) -> tuple[Any, Any]:
 
     folder, name = os.path.dirname(path), os.path.basename(path)
     logger.info("loading %s with transformers (gguf_file)", path)
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name, local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, local_files_only=True)
     model.eval()
     return tokenizer, model
 
 
 class LocalChatModel(ChatModelBase):
-    """SmolLM2-135M-Instruct from the packaged GGUF, run in-process.
+    """SmolLM2-135M-Instruct from the packaged GGUF.
 
-    The engine is loaded on the first engine call (a rerun served from the cache loads
-    nothing) and shared by every instance in the process.
+    llama.cpp runs in a worker process (:mod:`ckepe.llm.engine`): a native crash there is an
+    :class:`LLMEngineCrash`, not the end of this process; transformers runs in-process. The
+    engine is loaded on the first engine call (a rerun served from the cache loads nothing)
+    and shared by every instance in the process.
     """
 
     model_path: str
@@ -220,7 +202,7 @@ class LocalChatModel(ChatModelBase):
         """Load the engine now (otherwise the first engine call does)."""
         with _LOAD_LOCK:
             if self.engine == "llama_cpp":
-                _load_llama(self.model_path, self.n_ctx, self._threads())
+                get_worker(self.model_path, self.n_ctx, self._threads())
             else:
                 _load_transformers(self.model_path)
 
@@ -232,18 +214,18 @@ class LocalChatModel(ChatModelBase):
 
     def _complete_llama(self, messages: list[dict[str, str]]) -> str:
         with _LOAD_LOCK:
-            llm = _load_llama(self.model_path, self.n_ctx, self._threads())
-            kwargs: dict[str, Any] = {}
-            if self.json_mode:
-                kwargs["response_format"] = self._response_format()
-            out = llm.create_chat_completion(
-                messages=messages,
-                temperature=self.temperature,
-                max_tokens=self.max_tokens,
-                seed=self.seed,
-                **kwargs,
-            )
-        return out["choices"][0]["message"]["content"] or ""
+            worker = get_worker(self.model_path, self.n_ctx, self._threads())
+            try:
+                return worker.chat(
+                    messages,
+                    temperature=self.temperature,
+                    max_tokens=self.max_tokens,
+                    seed=self.seed,
+                    response_format=self._response_format() if self.json_mode else None,
+                )
+            except LLMEngineCrash:
+                discard_worker(worker)
+                raise
 
     def _complete_transformers(self, messages: list[dict[str, str]]) -> str:
         import torch

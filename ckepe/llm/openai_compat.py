@@ -8,6 +8,7 @@ Failures are retried a bounded number of times with exponential backoff, then ra
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import time
@@ -16,7 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import PrivateAttr
 
-from ckepe.llm.chat import ChatModelBase, LLMEndpointError, LLMError
+from ckepe.llm.chat import ChatModelBase
+from ckepe.llm.errors import LLMEndpointError, LLMError
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,41 @@ def redact_url(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+ALLOW_HTTP_ENV = "CKEPE_ALLOW_HTTP_KEY"  # "1": send a key over plain http:// anyway
+
+
+def is_loopback(url: str) -> bool:
+    """True when ``url``'s host is this machine (localhost, 127.0.0.0/8, ::1); names are
+    not resolved."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_key_transport(url: str, key: str | None) -> None:
+    """Refuse to send an API key over plain ``http://`` to another machine (anyone on the
+    path reads it), unless ``$CKEPE_ALLOW_HTTP_KEY=1``; then warn.
+
+    Raises:
+        LLMError: naming the endpoint and the ways out (https, a tunnel, the variable).
+    """
+    if not key or urlsplit(url).scheme.lower() != "http" or is_loopback(url):
+        return
+    where = redact_url(url)
+    if os.environ.get(ALLOW_HTTP_ENV) == "1":
+        logger.warning("sending the API key over plain http:// to %s (%s=1)", where,
+                       ALLOW_HTTP_ENV)  # fmt: skip
+        return
+    raise LLMError(
+        f"LLM endpoint {where}: refusing to send an API key over plain http:// to another "
+        f"machine; use https://, an SSH tunnel to localhost, or set {ALLOW_HTTP_ENV}=1"
+    )
 
 
 def endpoint_configured() -> bool:
@@ -182,7 +219,9 @@ def create_openai_chat_model(
     except ImportError as exc:  # pragma: no cover - openai is a declared dependency
         raise LLMError("the openai backend needs the openai package: pip install openai") from exc
     url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-    key = api_key or os.environ.get("OPENAI_API_KEY") or "sk-no-key-required"
+    user_key = api_key or os.environ.get("OPENAI_API_KEY")
+    check_key_transport(url, user_key)
+    key = user_key or "sk-no-key-required"
     chat = OpenAIChatModel(
         model_id=model or os.environ.get("OPENAI_MODEL") or "",
         base_url=url,

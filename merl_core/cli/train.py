@@ -41,6 +41,10 @@ def pretrain(
             "checkpoint), or 'force' (auto, even with other settings)."
         ),
     ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace the run already in --out (else refused)."),
+    ] = False,
     ckpt_every: Annotated[int | None, typer.Option(help="Checkpoint every N steps.")] = None,
     ckpt_every_minutes: Annotated[
         float | None, typer.Option(help="Also checkpoint every N minutes (preemption).")
@@ -84,6 +88,7 @@ def pretrain(
             precision=precision,
             compile=compile_ or None,
             resume=resume,
+            overwrite=overwrite or None,
             stop_after=stop_after,
             ckpt_every=ckpt_every,
             ckpt_every_minutes=ckpt_every_minutes,

@@ -10,6 +10,7 @@ those of another fingerprint are removed by the next run that can take their loc
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -119,6 +120,30 @@ def check_free_space(folder: Path, need: int, what: str) -> None:
     if need + SPACE_MARGIN > free:
         raise InsufficientSpaceError(f"{folder}: not enough free space for {what}: needs "
                                      f"{human_bytes(need)}, {human_bytes(free)} free")  # fmt: skip
+
+
+def preallocate(path: Path) -> None:
+    """Reserve the disk blocks of ``path`` for its whole length (memory maps are sparse: a
+    write into a hole on a full disk is a SIGBUS, not an error).
+
+    Raises:
+        InsufficientSpaceError: the disk cannot hold it (one line; the build resumes).
+    """
+    size = path.stat().st_size
+    if size == 0 or allocated_bytes(path) >= size:
+        return
+    fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise InsufficientSpaceError(
+            f"{path}: the disk is full (cannot reserve {human_bytes(size)}); free some space "
+            "and rerun the same command: it resumes from the records done"
+        ) from None
+    finally:
+        os.close(fd)
 
 
 def remove_stale_builds(out: Path, keep_fp: str, held: Path) -> list[str]:

@@ -38,6 +38,7 @@ from merl_core.data.buildfs import (
     check_free_space,
     folder_lock,
     human_bytes,
+    preallocate,
     remove_stale_builds,
 )
 from merl_core.data.leads import LEADS
@@ -130,12 +131,16 @@ def _open_state(build: Path, n: int, cfg: PreprocessConfig, dtype: str) -> tuple
         arrays = [open_memmap(build / name, mode="r+") for name in specs]
         if all(a.shape == s and a.dtype == np.dtype(d)
                for a, (d, s) in zip(arrays, specs.values(), strict=True)):  # fmt: skip
+            for name in specs:
+                preallocate(build / name)
             return arrays[0], arrays[1], arrays[2]
     except (OSError, ValueError):
         pass
     (build / EVENTS).unlink(missing_ok=True)
     arrays = [open_memmap(build / name, mode="w+", dtype=d, shape=s)
               for name, (d, s) in specs.items()]  # fmt: skip
+    for name in specs:
+        preallocate(build / name)
     return arrays[0], arrays[1], arrays[2]
 
 
@@ -236,6 +241,7 @@ def _compact(parts: list[tuple[Any, np.ndarray]], dtype: Any, shape: tuple[int, 
 
     total = sum(int(g.sum()) for _, g in parts)
     final = open_memmap(dest, mode="w+", dtype=dtype, shape=(total, *shape))
+    preallocate(dest)
     at = 0
     for partial, good in parts:
         rows = np.flatnonzero(good)

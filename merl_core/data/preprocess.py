@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from merl_core.data.quality import BadRecordError
+from merl_core.data.quality import BadRecordError, check_fs
 
 __all__ = [
     "CROPS",
@@ -164,8 +164,7 @@ def preprocess(x: np.ndarray, fs: float, cfg: PreprocessConfig) -> np.ndarray:
     x = fill_nan(np.asarray(x, dtype=np.float64), cfg.max_nan_fraction)
     if float(np.ptp(x)) == 0.0:
         raise BadRecordError("record is constant (all zero)", "constant")
-    if not np.isfinite(fs) or fs <= 0:
-        raise BadRecordError(f"sampling rate {fs!r} Hz", "bad_fs")
+    check_fs(fs)
     x = resample(x, fs, cfg.fs)
     keep = min(cfg.length, 2500) if cfg.crop == "first2500" else cfg.length
     x = normalize(x[:, :keep], cfg.normalize)  # statistics of the signal, not of the padding

@@ -25,7 +25,8 @@ REASONS: dict[str, str] = {
     "unreadable": "the WFDB header or data file cannot be parsed",
     "truncated": "a data file is shorter than its header says",
     "bad_leads": "not 12 leads, or lead names that do not map to the canonical 12",
-    "bad_fs": "sampling rate missing, zero, negative or not finite",
+    "bad_fs": "sampling rate missing, not finite, or outside 50-10000 Hz",
+    "bad_amplitude": "samples beyond +/-50 mV (a gain or unit error, not an ECG)",
     "fs_mismatch": "sampling rate differs from the dataset's (resampled only with --resample)",
     "too_short": "shorter than the minimum duration",
     "lead_nan": "a lead with more NaN/inf samples than allowed",
@@ -35,6 +36,13 @@ REASONS: dict[str, str] = {
     "error": "an unexpected error while reading the record (the detail says which)",
 }
 LEAD_CODES = ("lead_nan", "lead_flat", "lead_saturated")
+# Sampling rates a 12-lead ECG is recorded at: diagnostic ECGs 250-1000 Hz, Holter down to
+# 100-128 Hz (PTB-XL ships 100 Hz files), research recordings up to 10 kHz (PTB 1 kHz). A
+# rate outside is a damaged header (fs = 0.05 would resample one record to gigabytes).
+FS_RANGE_HZ = (50.0, 10000.0)
+# Surface ECG amplitudes are a few mV (a tall QRS 5-6 mV; the shared samples peak at 11.4 mV);
+# beyond this a record's gain or units are wrong (microvolts read as millivolts).
+MAX_ABS_MV = 50.0
 BAD_LEAD_POLICIES = ("skip", "zero")
 
 # The sampling rate each dataset is recorded at (None: mixed, any rate is accepted).
@@ -69,6 +77,7 @@ class QualityConfig:
     flat_ptp: float = 1e-3  # peak-to-peak at or under this (mV) is a flat lead
     saturation_fraction: float = 0.2  # share of samples at the lead's min or max
     bad_lead: str = "skip"
+    max_abs_mv: float = MAX_ABS_MV  # a sample beyond this: bad_amplitude
 
     def __post_init__(self) -> None:
         if self.bad_lead not in BAD_LEAD_POLICIES:
@@ -122,16 +131,34 @@ def lead_defect(lead: np.ndarray, qc: QualityConfig) -> tuple[str, str] | None:
     return None
 
 
+def check_fs(fs: Any, where: str = "") -> float:
+    """``fs`` as a float when it is a finite rate within :data:`FS_RANGE_HZ`.
+
+    Raises:
+        BadRecordError: ``bad_fs`` otherwise.
+    """
+    lo, hi = FS_RANGE_HZ
+    ok = isinstance(fs, int | float) and not isinstance(fs, bool) and math.isfinite(fs)
+    if not ok or not lo <= float(fs) <= hi:
+        raise BadRecordError(f"sampling rate {fs!r} Hz{where}, outside {lo:g}-{hi:g} Hz",
+                             "bad_fs")  # fmt: skip
+    return float(fs)
+
+
 def check_record(x: np.ndarray, fs: float, qc: QualityConfig) -> CheckResult:
     """Check a (12, samples) canonical-order record; returns it with bad leads zeroed.
 
     Raises:
         BadRecordError: with the reason code of the first failed check.
     """
-    if not isinstance(fs, int | float) or not math.isfinite(fs) or fs <= 0:
-        raise BadRecordError(f"sampling rate {fs!r} Hz", "bad_fs")
+    check_fs(fs)
     if x.ndim != 2 or x.shape[0] != 12:
         raise BadRecordError(f"expected 12 leads, got shape {x.shape}", "bad_leads")
+    with np.errstate(invalid="ignore"):
+        peak = float(np.nanmax(np.abs(np.where(np.isfinite(x), x, np.nan)), initial=0.0))
+    if peak > qc.max_abs_mv:
+        raise BadRecordError(f"a sample of {peak:.4g} mV, beyond +/-{qc.max_abs_mv:g} mV (gain or "
+                             "units wrong?)", "bad_amplitude")  # fmt: skip
     resampled_from = None
     if qc.expected_fs is not None and float(fs) != float(qc.expected_fs):
         if not qc.resample:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from merl_core.data.leads import LeadError, to_canonical
-from merl_core.data.quality import BadRecordError
+from merl_core.data.quality import BadRecordError, check_fs
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,7 @@ def read_wfdb(stem: str) -> tuple[np.ndarray, float]:
         raise BadRecordError(f"{stem}.hea: file not found", "missing_file")
     try:
         header = wfdb.rdheader(stem)
-        fs = header.fs
-        if not isinstance(fs, int | float) or not np.isfinite(fs) or fs <= 0:
-            raise BadRecordError(f"sampling rate {fs!r} Hz in the header", "bad_fs")
+        check_fs(header.fs, " in the header")  # before any sample is read
         _check_sizes(header, Path(stem).parent)
         rec = wfdb.rdrecord(stem, physical=True)
     except BadRecordError:
@@ -126,8 +124,12 @@ def read_wfdb(stem: str) -> tuple[np.ndarray, float]:
         raise BadRecordError(
             f"truncated data: {rec.p_signal.shape[0]} of {header.sig_len} samples", "truncated"
         )
+    signal = rec.p_signal
+    micro = [str(u).strip().lower() in ("uv", "\u00b5v", "\u03bcv") for u in rec.units or []]
+    if any(micro):  # WFDB's physical units are the header's: the cache holds millivolts
+        signal = signal * np.where(np.asarray(micro), 1e-3, 1.0)
     try:
-        x = to_canonical(rec.p_signal, rec.sig_name)
+        x = to_canonical(signal, rec.sig_name)
     except LeadError as exc:
         raise BadRecordError(str(exc), "bad_leads") from exc
     return x, float(rec.fs)

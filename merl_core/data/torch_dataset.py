@@ -22,32 +22,9 @@ def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
     return torch.randperm(n, generator=g).numpy()
 
 
-class ReportTokenizer:
-    """A text encoder's tokenisation as a picklable value: the tokenizer's path and options,
-    loaded on first use in each process."""
-
-    def __init__(self, path: str, max_length: int = 256, pad_to_max: bool = False) -> None:
-        self.path, self.max_length, self.pad_to_max = str(path), max_length, pad_to_max
-        self._tok: Any = None
-
-    def __call__(self, texts: list[str]) -> dict[str, torch.Tensor]:
-        if self._tok is None:
-            from transformers import AutoTokenizer
-
-            self._tok = AutoTokenizer.from_pretrained(self.path)
-        enc = self._tok(
-            list(texts), truncation=True, max_length=self.max_length,
-            padding="max_length" if self.pad_to_max else "longest", return_tensors="pt",
-        )  # fmt: skip
-        return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_tok": None}
-
-
 def _picklable_tokenizer(tokenize: Any) -> Any:
-    """A model's bound ``tokenize`` becomes its :class:`ReportTokenizer` (no model in workers;
-    the model says which, so the data stage needs no import of the models stage)."""
+    """A model's bound ``tokenize`` becomes its picklable ``ReportTokenizer`` (no model in
+    workers; the model says which, so the data stage needs no import of the models stage)."""
     owner = getattr(tokenize, "__self__", None)
     if owner is not None and getattr(owner, "text", None) is not None:
         return owner.report_tokenizer()

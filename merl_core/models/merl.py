@@ -9,11 +9,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from merl_core.data.preprocess import InputSpec
-from merl_core.data.torch_dataset import ReportTokenizer
 from merl_core.models.dropout import use_fast_dropout
 from merl_core.models.registry import ModelConfig, ResNet1dConfig, ecg_params
 from merl_core.models.resnet1d import ResNet1dEncoder
-from merl_core.models.text import TextEncoder, resolve_text_model
+from merl_core.models.text import ReportTokenizer, TextEncoder, resolve_text_model
 from merl_core.models.vit1d import ViT1dEncoder
 
 
@@ -44,8 +43,9 @@ class MERLModel(nn.Module):
                 t.model, embed_dim=cfg.embed_dim, pooling=t.pooling, max_length=t.max_length,
                 pad_to_max=t.pad_to_max, train_backbone=t.train_backbone,
                 freeze_layers=t.freeze_layers, freeze_embeddings=t.freeze_embeddings,
-                load_weights=load_text_weights,
+                load_weights=load_text_weights, revision=t.revision,
             )  # fmt: skip
+            t.revision = self.text.revision  # recorded with the checkpoint's config
         use_fast_dropout(self)  # same dropout, cheaper masks on CPU
         # Fixed temperature, as upstream (not learned).
         self.logit_scale: torch.Tensor
@@ -84,7 +84,7 @@ class MERLModel(nn.Module):
         if self.text is None:
             raise RuntimeError("this model has no text encoder (an exported ECG encoder)")
         return ReportTokenizer(resolve_text_model(self.text.model_name), self.text.max_length,
-                               self.text.pad_to_max)  # fmt: skip
+                               self.text.pad_to_max, self.text.revision)  # fmt: skip
 
     def forward(
         self, ecg: torch.Tensor, texts: list[str] | dict[str, torch.Tensor]

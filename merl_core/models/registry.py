@@ -41,6 +41,9 @@ class TextConfig:
     train_backbone: bool = False
     freeze_layers: int = 6
     freeze_embeddings: bool = False
+    # The hub revision (commit) of a model loaded from the Hugging Face cache: recorded at
+    # load, and pinned when set (a folder has none).
+    revision: str | None = None
 
 
 @dataclass

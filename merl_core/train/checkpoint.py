@@ -185,6 +185,9 @@ def read_latest(run_dir: str | Path) -> Path:
     """The folder ``run_dir/latest`` names, which must be a ``step_*`` folder inside it."""
     run_dir = Path(run_dir)
     pointer = run_dir / LATEST
+    if pointer.is_symlink():
+        raise CheckpointError(f"{pointer}: a symbolic link; the latest pointer must be a file "
+                              "inside the run folder")  # fmt: skip
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
@@ -192,6 +195,9 @@ def read_latest(run_dir: str | Path) -> Path:
     if not name or name != Path(name).name or name in (".", ".."):
         raise CheckpointError(f"{pointer}: names {name!r}, not a checkpoint inside the run folder")
     target = run_dir / name
+    if target.is_symlink():
+        raise CheckpointError(f"{target}: a symbolic link; a run's checkpoints must be inside "
+                              "its folder")  # fmt: skip
     if not target.is_dir():
         raise CheckpointError(f"{pointer}: names {name!r}, which does not exist")
     return target
@@ -251,9 +257,18 @@ def verify_checkpoint(path: str | Path, *, training: bool = True) -> dict[str, A
 
 
 def step_folders(run_dir: str | Path) -> list[Path]:
-    """The ``step_*`` checkpoint folders of a run, oldest first."""
-    found = Path(run_dir).glob("step_*")
-    return sorted(p for p in found if p.is_dir() and STEP_RE.fullmatch(p.name))
+    """The ``step_*`` checkpoint folders of a run, oldest first.
+
+    Raises:
+        CheckpointError: one is a symbolic link (a resume would read, pruning delete,
+            outside the run folder).
+    """
+    found = [p for p in Path(run_dir).glob("step_*") if STEP_RE.fullmatch(p.name)]
+    for p in found:
+        if p.is_symlink():
+            raise CheckpointError(f"{p}: a symbolic link; a run's checkpoints must be inside "
+                                  "its folder")  # fmt: skip
+    return sorted(p for p in found if p.is_dir())
 
 
 def find_resume_point(run_dir: str | Path) -> Path | None:
@@ -363,8 +378,10 @@ def load_training_state(
 def write_latest(run_dir: str | Path, ckpt: Path, keep_last: int = 2) -> None:
     """Point ``run_dir/latest`` at ``ckpt`` atomically and prune older step folders."""
     run_dir = Path(run_dir)
+    steps = step_folders(run_dir)  # raises on a link out of the run folder, before writing
+    if (run_dir / LATEST).is_symlink():
+        raise CheckpointError(f"{run_dir / LATEST}: a symbolic link; not replaced")
     atomic_write_text(run_dir / LATEST, ckpt.name + "\n")
-    steps = step_folders(run_dir)
     for old in steps[:-keep_last] if keep_last > 0 else []:
         if old.name != ckpt.name:
             shutil.rmtree(old, ignore_errors=True)

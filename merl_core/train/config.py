@@ -60,6 +60,9 @@ class PretrainConfig(BaseModel):
     resume: str | None = Field(
         None, description="checkpoint/run folder, 'auto', or 'force' (auto, other settings allowed)"
     )
+    overwrite: bool = Field(
+        False, description="replace the run already in the output folder (else refused)"
+    )
     stop_after: int | None = Field(
         None, ge=1, description="fault injection: stop after this step without a final save"
     )

@@ -13,8 +13,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
@@ -141,15 +144,70 @@ def first_slurm_host(nodelist: str) -> str:
     return prefix + (ranges.split(",")[0].split("-")[0] if ranges else "")
 
 
-def _rendezvous_from_slurm(env: dict[str, str] | os._Environ[str]) -> None:
-    """Default MASTER_ADDR / MASTER_PORT for a plain srun launch (task 0's node, job port)."""
+RENDEZVOUS_ENV = "MERL_RENDEZVOUS_DIR"  # where rank 0 publishes its port (shared by ranks)
+RENDEZVOUS_TIMEOUT_S = 600.0
+_PUBLISHED: list[Path] = []  # rendezvous files this process wrote (removed at clean-up)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("", 0))
+        return int(sock.getsockname()[1])
+
+
+def rendezvous_file(folder: Path, env: Mapping[str, str]) -> Path:
+    """The file through which rank 0 of this srun step tells the others its port."""
+    job, step = env.get("SLURM_JOB_ID", "0"), env.get("SLURM_STEP_ID", "0")
+    restart = env.get("SLURM_RESTART_COUNT", "0")  # a requeued job reuses its id
+    return folder / f".rendezvous-{job}.{step}.{restart}"
+
+
+def _rendezvous_port(env: Mapping[str, str], rank: int, folder: Path | None) -> str:
+    """A rendezvous port no other job on the node derives too: SLURM's reserved port
+    (``srun --resv-ports``), else a free port rank 0 picks at random and publishes in
+    ``folder`` (``$MERL_RENDEZVOUS_DIR``, default the run folder) for the other ranks."""
+    reserved = env.get("SLURM_STEP_RESV_PORTS", "")
+    if re.match(r"^\d+", reserved):
+        return re.match(r"^\d+", reserved).group(0)  # type: ignore[union-attr]
+    folder = Path(env[RENDEZVOUS_ENV]) if env.get(RENDEZVOUS_ENV) else folder
+    if folder is None:
+        raise LaunchError("srun launch: set MASTER_PORT, srun --resv-ports, or "
+                          f"{RENDEZVOUS_ENV} (a folder every rank sees)")  # fmt: skip
+    path = rendezvous_file(folder, env)
+    if rank == 0:
+        from ckepe.fileio import atomic_write_text
+
+        port = str(_free_port())
+        atomic_write_text(path, port + "\n")
+        _PUBLISHED.append(path)
+        return port
+    deadline = time.monotonic() + RENDEZVOUS_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except OSError:
+            text = ""
+        if text.isdigit():
+            return text
+        time.sleep(0.2)
+    raise LaunchError(
+        f"{path}: rank 0 did not publish its rendezvous port within "
+        f"{RENDEZVOUS_TIMEOUT_S:.0f} s (is {folder} shared by every node?)"
+    )
+
+
+def rendezvous_from_slurm(
+    env: dict[str, str] | os._Environ[str], rank: int = 0, folder: Path | None = None
+) -> None:
+    """Default MASTER_ADDR / MASTER_PORT for a plain srun launch (task 0's node; a port from
+    :func:`_rendezvous_port`, never one derived from the job id, which two jobs share)."""
     if "MASTER_ADDR" not in env:
         nodes = env.get("SLURM_STEP_NODELIST") or env.get("SLURM_JOB_NODELIST")
         if not nodes:
             raise LaunchError("srun launch: set MASTER_ADDR (no SLURM_JOB_NODELIST to derive it)")
         env["MASTER_ADDR"] = first_slurm_host(nodes)
     if "MASTER_PORT" not in env:
-        env["MASTER_PORT"] = str(20000 + int(env.get("SLURM_JOB_ID", "0") or 0) % 20000)
+        env["MASTER_PORT"] = _rendezvous_port(env, rank, folder)
 
 
 def backend_for(device: str) -> str:
@@ -194,10 +252,13 @@ def _cuda_device(local: int) -> str:
     raise LaunchError(f"local rank {local} but only {count} GPUs are visible on this node")
 
 
-def init_distributed(device: str = "auto", env: dict[str, str] | None = None) -> DistInfo:
+def init_distributed(
+    device: str = "auto", env: dict[str, str] | None = None, rendezvous_dir: Path | None = None
+) -> DistInfo:
     """Join the process group when launched by torchrun or srun (``env://``), else run alone.
 
-    ``device``: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
+    ``device``: ``auto`` (CUDA when available), ``cpu`` or ``cuda``; ``rendezvous_dir``: where
+    rank 0 of a plain srun launch without ``MASTER_PORT`` publishes its port (the run folder).
 
     Raises:
         LaunchError: contradictory launcher variables, or no GPU for this local rank.
@@ -220,7 +281,7 @@ def init_distributed(device: str = "auto", env: dict[str, str] | None = None) ->
         torch.cuda.set_device(device)
     environ = os.environ if env is None else env
     if launch.launcher == "slurm":
-        _rendezvous_from_slurm(environ)
+        rendezvous_from_slurm(environ, launch.rank, rendezvous_dir)
         environ.setdefault("RANK", str(launch.rank))
         environ.setdefault("WORLD_SIZE", str(launch.world_size))
         environ.setdefault("LOCAL_RANK", str(local))
@@ -235,9 +296,11 @@ def init_distributed(device: str = "auto", env: dict[str, str] | None = None) ->
 
 
 def cleanup_distributed() -> None:
-    """Leave the process group if one was joined."""
+    """Leave the process group if one was joined (and remove a published rendezvous file)."""
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+    while _PUBLISHED:
+        _PUBLISHED.pop().unlink(missing_ok=True)
 
 
 def all_gather_tensor(x: torch.Tensor, info: DistInfo) -> list[torch.Tensor]:

@@ -10,6 +10,7 @@ cleanly) and at the end; a NaN/inf loss skips its step and stops the run once mo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -29,6 +30,7 @@ from merl_core.errors import MerlCoreError
 from merl_core.models import create_model
 from merl_core.train import checkpoint as ckpt_io
 from merl_core.train import resume as resume_io
+from merl_core.train import run_folder
 from merl_core.train.config import PretrainConfig, dump_config
 from merl_core.train.distributed import (
     DistInfo,
@@ -39,6 +41,7 @@ from merl_core.train.distributed import (
 )
 from merl_core.train.loss import MERLLoss
 from merl_core.train.preempt import CheckpointClock, StopSignals, ignore_stop_signals
+from merl_core.train.run_folder import RunFolderError
 
 log = logging.getLogger(__name__)
 
@@ -406,11 +409,27 @@ def train(cfg: PretrainConfig) -> dict[str, Any]:
     threads = cfg.threads or cpu_threads_per_rank(cfg.device)
     if threads:
         torch.set_num_threads(threads)
-    dist = init_distributed(cfg.device)
+    dist = init_distributed(cfg.device, rendezvous_dir=cfg.out)
     try:
-        return _train(cfg, dist)
+        with contextlib.ExitStack() as stack:
+            _own_run_folder(cfg, dist, stack)
+            return _train(cfg, dist)
     finally:
         cleanup_distributed()
+
+
+def _own_run_folder(cfg: PretrainConfig, dist: DistInfo, stack: contextlib.ExitStack) -> None:
+    """Rank 0 locks the run folder for the whole run and checks it may write there; every
+    rank stops when it may not (one line from rank 0)."""
+    error: RunFolderError | None = None
+    if dist.is_main:
+        try:
+            stack.enter_context(run_folder.run_lock(cfg.out))
+            run_folder.claim(cfg.out, cfg.resume, cfg.overwrite)
+        except RunFolderError as exc:
+            error = exc
+    if any_rank([error is not None], dist)[0]:
+        raise error or PretrainError(f"{cfg.out}: rank 0 cannot use this run folder")
 
 
 def _summary(run: Run, rec: dict[str, float], ckpt: Path | None, stopped: Any) -> dict[str, Any]:

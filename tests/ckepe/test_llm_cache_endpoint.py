@@ -80,7 +80,7 @@ def _cmdlines() -> list[bytes]:
 def test_local_server_key_is_not_on_its_command_line(tmp_path: Path) -> None:
     pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server]")
     with local_openai_server(api_key=KEY, log_path=tmp_path / "server.log") as url:
-        running = [c for c in _cmdlines() if b"llama_cpp.server" in c]
+        running = [c for c in _cmdlines() if b"_llama_worker.py\x00serve" in c]
         assert running and all(KEY.encode() not in c for c in _cmdlines())
         good = urllib.request.Request(url + "/models", headers={"Authorization": f"Bearer {KEY}"})
         with urllib.request.urlopen(good, timeout=10) as resp:

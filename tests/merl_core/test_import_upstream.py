@@ -3,6 +3,7 @@ and scored by both sides on real PTB-XL records (issue 12)."""
 
 from __future__ import annotations
 
+import copy
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -13,6 +14,7 @@ import torch
 from typer.testing import CliRunner
 
 from merl_core.cli import app
+from tests.merl_core._numerics import network_error_bound
 from tests.merl_core._upstream_ref import (
     build_published,
     load_reference,
@@ -27,6 +29,7 @@ SUPER_TEXTS = {"NORM": "Normal ECG", "MI": "Myocardial Infarction",
                "STTC": "ST/T change, T wave inversion", "CD": "Conduction Disturbance",
                "HYP": "Left ventricular HYPERTROPHY"}  # fmt: skip
 ARCHS = {"resnet1d18": "resnet18", "vit1d-tiny": "vit_tiny"}
+TOKENS = {"resnet1d18": 314, "vit1d-tiny": 100}  # attention length: 313 + CLS; 5000 / 50
 
 
 @pytest.fixture(scope="module")
@@ -92,12 +95,25 @@ def test_zeroshot_reproduces_published_scores(published: dict, ref: dict, cache:
     from merl_core.train.checkpoint import load_model
 
     x = torch.as_tensor(np.asarray(c.signals[sorted(rows)[:4]]))
+    ecg = load_model(ckpt).eval()
     with torch.no_grad():
-        ours, theirs = load_model(ckpt).eval().encode_ecg(x), published["model"].ext_ecg_emb(x)
+        ours, theirs = ecg.encode_ecg(x), published["model"].ext_ecg_emb(x)
+    # fp32: within what fp32 rounding can make of this network on any CPU (issue 27: the
+    # kernels of an AMX CPU sum in another order than those of an AVX2 one)
+    tokens = TOKENS[published["arch"]]
     scale = float(theirs.abs().max())
-    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5 * scale)
-    centred = (ours - ours.mean(0)) - (theirs - theirs.mean(0))
-    assert float(centred.abs().max()) <= 1e-4 * float((theirs - theirs.mean(0)).abs().max())
+    bound = network_error_bound(ecg.ecg, tokens, scale)
+    assert float((ours - theirs).abs().max()) <= bound, f"fp32 bound {bound:.2e}"
+    # fidelity: both codes in float64, where rounding (1e-16) cannot hide a wrongly mapped
+    # key; the centred embeddings show one even where the perturbed model's cosine scores
+    # vary little between records
+    with torch.no_grad():
+        ours64 = copy.deepcopy(ecg).double().encode_ecg(x.double())
+        theirs64 = copy.deepcopy(published["model"]).double().ext_ecg_emb(x.double())
+    centred = (ours64 - ours64.mean(0)) - (theirs64 - theirs64.mean(0))
+    bound64 = network_error_bound(ecg.ecg, tokens, scale, torch.float64)
+    assert float(centred.abs().max()) <= bound64, f"fp64 bound {bound64:.2e}"
+    assert float((theirs64 - theirs64.mean(0)).abs().max()) > 1e3 * bound64  # not vacuous
 
 
 def test_encoder_only_probe_reads_published_backbone(
@@ -117,7 +133,9 @@ def test_encoder_only_probe_reads_published_backbone(
     with torch.no_grad():
         ours = view.encode_ecg(torch.as_tensor(x))
     theirs = published_backbone_features(published["model"], x)
-    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)  # raw features, not cosines
+    # raw features, not cosines; within fp32's rounding bound for this network on any CPU
+    bound = network_error_bound(model.ecg, TOKENS[published["arch"]], float(theirs.abs().max()))
+    assert ours.shape == theirs.shape and float((ours - theirs).abs().max()) <= bound
     assert kind == "backbone"
     out = tmp_path / "probe"
     res = runner.invoke(app, [

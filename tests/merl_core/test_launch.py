@@ -113,3 +113,24 @@ def test_srun_style_launch_trains_two_ranks(ptbxl_cache: Path, tmp_path: Path) -
     assert state["settings"]["world_size"] == 2
     assert {"rng/cpu/0", "rng/cpu/1"} <= load_file(str(ckpt / "state.safetensors")).keys()
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 2
+
+
+def test_srun_rendezvous_port_is_not_derived_from_the_job_id(tmp_path: Path) -> None:
+    """Issue 27: ``20000 + JOB_ID % 20000`` gave jobs 7 and 20007 one port on one node."""
+    from merl_core.train.distributed import rendezvous_from_slurm
+
+    ports = []
+    for job in ("7", "20007"):
+        rank0 = {"SLURM_JOB_ID": job, "SLURM_STEP_ID": "0", "SLURM_JOB_NODELIST": "n1"}
+        rendezvous_from_slurm(rank0, 0, tmp_path)
+        rank1 = {k: v for k, v in rank0.items() if not k.startswith("MASTER_")}
+        rendezvous_from_slurm(rank1, 1, tmp_path)  # reads what rank 0 published
+        assert rank1["MASTER_PORT"] == rank0["MASTER_PORT"] and rank1["MASTER_ADDR"] == "n1"
+        ports.append(rank0["MASTER_PORT"])
+    assert ports[0] != ports[1]
+    reserved = {"SLURM_JOB_ID": "7", "SLURM_STEP_RESV_PORTS": "12001-12003",
+                "SLURM_JOB_NODELIST": "n1"}  # fmt: skip
+    rendezvous_from_slurm(reserved, 1, None)  # srun --resv-ports: the launcher's port
+    assert reserved["MASTER_PORT"] == "12001"
+    with pytest.raises(LaunchError, match="MASTER_PORT"):
+        rendezvous_from_slurm({"SLURM_JOB_ID": "7", "SLURM_JOB_NODELIST": "n1"}, 0, None)

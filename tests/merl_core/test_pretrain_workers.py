@@ -11,8 +11,9 @@ import torch
 from torch.utils.data import DataLoader, get_worker_info
 
 from merl_core.data.cache import ECGCache
-from merl_core.data.torch_dataset import ReportTokenizer, StepBatches
+from merl_core.data.torch_dataset import StepBatches
 from merl_core.models import create_model
+from merl_core.models.text import ReportTokenizer
 from merl_core.train.distributed import DistInfo
 from tests.merl_core.tiny import TINY
 
