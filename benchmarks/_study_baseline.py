@@ -211,7 +211,8 @@ def conclusions_text(margins: list[dict[str, Any]], diffs: list[dict[str, Any]],
         can.append(f"{titles.get(enc, enc)} clears the untrained encoders by ≥ {MARGIN:.2f} with "
                    f"bare names, reached by at most 5 % of them, on {len(clear)} of "
                    f"{len(names)} tasks ({', '.join(clear) or 'none'})")  # fmt: skip
-    main = [d for d in diffs if d["fold"] == 10 and d["a"] in PROMPT_ARMS and d.get("ci")]
+    main = [d for d in diffs if d["fold"] == 10 and d["a"] in PROMPT_ARMS and d.get("ci")
+            and d.get("b", "names") == "names"]  # fmt: skip
     worse = sorted({f"{titles.get(d['encoder'], d['encoder'])} {d['task']}" for d in main
                     if d["ci"][1] < 0})  # fmt: skip
     better = sorted({f"{titles.get(d['encoder'], d['encoder'])} {d['task']}" for d in main

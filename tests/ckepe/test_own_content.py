@@ -247,3 +247,18 @@ def test_report_terms_carry_a_source_and_ground_to_their_concept() -> None:
     for r in rows:
         lowered = {t.lower() for t in (term.name(r["concept_id"]), *term.synonyms(r["concept_id"]))}
         assert r["term"].lower() in lowered, r
+
+
+def test_zeroshot_leaves_case_to_the_encoder_tokenizer() -> None:
+    import torch
+
+    from merl_core.eval.zeroshot import build_classifier
+
+    seen: list[str] = []
+
+    def encode(texts: list[str]) -> torch.Tensor:
+        seen.extend(texts)
+        return torch.ones(len(texts), 4)
+
+    build_classifier(encode, [["flutter F waves"], ["fibrillatory f waves"]])
+    assert seen == ["flutter F waves", "fibrillatory f waves"]
