@@ -68,7 +68,9 @@ REPORT_MEMBERS = 3
 REPORT_MEMBER_SHARE = 0.2  # a member named in a report-style prompt carries >= 20 % of records
 RENDER_ALLOWED = re.compile(r"^[A-Za-z0-9 '\-/+.()<>=%]+$")
 # first words that keep their capital (eponyms) when a name is rendered mid-sentence
-_EPONYMS = frozenset({"Mobitz", "Wenckebach", "Cornell", "Brugada", "Lown", "Wolff", "Wolf"})
+_EPONYMS = frozenset(
+    {"Mobitz", "Wenckebach", "Cornell", "Sokolow", "Brugada", "Lown", "Wolff", "Wolf", "Osborn"}
+)
 MAX_SYNONYMS = 2
 MAX_SUBTYPES = 5
 MAX_FEATURES = 6

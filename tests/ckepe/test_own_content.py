@@ -186,6 +186,7 @@ def test_render_case_lowers_only_a_sentence_initial_capital() -> None:
     assert render_case("Sawtooth flutter F waves") == "sawtooth flutter F waves"
     assert render_case("QRS duration 120 ms or more") == "QRS duration 120 ms or more"
     assert render_case("Mobitz type I") == "Mobitz type I"
+    assert render_case("Sokolow-Lyon index above 35 mm") == "Sokolow-Lyon index above 35 mm"
     assert render_case("Wolff-Parkinson-White pattern") == "Wolff-Parkinson-White pattern"
     assert render_case("rsR' or rSR' pattern") == "rsR' or rSR' pattern"
 
