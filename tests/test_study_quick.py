@@ -195,3 +195,20 @@ def test_paired_difference_pools_seeds_as_the_mean_of_per_seed_differences() -> 
     assert d["difference"] == pytest.approx(expect, abs=1e-9)
     assert d["n_seeds"] == 2 and d["n_classes"] == 6  # 3 evaluable classes × 2 seeds
     assert d["excludes_zero"] and d["ci"][0] > 0  # resolved: CKEPE is better here
+
+
+def test_compare_prompts_takes_a_flat_file_as_one_more_arm() -> None:
+    """``compare-prompts --extra`` reads any prompt file: a published-style flat file
+    (label → text) becomes one arm with its own text per class, beside the CKEPE sets."""
+    from merl_core.eval.compare import prompt_sets
+    from merl_core.eval.prompts import read_prompts
+
+    flat_path = REPO / "benchmarks" / "data" / "merl_protocol_flat.json"
+    flat = json.loads(flat_path.read_text())
+    table = read_prompts(REPO / "prompts" / "ptbxl.json")
+    labels = ["HYP", "NORM", "MI", "CD", "STTC"]
+    sets = prompt_sets(
+        table, labels, "super", ["word"] * 50, 0, {"published": read_prompts(flat_path)}
+    )
+    assert sets["published"] == [[flat[k]] for k in labels]
+    assert sets["ckepe-description"] != sets["published"]
