@@ -186,7 +186,7 @@ def plot_reference(rows: list[dict[str, Any]], ref: dict[str, Any], path: Path) 
                 r = next(x for x in rows if (x["encoder"], x["arm"], x["task"]) == (enc, arm, task))
                 if r["trained"] is not None:
                     label = ARM_TITLES[arm] if i == 1 else None
-                    ax.scatter(i + (j - 1.5) * 0.12, r["trained"], marker="os^v"[j],
+                    ax.scatter(i + (j - 1.5) * 0.12, r["trained"], marker="os^vD"[j],
                                color=f"C{j}", label=label)  # fmt: skip
         ax.axhline(0.5, color="0.8", lw=0.8)
         ax.set_xticks(range(len(encs) + 1), ["random", *[e.removeprefix("merl-") for e in encs]])
