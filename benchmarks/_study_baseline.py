@@ -186,7 +186,7 @@ def plot_reference(rows: list[dict[str, Any]], ref: dict[str, Any], path: Path) 
                 r = next(x for x in rows if (x["encoder"], x["arm"], x["task"]) == (enc, arm, task))
                 if r["trained"] is not None:
                     label = ARM_TITLES[arm] if i == 1 else None
-                    ax.scatter(i + (j - 1.5) * 0.12, r["trained"], marker="os^v"[j],
+                    ax.scatter(i + (j - 1.5) * 0.12, r["trained"], marker="os^vD"[j],
                                color=f"C{j}", label=label)  # fmt: skip
         ax.axhline(0.5, color="0.8", lw=0.8)
         ax.set_xticks(range(len(encs) + 1), ["random", *[e.removeprefix("merl-") for e in encs]])
@@ -211,7 +211,8 @@ def conclusions_text(margins: list[dict[str, Any]], diffs: list[dict[str, Any]],
         can.append(f"{titles.get(enc, enc)} clears the untrained encoders by ≥ {MARGIN:.2f} with "
                    f"bare names, reached by at most 5 % of them, on {len(clear)} of "
                    f"{len(names)} tasks ({', '.join(clear) or 'none'})")  # fmt: skip
-    main = [d for d in diffs if d["fold"] == 10 and d["a"] in PROMPT_ARMS and d.get("ci")]
+    main = [d for d in diffs if d["fold"] == 10 and d["a"] in PROMPT_ARMS and d.get("ci")
+            and d.get("b", "names") == "names"]  # fmt: skip
     worse = sorted({f"{titles.get(d['encoder'], d['encoder'])} {d['task']}" for d in main
                     if d["ci"][1] < 0})  # fmt: skip
     better = sorted({f"{titles.get(d['encoder'], d['encoder'])} {d['task']}" for d in main

@@ -93,6 +93,8 @@ def run_user_commands(cfg: StudyConfig, caches: dict[str, Path], prompts: dict[s
     cmd = [*_MERL_CORE, "compare-prompts", "--prompts", prompt_file, "--checkpoint", ck,
            "--data", str(cache), "--splits-root", str(splits), "--bootstrap", n_boot,
            "--out", str(out)]  # fmt: skip
+    if prompts.get("report"):  # the report-style set as one more arm (any prompt file works)
+        cmd += ["--extra", str(prompts["report"])]
     # --quick: the super task only, and three lead subsets (a pipeline check of both commands)
     subsets, sweep_tasks = ("all12;limb6;I", TASKS[:1]) if cfg.quick else ("default", TASKS)
     if cfg.quick:

@@ -1,7 +1,8 @@
 """Study statistics that can tell prompt sets apart: paired bootstrap CIs of AUC differences.
 
-Per pretrained encoder and task, each CKEPE arm and each control minus bare class names, on
-the same test records (fold 10) and, as a check, on fold 9. Seeds are pooled by placing each
+Per pretrained encoder and task, each CKEPE arm and each control minus bare class names, and
+the report-style minus the criteria-style CKEPE prompts (``STYLE_PAIRS``), on the same test
+records (fold 10) and, as a check, on fold 9. Seeds are pooled by placing each
 seed's classes side by side as columns of one (records × seeds·classes) matrix: the macro AUC
 is then the mean over seeds of each seed's macro AUC, and the bootstrap draws records, the same
 draws for every seed and both arms (:func:`merl_core.eval.paired.paired_auc_difference`).
@@ -15,7 +16,9 @@ from typing import Any
 import numpy as np
 from _study_setup import ARM_TITLES, CONTROL_ARMS, REPORT_VARIANTS, TASKS
 
-COMPARED = ("ckepe-term", "ckepe-llm-desc", "ckepe-llm-phrases", *CONTROL_ARMS)
+COMPARED = ("ckepe-term", "ckepe-report", "ckepe-llm-desc", "ckepe-llm-phrases", *CONTROL_ARMS)
+CKEPE_ARMS = ("ckepe-term", "ckepe-report", "ckepe-llm-desc", "ckepe-llm-phrases")
+STYLE_PAIRS = (("ckepe-report", "ckepe-term"),)  # report style − criteria style
 FOLDS = (10, 9)
 
 
@@ -36,21 +39,21 @@ def pooled(seed_scores: list[dict[str, np.ndarray]], enc: str, task: str, arm: s
 
 def paired_differences(seed_scores: list[dict[str, np.ndarray]], n_bootstrap: int,
                        seed: int = 0) -> list[dict[str, Any]]:  # fmt: skip
-    """Every (encoder, task, fold, arm − names) difference with its 95 % paired CI."""
+    """Every (encoder, task, fold, arm − names) difference, and each ``STYLE_PAIRS`` difference,
+    with its 95 % paired CI."""
     from merl_core.eval.paired import paired_auc_difference
 
     out = []
     for enc in (f"merl-{v}" for v in REPORT_VARIANTS):
         for task in TASKS:
             for fold in FOLDS:
-                base = pooled(seed_scores, enc, task, "names", fold)
-                if base is None:
-                    continue
-                for arm in COMPARED:
+                pairs = [(arm, "names") for arm in COMPARED] + list(STYLE_PAIRS)
+                for arm, ref in pairs:
+                    base = pooled(seed_scores, enc, task, ref, fold)
                     got = pooled(seed_scores, enc, task, arm, fold)
-                    if got is None:
+                    if base is None or got is None:
                         continue
-                    d = paired_auc_difference(base[0], got[1], base[1], names=(arm, "names"),
+                    d = paired_auc_difference(base[0], got[1], base[1], names=(arm, ref),
                                               n_bootstrap=n_bootstrap, seed=seed)  # fmt: skip
                     out.append({"encoder": enc, "task": task, "fold": fold,
                                 "n_seeds": len(seed_scores), **d.to_dict()})  # fmt: skip
@@ -62,7 +65,8 @@ def _verdict(d: dict[str, Any]) -> str:
         return "no CI"
     if not d["excludes_zero"]:
         return "no difference shown"
-    return "better than names" if d["difference"] > 0 else "worse than names"
+    ref = "names" if d.get("b", "names") == "names" else "criteria style"
+    return f"better than {ref}" if d["difference"] > 0 else f"worse than {ref}"
 
 
 def _fmt(d: dict[str, Any]) -> str:
@@ -74,7 +78,10 @@ def differences_text(diffs: list[dict[str, Any]], titles: dict[str, str]) -> str
     """Markdown: one line per encoder and task, fold 10 with the fold-9 check beside it."""
     if not diffs:
         return "No paired differences: no seed saved its scores."
-    by = {(d["encoder"], d["task"], d["fold"], d["a"]): d for d in diffs}
+    by = {(d["encoder"], d["task"], d["fold"], d["a"]): d for d in diffs
+          if d.get("b", "names") == "names"}  # fmt: skip
+    style = {(d["encoder"], d["task"], d["fold"]): d for d in diffs
+             if (d["a"], d.get("b")) in STYLE_PAIRS}  # fmt: skip
     lines = []
     for enc in dict.fromkeys(d["encoder"] for d in diffs):
         for task in TASKS:
@@ -91,6 +98,13 @@ def differences_text(diffs: list[dict[str, Any]], titles: dict[str, str]) -> str
             if parts:
                 lines.append(f"- {titles[enc]}, **{task}** (− bare names, 95 % paired CI): "
                              + "; ".join(parts))  # fmt: skip
+            s10, s9 = style.get((enc, task, 10)), style.get((enc, task, 9))
+            if s10 is not None:
+                s = f"{_fmt(s10)} → {_verdict(s10)}"
+                if s9 is not None:
+                    s += f" (fold 9: {_fmt(s9)})"
+                lines.append(f"- {titles[enc]}, **{task}**: report style − criteria style "
+                             f"(terminology-only) {s}")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -100,17 +114,20 @@ def summary_sentence(diffs: list[dict[str, Any]]) -> str:
     if not main:
         return "Nothing can be concluded: no paired differences."
     parts = []
-    for group, arms in (("CKEPE", ("ckepe-term", "ckepe-llm-desc", "ckepe-llm-phrases")),
-                        ("the controls", CONTROL_ARMS)):  # fmt: skip
-        ds = [d for d in main if d["a"] in arms]
+    groups = (("CKEPE", CKEPE_ARMS, "names"), ("the controls", CONTROL_ARMS, "names"),
+              ("report style − criteria style:", ("ckepe-report",), "ckepe-term"))  # fmt: skip
+    for group, arms, ref in groups:
+        ds = [d for d in main if d["a"] in arms and d.get("b", "names") == ref]
         if not ds:
             continue
         up = sum(bool(d["excludes_zero"]) and d["difference"] > 0 for d in ds)
         down = sum(bool(d["excludes_zero"]) and d["difference"] < 0 for d in ds)
-        parts.append(f"{group} − names: the 95 % CI lies above 0 in {up}, below 0 in {down} and "
+        head = group if group.endswith(":") else f"{group} − names:"
+        parts.append(f"{head} the 95 % CI lies above 0 in {up}, below 0 in {down} and "
                      f"includes 0 in {len(ds) - up - down} of {len(ds)} comparisons")  # fmt: skip
     checks = [(d, next((e for e in diffs if e["fold"] == 9 and e["encoder"] == d["encoder"]
-                        and e["task"] == d["task"] and e["a"] == d["a"]), None))
+                        and e["task"] == d["task"] and e["a"] == d["a"]
+                        and e.get("b") == d.get("b")), None))
               for d in main if d["excludes_zero"]]  # fmt: skip
     held = sum(1 for d, e in checks if e is not None and _verdict(e) == _verdict(d))
     tail = (f"; of the {len(checks)} resolved on fold 10, {held} get the same verdict on fold 9"

@@ -187,9 +187,11 @@ def _zeroshot_arms(cfg: StudyConfig, model: Any, cache: Any, bank: Any, splits: 
     from merl_core.eval.runner import zeroshot_on_cache
 
     term = read_prompts(prompts["term"])
+    report = read_prompts(prompts["report"]) if prompts.get("report") else None
     llm = read_prompts(prompts["llm"]) if prompts.get("llm") else None
     vocab = word_vocabulary(model.text.tokenizer)
     arms: dict[str, Any] = {"names": (term, "name"), "ckepe-term": (term, "description"),
+                            "ckepe-report": (report, "description"),
                             "ckepe-llm-desc": (llm, "description"),
                             "ckepe-llm-phrases": (llm, "phrases")}  # fmt: skip
     out: dict[str, Any] = {}

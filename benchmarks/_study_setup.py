@@ -24,10 +24,11 @@ TASKS = ("super", "sub", "form", "rhythm")
 TASK_DIRS = {"super": "super_class", "sub": "sub_class", "form": "form", "rhythm": "rhythm"}
 REPORT_VARIANTS = ("de", "en")  # original German free text, English statement text
 VARIANT_TITLES = {"de": "German free-text reports", "en": "English statement text"}
-PROMPT_ARMS = ("names", "ckepe-term", "ckepe-llm-desc", "ckepe-llm-phrases")
+PROMPT_ARMS = ("names", "ckepe-term", "ckepe-report", "ckepe-llm-desc", "ckepe-llm-phrases")
 ARM_TITLES = {
     "names": "bare class names",
-    "ckepe-term": "CKEPE terminology-only",
+    "ckepe-term": "CKEPE criteria style (terminology-only)",
+    "ckepe-report": "CKEPE report style (terminology-only)",
     "ckepe-llm-desc": "CKEPE local LLM (description)",
     "ckepe-llm-phrases": "CKEPE local LLM (phrase mean)",
     "control-random-words": "control: random words, CKEPE lengths",
@@ -154,7 +155,8 @@ def console_script(name: str, fallback: list[str]) -> list[str]:
     return [found] if found else [sys.executable, *fallback]
 
 
-def _build_prompts(out: Path, llm: str, task: str | None, log_path: Path) -> str | None:
+def _build_prompts(out: Path, llm: str, task: str | None, log_path: Path,
+                   style: str = "criteria") -> str | None:  # fmt: skip
     """Run ``ckepe build-prompts``; None on success, else the reason (last error line)."""
     cmd = [
         *console_script("ckepe", ["-c", "from ckepe.cli import app; app()"]),
@@ -165,6 +167,8 @@ def _build_prompts(out: Path, llm: str, task: str | None, log_path: Path) -> str
         llm,
         "--out",
         str(out),
+        "--style",
+        style,
     ]
     if task:
         cmd += ["--task", task]
@@ -196,11 +200,14 @@ def prepare_prompts(cfg: StudyConfig, repo: Path) -> dict[str, Any]:
     pdir = cfg.out / "prompts"
     pdir.mkdir(parents=True, exist_ok=True)
     term = pdir / "ptbxl-terminology.json"
-    info: dict[str, Any] = {"term": term, "llm": None, "llm_reason": None,
+    report = pdir / "ptbxl-report.json"
+    info: dict[str, Any] = {"term": term, "report": report, "llm": None, "llm_reason": None,
                             "llm_tasks": list(TASKS), "llm_source": None}  # fmt: skip
     # rebuilt every run (2 s, deterministic): a changed knowledge base never leaves a stale set;
     # results computed from it are keyed by its content (:func:`prompts_key`)
-    reason = _build_prompts(term, "none", None, pdir / "build-terminology.log")
+    reason = _build_prompts(term, "none", None, pdir / "build-terminology.log") or (
+        _build_prompts(report, "none", None, pdir / "build-report.log", style="report")
+    )
     if reason:
         raise SystemExit(f"error: {reason}")
     shipped = repo / "prompts" / "ptbxl.json"

@@ -15,6 +15,20 @@ Composition rule (knowledge/REVIEW.md, DESIGN.md "Verification"):
 - then supporting features, then subtypes, within ``MAX_DESCRIPTION_WORDS``; defining
   criteria are never dropped.
 
+Two composition styles (``STYLES``): ``criteria`` is the rule above; ``report`` states the
+name, the words reports use for the class (``knowledge/report_terms.tsv``), the members that
+make up most of its records in the dataset (``knowledge/members.tsv``, counted on the
+published training split) and at most ``REPORT_FINDINGS`` defining findings, preferring a
+wording without numeric thresholds. Both print only verified phrases.
+
+Prompt text is rendered, not copied: a verified phrase is stored and printed in the
+terminology's own wording of its concept (the term the claim matched for a synonym, the
+concept's name otherwise), never in a proposer's spelling; case and symbols are the
+terminology's (rsR', flutter F waves vs fibrillatory f waves), with only the sentence-initial
+capital of a SNOMED-style name lowered. A rendered phrase holds only ``RENDER_ALLOWED``
+characters (letters, digits, space and ``' - / + . ( ) < > = %``); anything else is a
+:class:`BuildError` (the knowledge base, not a proposer, would be at fault).
+
 Terminology-only selection is deterministic. A proposer (an LLM, see ``ckepe.llm``) may
 propose the supporting claims; each one is grounded and verified (``ckepe.verify``) and must
 also pass the rule above; the defining criteria come from the knowledge base either way.
@@ -22,15 +36,18 @@ also pass the rule above; the defining criteria come from the knowledge base eit
 
 from __future__ import annotations
 
+import csv
 import logging
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from ckepe import __version__
 from ckepe.feature_rule import below_class, class_features
 from ckepe.labelsets import LabelEntry, LabelSetError, load_labelset, tasks_of
-from ckepe.normalize import normalize_term, word_count
+from ckepe.normalize import normalize_term, strip_semantic_tag, word_count
 from ckepe.promptfile import (
     ClassEntry,
     GeneratorInfo,
@@ -44,6 +61,16 @@ from ckepe.verify import MAX_DESCRIPTION_WORDS, ClassVerifier, OtherLabel, Verdi
 
 logger = logging.getLogger(__name__)
 
+STYLES = ("criteria", "report")
+DEFAULT_STYLE = "criteria"
+REPORT_FINDINGS = 2
+REPORT_MEMBERS = 3
+REPORT_MEMBER_SHARE = 0.2  # a member named in a report-style prompt carries >= 20 % of records
+RENDER_ALLOWED = re.compile(r"^[A-Za-z0-9 '\-/+.()<>=%]+$")
+# first words that keep their capital (eponyms) when a name is rendered mid-sentence
+_EPONYMS = frozenset(
+    {"Mobitz", "Wenckebach", "Cornell", "Sokolow", "Brugada", "Lown", "Wolff", "Wolf", "Osborn"}
+)
 MAX_SYNONYMS = 2
 MAX_SUBTYPES = 5
 MAX_FEATURES = 6
@@ -117,12 +144,58 @@ def _is_abbreviation(term: str) -> bool:
     return " " not in t and (t.isupper() or len(t) <= 5 or any(c.isupper() for c in t[1:]))
 
 
+def _pt(term: GraphTerminology, cid: str) -> str:
+    """The concept's preferred term in the terminology's case (its FSN without the tag;
+    ``Concept.name`` is lower-cased for matching)."""
+    return strip_semantic_tag(term.fsn(cid)) if term.fsn(cid) else ""
+
+
+def render_case(text: str) -> str:
+    """A terminology term as printed mid-description: the sentence-initial capital of a
+    SNOMED-style name ("Sawtooth flutter F waves") is lowered unless the first word is an
+    eponym or carries more capitals (QRS, rsR', ST); every other character is kept."""
+    first = text.split(" ", 1)[0]
+    word = first.split("-", 1)[0]
+    if (
+        len(word) > 1
+        and word[0].isupper()
+        and word[1:].isalpha()
+        and word[1:].islower()
+        and word not in _EPONYMS
+    ):
+        return text[0].lower() + text[1:]
+    return text
+
+
 def _phrase_form(term: GraphTerminology, cid: str) -> str | None:
-    """The concept's name, or a synonym, usable inside a description (no , ; : separators)."""
-    for t in (term.name(cid), *term.synonyms(cid)):
+    """The concept's name, or a synonym, usable inside a description (no , ; : separators),
+    in the terminology's case (see :func:`render_case`)."""
+    for t in (_pt(term, cid), *term.synonyms(cid)):
         if t and not any(ch in t for ch in ",;:") and not _is_abbreviation(t):
-            return t.lower()
+            return render_case(t)
     return None
+
+
+def render_phrase(term: GraphTerminology, v: Verdict, name: str) -> str:
+    """The printed text of a verified phrase, from the terminology (module docstring): the
+    label's display name; otherwise the concept's term that the claim matched (normalised:
+    the claim's spelling and case never reach the file), else the concept's name."""
+    cid = v.concept_id or ""
+    if v.kind == "name":
+        out = name
+    elif cid not in term:
+        raise BuildError(f"verified phrase {v.text!r} has no concept in the terminology")
+    else:  # the concept's own term that the claim matched, else the concept's name
+        want = normalize_term(v.text)
+        terms = [t for t in (_pt(term, cid), *term.synonyms(cid)) if t]
+        hit = [t for t in terms if normalize_term(t) == want and not any(c in t for c in ",;:")]
+        out = render_case(hit[0]) if hit else (_phrase_form(term, cid) or "")
+    if not out or not RENDER_ALLOWED.match(out):
+        raise BuildError(
+            f"concept {cid}: rendered text {out!r} is empty or holds a character outside "
+            "the render allowlist"
+        )
+    return out
 
 
 def merge_entries(rows: Sequence[LabelEntry]) -> list[tuple[LabelEntry, list[str]]]:
@@ -154,11 +227,11 @@ def retrieve(
     seen = {normalize_term(entry.name), normalize_term(entry.label)}
     syns: list[tuple[str, str]] = []
     for c in cids:  # other concept names of a group label, then synonyms
-        for t in (term.name(c), *term.synonyms(c)):
+        for t in (_pt(term, c), *term.synonyms(c)):
             n = normalize_term(t)
             if n not in seen and not _is_abbreviation(t) and not any(ch in t for ch in ",;:"):
                 seen.add(n)
-                syns.append((c, t.lower()))
+                syns.append((c, render_case(t)))
     excluded: list[tuple[str, str]] = []
     subs: dict[str, tuple[int, str]] = {}
     for c in cids:
@@ -230,26 +303,30 @@ def context_for(
     )
 
 
-def compose(phrases: Sequence[Phrase]) -> str:
-    """``name, synonyms; ecg features: …; subtypes: …`` (lower case, phrases in list order:
-    the builder puts the defining criteria first among the features)."""
+def compose(phrases: Sequence[Phrase], style: str = DEFAULT_STYLE) -> str:
+    """``criteria``: ``name, synonyms; ecg features: …; subtypes: …``; ``report``: ``name,
+    report words; subtypes: members; ecg features: findings``. Phrases in list order (the
+    builder puts the defining criteria first among the features), in their rendered case:
+    nothing is lower-cased here."""
     head = [p.text for p in phrases if p.kind in ("name", "synonym")]
     feats = [p.text for p in phrases if p.kind == "feature"]
     subs = [p.text for p in phrases if p.kind == "subtype"]
     parts = [", ".join(head)]
-    if feats:
-        parts.append("ecg features: " + ", ".join(feats))
-    if subs:
-        parts.append("subtypes: " + ", ".join(subs))
-    return "; ".join(p for p in parts if p).lower()
+    sections = [("ecg features: ", feats), ("subtypes: ", subs)]
+    if style == "report":
+        sections.reverse()
+    parts += [head_ + ", ".join(items) for head_, items in sections if items]
+    return "; ".join(p for p in parts if p)
 
 
-def fit_to_length(phrases: list[Phrase], keep: Collection[str] = ()) -> list[Phrase]:
+def fit_to_length(
+    phrases: list[Phrase], keep: Collection[str] = (), style: str = DEFAULT_STYLE
+) -> list[Phrase]:
     """Drop trailing supporting features, then subtypes, then synonyms until the description
     fits; the name and the defining criteria (concept ids in ``keep``) are never dropped."""
     phrases = list(phrases)
     for kind in ("feature", "subtype", "synonym"):
-        while word_count(compose(phrases)) > MAX_DESCRIPTION_WORDS:
+        while word_count(compose(phrases, style)) > MAX_DESCRIPTION_WORDS:
             idx = [
                 i
                 for i, p in enumerate(phrases)
@@ -291,9 +368,7 @@ def terminology_claims(
     """The deterministic terminology-only claims (text, kind, origin): name, defining
     criteria, synonyms, supporting features, subtypes."""
     # a display name may carry the description's separators ("(unknown origin, SV or ...)")
-    name = " ".join(
-        entry.name.lower().replace(",", " ").replace(";", " ").replace(":", " ").split()
-    )
+    name = _display_name(entry)
     claims = [(name, "name", "terminology")]
     claims += [
         (n, "feature", "terminology") for c, n, _ in cands["features"] if c in cands["defining"]
@@ -304,6 +379,101 @@ def terminology_claims(
     ]
     claims += [(n, "subtype", "terminology") for _, n in cands["subtypes"]]
     return claims
+
+
+def _display_name(entry: LabelEntry) -> str:
+    """The label set's display name without the description's separators (a display name may
+    carry them: "(unknown origin, SV or ...)"), in its own case."""
+    return " ".join(entry.name.replace(",", " ").replace(";", " ").replace(":", " ").split())
+
+
+def _report_wording(term: GraphTerminology, fid: str) -> str | None:
+    """A defining finding in report wording: the feature concept's first name or synonym
+    without a numeric threshold, else its name."""
+    forms = [
+        t
+        for t in (_pt(term, fid), *term.synonyms(fid))
+        if t and not any(ch in t for ch in ",;:") and not _is_abbreviation(t)
+    ]
+    plain = [t for t in forms if not any(ch.isdigit() for ch in t)]
+    return render_case((plain or forms or [""])[0]) or None
+
+
+def report_claims(
+    term: GraphTerminology,
+    dataset: str,
+    entry: LabelEntry,
+    cands: dict[str, list[Any]],
+    vocab: ReportVocabulary,
+) -> list[tuple[str, str, str]]:
+    """The ``report`` style's claims (text, kind, origin): name, defining findings in report
+    wording (at most ``REPORT_FINDINGS``, digit-free ones first), report terms of the class
+    concepts, then the members that make up most of the label's records."""
+    claims = [(_display_name(entry), "name", "terminology")]
+    defining = list(cands["defining"])
+    worded = [(f, _report_wording(term, f)) for f in defining if f in term]
+    worded.sort(key=lambda fw: any(ch.isdigit() for ch in fw[1] or "0"))  # stable
+    claims += [(w, "feature", "terminology") for _, w in worded[:REPORT_FINDINGS] if w]
+    seen = {normalize_term(entry.name), normalize_term(entry.label)}
+    for c in entry.concept_ids:
+        for t in vocab.terms.get(c, []):
+            n = normalize_term(t)
+            if n not in seen and not _is_abbreviation(t) and not any(ch in t for ch in ",;:"):
+                seen.add(n)
+                claims.append((render_case(t), "synonym", "terminology"))
+    allowed = {d for d, _ in cands["subtypes"]}
+    for _cid, name in vocab.members_of(dataset, entry.label, allowed):
+        claims.append((name, "subtype", "terminology"))
+    return claims
+
+
+@dataclass
+class ReportVocabulary:
+    """``knowledge/report_terms.tsv`` (concept id → report terms, source order) and
+    ``knowledge/members.tsv`` ((dataset, label) → [(member concept id, records, of)])."""
+
+    terms: dict[str, list[str]] = field(default_factory=dict)
+    members: dict[tuple[str, str], list[tuple[str, int, int]]] = field(default_factory=dict)
+    term: GraphTerminology | None = None
+
+    @classmethod
+    def read(cls, folder: Path, term: GraphTerminology | None = None) -> ReportVocabulary:
+        """Read both files from ``folder`` (missing files: an empty vocabulary)."""
+        out = cls(term=term)
+        p = folder / "report_terms.tsv"
+        if p.exists():
+            with p.open(encoding="utf-8", newline="") as f:
+                for r in csv.DictReader(f, delimiter="\t"):
+                    out.terms.setdefault(r["concept_id"], []).append(r["term"])
+        p = folder / "members.tsv"
+        if p.exists():
+            with p.open(encoding="utf-8", newline="") as f:
+                for r in csv.DictReader(f, delimiter="\t"):
+                    out.members.setdefault((r["dataset"], r["label"]), []).append(
+                        (r["member_concept_id"], int(r["member_records"]), int(r["label_records"]))
+                    )
+        return out
+
+    def members_of(
+        self, dataset: str, label: str, allowed: Collection[str]
+    ) -> list[tuple[str, str]]:
+        """(concept id, rendered name) of the members that make up most of the label's
+        records: by count, each carrying at least ``REPORT_MEMBER_SHARE`` of them (a record
+        may carry several), at most ``REPORT_MEMBERS``; only subtypes the class may name."""
+        out: list[tuple[str, str]] = []
+        for cid, n, total in self.members.get((dataset, label), []):
+            if len(out) >= REPORT_MEMBERS:
+                break
+            if cid not in allowed or not total or n / total < REPORT_MEMBER_SHARE:
+                continue
+            name = _phrase_form(self.term, cid) if self.term is not None else None
+            if name:
+                out.append((cid, name))
+        return out
+
+    def counts(self, dataset: str, label: str, ids: Collection[str]) -> dict[str, list[int]]:
+        """{member concept id: [records, label records]} for the named members."""
+        return {c: [n, t] for c, n, t in self.members.get((dataset, label), []) if c in ids}
 
 
 def _rule_check(
@@ -354,8 +524,13 @@ def build_class(
     tasks: list[str],
     others: Sequence[OtherLabel],
     proposer: Proposer | None = None,
+    style: str = DEFAULT_STYLE,
+    vocab: ReportVocabulary | None = None,
 ) -> tuple[ClassEntry, ClassStats]:
-    """Build one class entry (phrases with provenance, rejected claims, description)."""
+    """Build one class entry (phrases with provenance, rejected claims, description) in a
+    composition style (``STYLES``; ``report`` reads ``vocab``)."""
+    if style not in STYLES:
+        raise BuildError(f"unknown prompt style {style!r} (one of {', '.join(STYLES)})")
     cands = retrieve(term, entry, [c for o in others for c in o.concept_ids])
     defining = list(cands["defining"])
     if getattr(term, "has_defining", False) and not defining:
@@ -366,8 +541,13 @@ def build_class(
     verifier = ClassVerifier(
         term, entry.label, entry.concept_ids, (entry.name,), others, entry.excluded_ids
     )
-    base = terminology_claims(entry, cands)
-    head = base[: 1 + len(defining)]  # the name and the defining criteria, always
+    if style == "report":
+        base = report_claims(term, dataset, entry, cands, vocab or ReportVocabulary(term=term))
+        n_head = 1 + sum(1 for _, k, _ in base if k == "feature")
+        head = base[:n_head]  # the name and the report findings, always
+    else:
+        base = terminology_claims(entry, cands)
+        head = base[: 1 + len(defining)]  # the name and the defining criteria, always
     stats = ClassStats(entry.label)
     fallback, why = proposer is None, None
     rejected: list[Verdict] = []
@@ -381,6 +561,8 @@ def build_class(
             llm = [(c.text, c.kind, "llm") for c in proposal.claims]
             accepted, rejected = verifier.check_all(head + llm)
             accepted, ruled = _rule_check(accepted, cands)
+            if style == "report":  # report style: findings are the head's defining ones only
+                accepted = [v for v in accepted if v.kind != "feature" or v.origin != "llm"]
             # an LLM claim restating a defining criterion is right, not rejected
             restated = [
                 r
@@ -400,10 +582,17 @@ def build_class(
         accepted, dropped = verifier.check_all(base)  # hallucination: logged, not recorded
         for d in dropped:
             logger.debug("%s: candidate %r dropped: %s", entry.label, d.text, d.reason)
+    if style == "report":  # the findings the head states are the ones that must survive
+        defining = [
+            v.concept_id or ""
+            for v in accepted
+            if v.kind == "feature" and v.origin == "terminology"
+        ]
+    display = _display_name(entry)
     phrases = fit_to_length(
         [
             Phrase(
-                text=v.text,
+                text=render_phrase(term, v, display),  # rendered, never the claim's string
                 kind=v.kind,
                 concept_id=v.concept_id or "",  # type: ignore[arg-type]
                 origin=v.origin,
@@ -411,6 +600,7 @@ def build_class(
             for v in _ordered(accepted, defining)
         ],  # type: ignore[arg-type]
         keep=defining,
+        style=style,
     )
     if not phrases or phrases[0].kind != "name":
         raise BuildError(
@@ -423,7 +613,7 @@ def build_class(
             f"{dataset} {entry.label}: defining criteria {sorted(lost)} did not "
             "survive verification or the length limit"
         )
-    desc = compose(phrases)
+    desc = compose(phrases, style)
     if fallback:
         stats.verified = len(phrases)
     stats.rejected, stats.words = len(rejected), word_count(desc)
@@ -470,10 +660,20 @@ def build_prompt_set(
     generator: dict[str, Any] | None = None,
     labels_folder: Any = None,
     progress: bool = False,
+    style: str = DEFAULT_STYLE,
+    vocab: ReportVocabulary | None = None,
 ) -> BuildResult:
-    """Build the prompt set of one dataset (task None/``protocol`` = the published protocol)."""
+    """Build the prompt set of one dataset (task None/``protocol`` = the published protocol)
+    in a composition style; ``report`` reads ``vocab`` (default: the bundled knowledge's
+    report_terms.tsv and members.tsv). The style is recorded in the generator block, with
+    the member counts behind the members a report-style prompt names."""
+    if style not in STYLES:
+        raise BuildError(f"unknown prompt style {style!r} (one of {', '.join(STYLES)})")
+    if style == "report" and vocab is None:
+        vocab = ReportVocabulary.read(knowledge_dir(), term)
     rows = load_labelset(dataset, task, labels_folder)
     classes, stats = [], []
+    member_counts: dict[str, dict[str, list[int]]] = {}
     items = merge_entries(rows)
     if progress:
         from rich.progress import track
@@ -481,11 +681,22 @@ def build_prompt_set(
         items = list(track(items, description=f"building {dataset}", transient=True))
     for entry, tasks in items:
         ce, st = build_class(
-            term, dataset, entry, tasks, other_labels(entry, tasks, rows), proposer
+            term, dataset, entry, tasks, other_labels(entry, tasks, rows), proposer, style, vocab
         )
         classes.append(ce)
         stats.append(st)
-    gen = GeneratorInfo(tool="ckepe", tool_version=__version__, **(generator or {}))
+        if style == "report" and vocab is not None:
+            named = {p.concept_id for p in ce.phrases if p.kind == "subtype"}
+            got = vocab.counts(dataset, entry.label, named)
+            if got:
+                member_counts[entry.label] = got
+    extra: dict[str, Any] = {"style": style}
+    if member_counts:
+        extra["member_counts"] = {
+            "source": "knowledge/members.tsv (MERL training split, S04)",
+            "records": member_counts,
+        }
+    gen = GeneratorInfo(tool="ckepe", tool_version=__version__, **{**(generator or {}), **extra})
     ps = PromptSet(
         dataset=dataset,
         tasks=list(tasks_of(dataset, task)),

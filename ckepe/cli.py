@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ckepe import __version__
-from ckepe.build import build_prompt_set
+from ckepe.build import DEFAULT_STYLE, build_prompt_set
 from ckepe.cli_app import create_app
 from ckepe.errors import CkepeError
 from ckepe.labelsets import DATASETS, LabelEntry, LabelSetError, load_labelset
@@ -123,6 +123,16 @@ def _read(path: Path, dataset: str | None) -> PromptSet:
     return ps
 
 
+class PromptStyle(StrEnum):
+    """Composition styles of ``build-prompts`` (ckepe.build.STYLES)."""
+
+    report = "report"
+    criteria = "criteria"
+
+
+_DEFAULT_STYLE = PromptStyle(DEFAULT_STYLE)
+
+
 # -- build-prompts ----------------------------------------------------------------------------
 @app.command("build-prompts")
 @user_errors
@@ -166,6 +176,20 @@ def build_prompts(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing default output file.")
     ] = False,
+    style: Annotated[
+        PromptStyle,
+        typer.Option(
+            help="Composition: 'report' = name, report words, main members, 1-2 defining "
+            "findings; 'criteria' = name, defining criteria, features, subtypes."
+        ),
+    ] = _DEFAULT_STYLE,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            help="Re-propose the LLM claims recorded in this prompt file (no model runs; "
+            "the claims are verified and rendered again, the file's generator block is kept)."
+        ),
+    ] = None,
 ) -> None:
     """Build a verified prompt set (retrieve → propose → ground → compose) for a dataset."""
     target = out or Path("prompts") / f"{dataset.value}.json"
@@ -176,7 +200,21 @@ def build_prompts(
         )
     term = _terminology(terminology)
     proposer, gen = None, {"llm_backend": "none", "seed": seed}
-    if llm != LLMChoice.none:
+    if replay is not None:
+        from ckepe.proposal import replay_proposer
+
+        try:
+            recorded = read_prompt_set(replay, dataset.value)
+        except (PromptFileError, OSError) as exc:
+            _fail(f"{replay}: {exc}")
+        proposer = replay_proposer(recorded)
+        gen = {
+            **recorded.generator.model_dump(
+                exclude={"tool", "tool_version", "style", "member_counts"}
+            ),
+            "replayed_from": recorded.prompt_set_version,
+        }
+    elif llm != LLMChoice.none:
         try:
             from ckepe.llm import create_proposer
         except ImportError as exc:
@@ -195,7 +233,9 @@ def build_prompts(
     task_value = task.value if task else None
     _announce(dataset.value, task_value, gen, target)
     try:
-        result = build_prompt_set(term, dataset.value, task_value, proposer, gen, progress=True)
+        result = build_prompt_set(
+            term, dataset.value, task_value, proposer, gen, progress=True, style=style.value
+        )
     except LabelSetError as exc:
         _fail(str(exc))
     except RuntimeError as exc:  # ckepe.llm.LLMEndpointError: endpoint down after retries

@@ -287,3 +287,25 @@ def propose_with_repair(ctx: ClassContext, complete: Complete, max_repairs: int 
         raw_text="\n---\n".join(replies),
         error=f"unusable LLM output after {max_repairs + 1} attempts: {error}",
     )
+
+
+def replay_proposer(recorded: Any) -> Callable[[ClassContext], Proposal]:
+    """A proposer that re-proposes the LLM claims a prompt set recorded (its ``llm`` phrases
+    and rejected ``llm`` claims), without running a model: rebuilding after a knowledge-base
+    change re-verifies and re-renders the same proposals. ``recorded``: a
+    :class:`ckepe.promptfile.PromptSet`. A class the set does not hold gets an error
+    proposal (terminology-only fallback)."""
+    claims: dict[str, list[RawClaim]] = {}
+    for c in recorded.classes:
+        got = [RawClaim(p.text, p.kind) for p in c.phrases if p.origin == "llm"]
+        got += [RawClaim(r.text, r.kind) for r in c.rejected if r.origin == "llm"]
+        for t in c.tasks:
+            claims[f"{c.label}@{t}"] = got
+
+    def propose(ctx: ClassContext) -> Proposal:
+        for t in ctx.task.split("+"):
+            if f"{ctx.label}@{t}" in claims:
+                return Proposal(claims=list(claims[f"{ctx.label}@{t}"]), raw_text="(replayed)")
+        return Proposal(error=f"no recorded claims for {ctx.label} ({ctx.task})")
+
+    return propose

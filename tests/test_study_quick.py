@@ -45,7 +45,7 @@ def test_study_quick_writes_well_formed_results(data_root: Path, tmp_path: Path)
     assert data["seeds"] == [0] and data["partial"] is False
     assert data["tasks"] == list(TASKS)
     encoders = ("merl-de", "merl-en", "random-init")
-    methods = ("names", "ckepe-term", "ckepe-llm-desc", "ckepe-llm-phrases",
+    methods = ("names", "ckepe-term", "ckepe-report", "ckepe-llm-desc", "ckepe-llm-phrases",
                "probe-10%", "probe-100%")  # fmt: skip
     agg = data["aggregate"]
     for enc in encoders:
@@ -59,7 +59,7 @@ def test_study_quick_writes_well_formed_results(data_root: Path, tmp_path: Path)
                     assert 0.0 <= e["mean"] <= 1.0
     # every stage ran: both pretrained encoders score the super task with every prompt mode
     for enc in ("merl-de", "merl-en"):
-        for m in ("names", "ckepe-term", "probe-100%"):
+        for m in ("names", "ckepe-term", "ckepe-report", "probe-100%"):
             assert agg[f"{enc}/{m}@super"]["mean"] is not None
     assert len(data["per_seed"][0]["pretrain"]) == 2
     assert data["verdicts"] and all("winner" in v for v in data["verdicts"])
@@ -80,6 +80,19 @@ def test_study_quick_writes_well_formed_results(data_root: Path, tmp_path: Path)
     )
     assert d["difference"] == pytest.approx(expect, abs=1e-9)
     assert d["ci"] is not None and d["ci"][0] <= d["difference"] <= d["ci"][1]
+    # the report-style arm against names and against the criteria style, on both encoders
+    for enc in ("merl-de", "merl-en"):
+        for b in ("names", "ckepe-term"):
+            r = next(d for d in diffs if (d["encoder"], d["task"], d["fold"], d["a"], d["b"])
+                     == (enc, "super", 10, "ckepe-report", b))  # fmt: skip
+            assert r["ci"] is not None
+    r = next(d for d in diffs if (d["encoder"], d["task"], d["fold"], d["a"], d["b"])
+             == ("merl-de", "super", 10, "ckepe-report", "ckepe-term"))  # fmt: skip
+    expect = _macro_sklearn(y, saved["merl-de/super/ckepe-report/10"]) - _macro_sklearn(
+        y, saved["merl-de/super/ckepe-term/10"]
+    )
+    assert r["difference"] == pytest.approx(expect, abs=1e-9)
+    assert data["prompt_sets"]["report"]["generator"]["style"] == "report"
     # the random-init reference: its init 0 is the seed-0 paired random-init arm (same draw),
     # and each margin is the trained seed mean minus the mean over the inits
     ref = data["random_init_reference"]
@@ -112,9 +125,8 @@ def test_study_quick_writes_well_formed_results(data_root: Path, tmp_path: Path)
     assert cmp["user_command"][1] == "compare-prompts"
     assert "de-seed0" in cmp["user_command"][cmp["user_command"].index("--checkpoint") + 1]
     for t in cmp["compare"]["tasks"].values():
-        assert {"ckepe-description", "class-names", "random-words", "shuffled-ckepe"} <= set(
-            t["sets"]
-        )
+        assert {"ckepe-description", "class-names", "random-words", "shuffled-ckepe",
+                "ptbxl-report"} <= set(t["sets"])  # --extra: the report-style file  # fmt: skip
     assert "passing `--checkpoint DIR`" in (res / "study_ptbxl_sample_compare.md").read_text()
     leads = json.loads((res / "study_ptbxl_sample_leads.json").read_text())
     assert set(leads["lead_sweep"]) == {"super"}  # --quick: one task (the full run: all four)
@@ -169,7 +181,7 @@ def test_paired_difference_pools_seeds_as_the_mean_of_per_seed_differences() -> 
         seeds.append({"y/super/10": y, "merl-de/super/names/10": names,
                       "merl-de/super/ckepe-term/10": ckepe})  # fmt: skip
     diffs = paired_differences(seeds, n_bootstrap=200)
-    assert [(d["encoder"], d["task"], d["fold"], d["a"]) for d in diffs] == [
+    assert [(d["encoder"], d["task"], d["fold"], d["a"]) for d in diffs if d["b"] == "names"] == [
         ("merl-de", "super", 10, "ckepe-term")
     ]
     d = diffs[0]
@@ -183,3 +195,20 @@ def test_paired_difference_pools_seeds_as_the_mean_of_per_seed_differences() -> 
     assert d["difference"] == pytest.approx(expect, abs=1e-9)
     assert d["n_seeds"] == 2 and d["n_classes"] == 6  # 3 evaluable classes × 2 seeds
     assert d["excludes_zero"] and d["ci"][0] > 0  # resolved: CKEPE is better here
+
+
+def test_compare_prompts_takes_a_flat_file_as_one_more_arm() -> None:
+    """``compare-prompts --extra`` reads any prompt file: a published-style flat file
+    (label → text) becomes one arm with its own text per class, beside the CKEPE sets."""
+    from merl_core.eval.compare import prompt_sets
+    from merl_core.eval.prompts import read_prompts
+
+    flat_path = REPO / "benchmarks" / "data" / "merl_protocol_flat.json"
+    flat = json.loads(flat_path.read_text())
+    table = read_prompts(REPO / "prompts" / "ptbxl.json")
+    labels = ["HYP", "NORM", "MI", "CD", "STTC"]
+    sets = prompt_sets(
+        table, labels, "super", ["word"] * 50, 0, {"published": read_prompts(flat_path)}
+    )
+    assert sets["published"] == [[flat[k]] for k in labels]
+    assert sets["ckepe-description"] != sets["published"]

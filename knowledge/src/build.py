@@ -22,6 +22,8 @@ from ckepe.terminology import FEATURE_COLUMNS, FEATURE_KINDS, RF2_COLUMNS
 from knowledge.src.concepts import CONCEPT_TABLE
 from knowledge.src.features import FEATURE_CONCEPT_TABLE, FEATURE_TABLE
 from knowledge.src.labelsets import CPSC2018, CSN, PTBXL, PTBXL_ALL, SYNTHETIC
+from knowledge.src.members import MEMBER_TABLE
+from knowledge.src.report_terms import REPORT_TERM_TABLE
 
 logger = logging.getLogger(__name__)
 
@@ -369,12 +371,58 @@ def build_labelset(concepts: dict[str, Concept], table: str, task: str | None = 
     return _tsv(["task", "label", "concept_ids", "name", "mapping", "note", "excluded_ids"], rows)
 
 
+REPORT_TERM_COLUMNS = ["concept_id", "term", "source"]
+MEMBER_COLUMNS = [
+    "dataset", "task", "label", "member_concept_id", "member_name", "member_records",
+    "label_records", "source",
+]  # fmt: skip
+
+
+def add_report_terms(concepts: dict[str, Concept], sources: set[str]) -> list[tuple[str, str, str]]:
+    """Validate REPORT_TERM_TABLE and add each term to its concept's synonyms (a report term
+    grounds like any other name of the concept); returns its (key, term, source) rows."""
+    rows = []
+    for key, term, src in _rows(REPORT_TERM_TABLE, 3, "report term table"):
+        if key not in concepts or not concepts[key].active:
+            raise KnowledgeError(f"report terms: unknown or inactive concept key {key}")
+        if src not in sources:
+            raise KnowledgeError(f"report terms: {key}/{term}: source {src} not in SOURCES.md")
+        c = concepts[key]
+        pt = re.sub(r"\s*\([a-z ]+\)$", "", c.fsn)
+        if term.lower() not in {t.lower() for t in (pt, *c.synonyms)}:
+            c.synonyms.append(term)
+        rows.append((key, term, src))
+    return rows
+
+
+def build_report_terms(concepts: dict[str, Concept], rows: list[tuple[str, str, str]]) -> str:
+    return _tsv(REPORT_TERM_COLUMNS, ([concepts[k].sctid or "", t, s] for k, t, s in rows))
+
+
+def build_members(concepts: dict[str, Concept], sources: set[str]) -> str:
+    out = []
+    for ds, task, label, key, n, total, src in _rows(MEMBER_TABLE, 7, "member table"):
+        if key not in concepts:
+            raise KnowledgeError(f"members: {ds}/{label}: unknown concept key {key}")
+        if src not in sources:
+            raise KnowledgeError(f"members: {ds}/{label}: source {src} not in SOURCES.md")
+        if not (n.isdigit() and total.isdigit() and int(n) <= int(total)):
+            raise KnowledgeError(f"members: {ds}/{label}/{key}: bad counts {n}/{total}")
+        name = re.sub(r"\s*\([a-z ]+\)$", "", concepts[key].fsn)
+        out.append([ds, task, label, concepts[key].sctid or "", name, n, total, src])
+    return _tsv(MEMBER_COLUMNS, out)
+
+
 def generate() -> tuple[dict[str, str], str]:
     """All output files (path relative to knowledge/ -> text) and the new id registry."""
     concepts = parse_concepts(CONCEPT_TABLE, FEATURE_CONCEPT_TABLE)
     check_hierarchy(concepts)
     alloc = IdAllocator(load_ids())
+    sources = source_keys(KNOWLEDGE / "SOURCES.md")
+    report_rows = add_report_terms(concepts, sources)
     files = {f"terminology/{n}": t for n, t in build_terminology(concepts, alloc).items()}
+    files["report_terms.tsv"] = build_report_terms(concepts, report_rows)
+    files["members.tsv"] = build_members(concepts, sources)
     files["features.tsv"] = build_features(concepts, source_keys(KNOWLEDGE / "SOURCES.md"))
     check_defining(concepts, PTBXL, PTBXL_ALL, CPSC2018, CSN, SYNTHETIC)
     files["labelsets/ptbxl.tsv"] = build_labelset(concepts, PTBXL) + "".join(

@@ -67,6 +67,7 @@ F_P_PREMATURE | - | Premature P wave with different morphology (finding) | PWF |
 F_P_RETRO | - | Retrograde or absent P wave around the QRS complex (finding) | PWF | retrograde P wave; inverted P wave in inferior leads
 F_P_NONCONDUCTED | - | P wave not followed by a QRS complex (finding) | PWF | non-conducted P wave; dropped QRS complex; blocked P wave
 F_P_MORE_THAN_QRS | - | More P waves than QRS complexes (finding) | PWF | atrial rate faster than ventricular rate
+F_FLUTTER_AV | - | Fixed or variable AV conduction of flutter waves (finding) | RHYF | 2:1 flutter conduction; flutter with variable block
 F_P_MULTIFORM | - | Three or more P wave morphologies (finding) | PWF | changing P wave morphology; multiform P waves
 F_P_BROAD | - | P wave duration 120 ms or more (finding) | PWF | wide P wave; P wave of 120 ms or longer
 F_P_NOTCHED | - | Notched P wave in lead II (finding) | PWF | bifid P wave; P mitrale
@@ -109,6 +110,7 @@ F_Q_SEPT | - | Q wave over 20 ms or QS complex in V2 and V3 (finding) | F_Q_PATH
 F_Q_ANT | - | Pathological Q waves in V3 and V4 (finding) | F_Q_PATH | anterior Q waves; Q waves in V3-V4
 F_Q_LAT | - | Pathological Q waves in I, aVL, V5 and V6 (finding) | F_Q_PATH | lateral Q waves; Q waves in I and aVL
 F_Q_INF | - | Pathological Q waves in II, III and aVF (finding) | F_Q_PATH | inferior Q waves; Q waves in II, III, aVF
+F_Q_TERRITORY | - | Pathological Q waves with ST-T changes in the leads of one coronary territory (finding) | F_Q_PATH | infarct pattern in a coronary territory; regional infarct Q waves
 F_R_POST | - | Broad tall R wave with R/S ratio 1 or more in V1 and V2 (finding) | QRSF | tall R wave in V1-V2; posterior infarction mirror image
 F_SOKOLOW | - | Sokolow-Lyon index above 35 mm (finding) | VOLTF | Sokolow-Lyon index > 35 mm; SV1 + RV5/V6 > 35 mm
 F_CORNELL | - | Cornell voltage above sex-specific limit (finding) | VOLTF | Cornell voltage criterion; RaVL + SV3 increased
@@ -124,6 +126,7 @@ F_LOWV_LIMB | - | QRS amplitude 0.5 mV or less in every limb lead (finding) | VO
 F_LOWV_CHEST | - | QRS amplitude 1.0 mV or less in every precordial lead (finding) | VOLTF | precordial QRS amplitude under 10 mm
 F_HIGH_QRS | - | QRS amplitude above the normal limits for age and sex (finding) | VOLTF | increased QRS amplitude; tall QRS complexes
 F_QRS_ABN | - | Abnormal QRS duration, amplitude or morphology (finding) | QRSF | QRS morphology abnormality
+F_QRS_NONSPEC_WIDE | - | Wide QRS with non-specific morphology (finding) | QRSF | QRS morphology not meeting bundle branch block criteria; non-specific QRS widening
 F_VECTOR_LOOP | - | Abnormal direction of inscription of the QRS vector loop (finding) | QRSF | reversed QRS loop rotation
 # ST segment and T wave
 F_ST_DEP | - | Horizontal or downsloping ST depression of 0.5 mm or more (finding) | STF | horizontal ST depression; downsloping ST depression
@@ -139,6 +142,7 @@ F_T_ABN | - | Abnormal T wave polarity or amplitude (finding) | TWF | abnormal T
 F_T_DEEP_SYM | - | Symmetrical T wave inversion of 1 mm or more in two contiguous leads (finding) | TWF | symmetric deep T inversion; ischemic T waves
 F_T_FLAT | - | Flat or low-amplitude T wave of 0.1 mV or less (finding) | TWF | flat T wave; low T wave
 F_T_MINOR | - | Minor T wave flattening or inversion without specific cause (finding) | TWF | slight T wave changes
+F_T_NONDIAG | - | T wave abnormality of no diagnostic significance (finding) | TWF | non-diagnostic T wave change; T wave change without diagnostic meaning
 F_T_TALL | - | Tall T waves above normal amplitude limits (finding) | TWF | T waves above normal amplitude; prominent T waves
 F_T_PEAKED | - | Tall narrow peaked T waves (finding) | TWF | tented T waves
 F_STRAIN | - | Downsloping ST depression with asymmetric T inversion in V5 and V6 (finding) | STF | lateral strain pattern; lateral repolarization abnormality of hypertrophy
@@ -204,7 +208,7 @@ RAF | F_FWAVES | p_wave | fibrillatory waves | S11
 AFL | F_FLUTTER_WAVES | p_wave | regular sawtooth flutter waves, negative in II, III, aVF in typical flutter | S12 | D
 AFL | F_ATRIAL_RATE_FL | rate | atrial rate about 250-350 /min (typically 300) | S12 | D
 AFL | F_ABSENT_P | p_wave | no isoelectric baseline between flutter waves | S12
-AFL | F_P_MORE_THAN_QRS | rhythm | fixed or variable AV conduction (often 2:1, ventricular rate about 150 /min) | S12
+AFL | F_FLUTTER_AV | rhythm | fixed or variable AV conduction (often 2:1, ventricular rate about 150 /min) | S12
 AFAFL | F_FWAVES | p_wave | alternating fibrillatory and flutter waves | S11 | D
 AFAFL | F_FLUTTER_WAVES | p_wave | periods of organised flutter waves | S12 | D
 AFAFL | F_IRREG_RR | rhythm | irregular ventricular response | S11
@@ -361,7 +365,7 @@ LPFB | F_AXIS_90_180 | axis | frontal QRS axis +90 to +180 degrees in adults | S
 LPFB | F_RS_I_QR_III | qrs | rS in I and aVL, qR in III and aVF | S06 | D
 LPFB | F_QRS_LT120 | qrs | QRS duration < 120 ms | S06
 NSIVCB | F_QRS_GT110 | qrs | QRS duration > 110 ms in adults (> 90 ms in children 8-16 years) | S06 | D
-NSIVCB | F_QRS_ABN | morphology | morphology does not meet criteria for LBBB or RBBB | S06 | D
+NSIVCB | F_QRS_NONSPEC_WIDE | morphology | morphology does not meet criteria for LBBB or RBBB | S06 | D
 DIB | F_QRS_GE120 | qrs | diffusely prolonged QRS without bundle branch block morphology | S06 | D
 VPEX | F_PR_LT120 | pr | PR interval < 120 ms | S06 | D
 VPEX | F_DELTA | qrs | delta wave: slurred initial QRS upstroke | S06 | D
@@ -432,8 +436,9 @@ INJIN | F_STT_INF | st | in II, III, aVF | S09 | D
 INJIL | F_ST_DEP | st | ST depression | S09 | D
 INJIL | F_STT_INF | st | in II, III, aVF | S09 | D
 INJIL | F_STT_LAT | st | in V5-V6 | S09 | D
-MI | F_Q_PATH | qrs | Q wave > 20 ms or QS complex in V2 and V3, elsewhere Q >= 30 ms and >= 0.1 mV deep or QS complex in two contiguous leads of I, aVL, V6 / V4-V6 / II, III, aVF | S10 | D
-MI | F_ST_ELEV | st | new J point elevation >= 1 mm in two contiguous leads (V2-V3: >= 2 mm men >= 40 y, >= 2.5 mm men < 40 y, >= 1.5 mm women) in the acute phase | S10 | D
+MI | F_Q_TERRITORY | qrs | Q waves with ST-T changes in contiguous leads of one coronary territory (anterior, inferior, lateral, posterior) | S10 | D
+MI | F_Q_PATH | qrs | Q wave > 20 ms or QS complex in V2 and V3, elsewhere Q >= 30 ms and >= 0.1 mV deep or QS complex in two contiguous leads of I, aVL, V6 / V4-V6 / II, III, aVF | S10
+MI | F_ST_ELEV | st | new J point elevation >= 1 mm in two contiguous leads (V2-V3: >= 2 mm men >= 40 y, >= 2.5 mm men < 40 y, >= 1.5 mm women) in the acute phase | S10
 MI | F_T_INV | t | T wave inversion in the evolving phase | S10
 ACUTEMI | F_ST_ELEV | st | new J point elevation >= 1 mm in two contiguous leads (V2-V3: >= 2 mm men >= 40 y, >= 2.5 mm men < 40 y, >= 1.5 mm women) | S10 | D
 ACUTEMI | F_ST_DEP | st | new horizontal or downsloping ST depression >= 0.5 mm | S10 | D
@@ -507,7 +512,8 @@ NSSTTA | F_T_MINOR | t | minor T flattening or inversion | S07 | D
 TAB | F_T_INV | t | T wave inversion | S07
 TAB | F_T_FLAT | t | flat or low T wave | S07
 TINV | F_T_INV | t | negative T wave in leads where it is normally upright | S07 | D
-NDT | F_T_MINOR | t | T wave changes without diagnostic meaning | S02 | D
+NDT | F_T_NONDIAG | t | T wave changes without diagnostic meaning | S02 | D
+NDT | F_T_MINOR | t | minor T flattening or inversion (supporting: the form statement NT_ is defined by it) | S07
 NT | F_T_MINOR | t | non-specific T flattening or inversion | S07 | D
 LOWT | F_T_FLAT | t | T amplitude <= 0.1 mV in leads with dominant R | S07 | D
 HTV | F_T_TALL | t | T amplitude above normal limits | S07 | D

@@ -28,7 +28,7 @@ def build_classifier(
     class_texts: Sequence[Sequence[str]],
     *,
     batch_size: int = 64,
-    lowercase: bool = True,
+    lowercase: bool = False,
 ) -> torch.Tensor:
     """The (D, C) zero-shot weight matrix: per class the normalised mean of normalised texts.
 
@@ -36,7 +36,10 @@ def build_classifier(
         encode_text: maps a list of strings to (B, D) embeddings (normalised or not).
         class_texts: one non-empty list of texts per class.
         batch_size: texts per encoder call (all classes' texts are batched together).
-        lowercase: lower-case every text first (upstream MERL does).
+        lowercase: lower-case every text first (upstream MERL does). Off by default: the
+            text encoder's own tokenizer decides what case it sees (the packaged
+            all-MiniLM-L6-v2 tokenizer is uncased and lower-cases by itself, so its scores
+            are unchanged; a cased encoder keeps rsR' vs RSR', flutter F vs fibrillatory f).
     """
     if any(len(t) == 0 for t in class_texts):
         raise ValueError("every class needs at least one text")

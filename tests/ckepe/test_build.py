@@ -58,7 +58,7 @@ def test_terminology_only_build_is_deterministic(small_knowledge: Path) -> None:
     rbbb = ps.classes[0]
     # the wide-QRS feature belongs to CRBBB (a subtype's feature stays with the subtype) and
     # both subtypes are competing labels of this set: the parent says what it has itself
-    assert rbbb.description == "right bundle branch block; ecg features: rsr' pattern in v1"
+    assert rbbb.description == "right bundle branch block; ecg features: RSR' pattern in V1"
     assert all(p.origin == "terminology" and p.concept_id for p in rbbb.phrases)
     assert not any(c.fallback for c in ps.classes)
     afib = ps.classes[-1]
@@ -73,7 +73,7 @@ def test_features_are_own_links_and_competing_subtypes_stay_out(small_knowledge:
     rbbb = load_labelset("csn")[0]
     alone = retrieve(term, rbbb)
     # CRBBB's wide QRS is not RBBB's own link: it stays with the subtype
-    assert [n for _, n, _ in alone["features"]] == ["rsr' pattern in v1"]
+    assert [n for _, n, _ in alone["features"]] == ["RSR' pattern in V1"]
     assert [n for _, n in alone["subtypes"]] == [
         "complete right bundle branch block",
         "incomplete right bundle branch block",
@@ -90,7 +90,7 @@ def test_scripted_proposer_claims_are_verified(small_knowledge: Path) -> None:
     assert not rbbb.fallback
     assert [(p.text, p.origin) for p in rbbb.phrases] == [
         ("right bundle branch block", "terminology"),
-        ("rsr' pattern in v1", "llm"),
+        ("RSR' pattern in V1", "llm"),  # rendered: the terminology's term, not the claim
     ]
     assert {r.text: r.code for r in rbbb.rejected} == {
         # a true subtype, but a competing label of this set (IRBBB)

@@ -50,7 +50,7 @@ def test_build_protocol_and_audit_clean(
     assert covered == want and len(want) == sum(PROTOCOL[dataset].values())
     for c in ps.classes:
         assert c.description.strip() and c.concept_ids and c.phrases, c.label
-        assert c.description == c.description.lower()
+        assert all(p.text in c.description for p in c.phrases)  # rendered, case kept
         assert all(p.concept_id and p.origin == "terminology" for p in c.phrases)
     report = tmp_path / "audit.json"
     res = runner.invoke(app, ["audit", "--hallucination-check", str(out), "--json", str(report)])

@@ -37,7 +37,7 @@ VEC = {
 
 
 def _encode(texts: list[str]) -> torch.Tensor:
-    return torch.tensor([VEC[t] for t in texts])
+    return torch.tensor([VEC[t.lower()] for t in texts])  # an uncased tokenizer
 
 
 def _prompt_file(tmp_path: Path) -> Path:
