@@ -15,8 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import write_results  # noqa: E402
 
-from ckepe.audit import Knowledge  # noqa: E402
-from ckepe.audit_run import audit_prompt_set  # noqa: E402
+from ckepe.audit import (
+    Knowledge,  # noqa: E402
+    audit_prompt_set,  # noqa: E402
+)
 from ckepe.build import build_prompt_set  # noqa: E402
 from ckepe.normalize import normalize_term  # noqa: E402
 from ckepe.promptfile import read_prompt_set, write_prompt_set  # noqa: E402

@@ -351,9 +351,8 @@ def audit(
     Exit 0: nothing contradicted and no structural finding (unverifiable phrases are counted
     but pass unless --strict); 1: findings; 2: unreadable input.
     """
-    from ckepe.audit import Knowledge
-    from ckepe.audit_report import print_report, to_markdown
-    from ckepe.audit_run import AuditInputError, audit_path
+    from ckepe.audit import AuditInputError, Knowledge, audit_path
+    from ckepe.audit.report import print_report, to_markdown
 
     term = _terminology(terminology)
     kb = Knowledge(term)

@@ -42,7 +42,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ckepe.audit_pieces import section_head
 from ckepe.feature_rule import (
     ClassFeatures,
     ContradictionTable,
@@ -51,6 +50,7 @@ from ckepe.feature_rule import (
     contradiction_table,
 )
 from ckepe.findings import injection, parse_clause, placeholder
+from ckepe.findings.pieces import section_head
 from ckepe.findings.structure import ClassStructure, field_check
 from ckepe.grounding import canonical_words
 from ckepe.normalize import contains_phrase, normalize_term, word_count

@@ -99,6 +99,14 @@ def _cycles(package: str) -> list[list[str]]:
         if _within(imp.module, package) and _within(imp.target, package):
             if imp.target != imp.module and imp.target in KNOWN:
                 graph.setdefault(imp.module, set()).add(imp.target)
+            # importing ``a.b.c`` runs ``a.b``'s ``__init__`` first: an edge to every package
+            # above the target that is not above the importer (``ckepe.verify`` importing
+            # ``ckepe.audit.x`` runs ``ckepe.audit``, which may import ``ckepe.verify`` back)
+            parts = imp.target.split(".")
+            for n in range(1, len(parts)):
+                parent = ".".join(parts[:n])
+                if parent in KNOWN and not _within(imp.module, parent):
+                    graph.setdefault(imp.module, set()).add(parent)
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -144,6 +152,15 @@ def test_the_walker_sees_a_cycle_and_a_private_import() -> None:
     finally:
         del ALL[-2:]
         KNOWN.difference_update({"merl_core.fake_a", "merl_core.fake_b"})
+    # a module importing a submodule whose package's __init__ imports that module back
+    ALL.extend([Import("ckepe.fake_low", "ckepe.fake_pkg.leaf", (), 1),
+                Import("ckepe.fake_pkg", "ckepe.fake_low", (), 1)])  # fmt: skip
+    KNOWN.update({"ckepe.fake_low", "ckepe.fake_pkg", "ckepe.fake_pkg.leaf"})
+    try:
+        assert ["ckepe.fake_low", "ckepe.fake_pkg"] in _cycles("ckepe")
+    finally:
+        del ALL[-2:]
+        KNOWN.difference_update({"ckepe.fake_low", "ckepe.fake_pkg", "ckepe.fake_pkg.leaf"})
     bad = Import("tests.x", "merl_core.train.pretrain", ("_private",), 1)
     assert _private_imports([bad]) == [bad]
 

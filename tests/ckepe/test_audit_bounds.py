@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ckepe.audit import Knowledge
-from ckepe.audit_run import audit_flat
+from ckepe.audit import Knowledge, audit_flat
 from ckepe.cli import app
 from ckepe.labelsets import read_labelset_table
 from ckepe.promptfile import MAX_FILE_BYTES, MAX_JSON_DEPTH, PromptFileError, load_json

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ckepe.audit import ClassAuditor, Knowledge
-from ckepe.audit_run import dataset_specs
+from ckepe.audit import ClassAuditor, Knowledge, dataset_specs
 from ckepe.terminology import load_terminology
 from ckepe.verify import ClassVerifier
 

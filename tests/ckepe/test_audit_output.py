@@ -9,8 +9,8 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from ckepe.audit_report import to_markdown
-from ckepe.audit_run import AuditReport
+from ckepe.audit import AuditReport
+from ckepe.audit.report import to_markdown
 from ckepe.textsafety import visible
 
 pytestmark = pytest.mark.usefixtures("bundled_knowledge")

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ckepe.audit import Knowledge
-from ckepe.audit_claims import read_claims, score_claims
-from ckepe.audit_run import audit_path
+from ckepe.audit import Knowledge, audit_path
+from ckepe.audit.claims import read_claims, score_claims
 from ckepe.cli import app
 from ckepe.normalize import normalize_term
 from ckepe.promptfile import read_prompt_set

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ckepe.audit import split_pieces
 from ckepe.criteria import parse_criteria
+from ckepe.findings.pieces import split_pieces
 from ckepe.grounding import canonical_words, polarity_clash
 from ckepe.promptfile import (
     ClassEntry,

@@ -115,7 +115,7 @@ def test_one_error_policy_user_error_one_line_bug_traceback(
     small_knowledge: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import ckepe.cli as cli
-    from ckepe.audit_run import AuditInputError
+    from ckepe.audit import AuditInputError
     from ckepe.errors import CkepeError
     from ckepe.promptfile import PromptFileError
 

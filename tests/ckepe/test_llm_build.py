@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ckepe.audit import Knowledge
-from ckepe.audit_run import audit_prompt_set
+from ckepe.audit import Knowledge, audit_prompt_set
 from ckepe.build import build_prompt_set
 from ckepe.labelsets import COLUMNS, read_labelset_table
 from ckepe.llm import LLMProposer, generator_info

@@ -20,17 +20,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ckepe.audit import (
-    SEVERITY,
-    STRUCTURAL,
-    UNVERIFIABLE,
-    VERIFIED,
-    ClassAuditor,
-    ClassSpec,
-    Finding,
-    Knowledge,
-    class_specs,
-)
+from ckepe.audit.judge import ClassAuditor, ClassSpec, Knowledge, class_specs
+from ckepe.audit.structure import SEVERITY, STRUCTURAL, UNVERIFIABLE, VERIFIED, Finding
 from ckepe.errors import CkepeError
 from ckepe.labelsets import PROTOCOL_TASKS, LabelEntry, LabelSetError, load_labelset
 from ckepe.normalize import normalize_term

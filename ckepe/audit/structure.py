@@ -1,6 +1,6 @@
 """The audit's reading of a phrase as findings (``ckepe.findings``): clauses, negation,
 leads, direction, competitors, placeholders and injected text; mixed into
-``ckepe.audit.ClassAuditor``, whose string verdict (``_judge_string``) it refines."""
+``ckepe.audit.judge.ClassAuditor``, whose string verdict (``_judge_string``) it refines."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class Finding:
 
 
 class Knowledge(Protocol):
-    """What the structured judge reads of ``ckepe.audit.Knowledge`` (kept a protocol so
+    """What the structured judge reads of ``ckepe.audit.judge.Knowledge`` (kept a protocol so
     this module does not import the audit that mixes it in)."""
 
     term: GraphTerminology
@@ -71,7 +71,7 @@ class Knowledge(Protocol):
 
 
 class StructuredJudge:
-    """Judges a phrase by its findings (see ``ckepe.audit`` for the codes)."""
+    """Judges a phrase by its findings (see ``ckepe.audit.judge`` for the codes)."""
 
     kb: Knowledge
     structure: ClassStructure

@@ -48,20 +48,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from ckepe.audit_pieces import split_pieces
-from ckepe.audit_structure import (
+from ckepe.audit.structure import (
     CONTRADICTED,
     STRUCTURAL,
     UNVERIFIABLE,
     VERIFIED,
+    Finding,
     StructuredJudge,
 )
-from ckepe.audit_structure import SEVERITY as SEVERITY  # re-exported: ckepe.audit_run
-from ckepe.audit_structure import Finding as Finding  # re-exported: its home is below
 from ckepe.criteria import DOWN, EQ, RANGE, UP, Criterion
 from ckepe.feature_rule import below_class, class_features, contradiction_table
 from ckepe.findings.fuzzy import Speller
 from ckepe.findings.lexicon import DIRECTION_WORDS
+from ckepe.findings.pieces import split_pieces
 from ckepe.findings.structure import (
     ClassStructure,
 )

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ckepe.audit import CONTRADICTED, UNVERIFIABLE, ClassAuditor, Knowledge
-from ckepe.audit_run import dataset_specs
+from ckepe.audit.judge import CONTRADICTED, UNVERIFIABLE, ClassAuditor, Knowledge
+from ckepe.audit.run import dataset_specs
 
 CLAIM_COLUMNS = [
     "id",

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ckepe.audit_run import AuditReport
+from ckepe.audit.run import AuditReport
 from ckepe.textsafety import visible
 
 MAX_ROWS = 60
