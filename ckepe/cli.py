@@ -29,6 +29,7 @@ from ckepe.promptfile import (
     read_prompt_set,
     write_prompt_set,
 )
+from ckepe.registry import AuditDataset, LabelsetDataset, LabelsetTask
 from ckepe.terminology import GraphTerminology, TerminologyError, load_terminology
 from ckepe.textsafety import visible
 
@@ -40,22 +41,6 @@ app = create_app(
 
 
 # -- shared helpers ---------------------------------------------------------------------------
-class Dataset(StrEnum):
-    ptbxl = "ptbxl"
-    cpsc2018 = "cpsc2018"
-    csn = "csn"
-    synthetic = "synthetic"
-
-
-class Task(StrEnum):
-    super = "super"
-    sub = "sub"
-    form = "form"
-    rhythm = "rhythm"
-    all = "all"
-    protocol = "protocol"
-
-
 class LLMChoice(StrEnum):
     auto = "auto"
     local = "local"
@@ -137,9 +122,9 @@ _DEFAULT_STYLE = PromptStyle(DEFAULT_STYLE)
 @app.command("build-prompts")
 @user_errors
 def build_prompts(
-    dataset: Annotated[Dataset, typer.Option(help="Dataset whose label set to build.")],
+    dataset: Annotated[LabelsetDataset, typer.Option(help="Dataset whose label set to build.")],
     task: Annotated[
-        Task | None,
+        LabelsetTask | None,
         typer.Option(help="PTB-XL task; default: the protocol's four tasks (59 labels)."),
     ] = None,
     llm: Annotated[
@@ -293,14 +278,6 @@ def _announce(dataset: str, task: str | None, gen: dict[str, object], target: Pa
 
 
 # -- audit ------------------------------------------------------------------------------------
-class AuditDataset(StrEnum):
-    ptbxl = "ptbxl"
-    cpsc2018 = "cpsc2018"
-    csn = "csn"
-    synthetic = "synthetic"
-    protocol = "protocol"
-
-
 @app.command()
 @user_errors
 def audit(
@@ -318,7 +295,7 @@ def audit(
         ),
     ] = None,
     task: Annotated[
-        Task | None,
+        LabelsetTask | None,
         typer.Option(
             help="PTB-XL task whose labels must all have a prompt; default: the protocol's."
         ),
@@ -423,7 +400,7 @@ def _read_any(path: Path) -> PromptSet:
 def import_flat_cmd(
     file: Annotated[Path, typer.Argument(help="Flat {label: text} JSON.")],
     out: Annotated[Path, typer.Argument(help="Structured prompt file to write.")],
-    dataset: Annotated[Dataset, typer.Option(help="Dataset the labels belong to.")],
+    dataset: Annotated[LabelsetDataset, typer.Option(help="Dataset the labels belong to.")],
 ) -> None:
     """Convert a flat {label: text} file into the structured prompt-file format."""
     try:
@@ -432,8 +409,8 @@ def import_flat_cmd(
         _fail(str(exc))
     if not is_flat(data) or not data:
         _fail(f"{file}: not a flat {{label: text}} prompt file")
-    rows = _labels(dataset.value, "all" if dataset == Dataset.ptbxl else None)
-    if dataset == Dataset.ptbxl:
+    rows = _labels(dataset.value, "all" if dataset == LabelsetDataset.ptbxl else None)
+    if dataset == LabelsetDataset.ptbxl:
         rows += _labels("ptbxl", "protocol")
     ps = import_flat(data, dataset.value, rows)
     unknown = [c.label for c in ps.classes if not c.concept_ids]

@@ -14,16 +14,12 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from ckepe import registry
 from ckepe.errors import CkepeError
+from ckepe.registry import ALL_TASK, DEFAULT_TASK, LABELSET_DATASETS, PROTOCOL, PROTOCOL_TASKS
 from ckepe.terminology import knowledge_dir
 
-DATASETS = ("ptbxl", "cpsc2018", "csn", "synthetic")
-PROTOCOL_TASKS: dict[str, tuple[str, ...]] = {
-    "ptbxl": ("super", "sub", "form", "rhythm"),
-    "cpsc2018": ("default",),
-    "csn": ("default",),
-    "synthetic": ("default",),  # the demo's simulated ECGs (merl_core.data.synthetic)
-}
+DATASETS = LABELSET_DATASETS  # ckepe.registry: the datasets with a label set
 COLUMNS = ["task", "label", "concept_ids", "name", "mapping", "note", "excluded_ids"]
 MAPPINGS = {"exact", "closest", "group"}
 
@@ -89,15 +85,16 @@ def tasks_of(dataset: str, task: str | None) -> tuple[str, ...]:
     """Expand a task option: None/``protocol`` → the protocol tasks; PTB-XL ``all`` stays."""
     if dataset not in DATASETS:
         raise LabelSetError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
-    if task in (None, "protocol"):
+    if task in (None, PROTOCOL):
         return PROTOCOL_TASKS[dataset]
-    if dataset != "ptbxl" and task in ("default", "all"):
-        return ("default",)
-    if dataset != "ptbxl":
+    choices = (*registry.dataset(dataset).tasks, *registry.dataset(dataset).extra_tasks)
+    if choices == (DEFAULT_TASK,):
+        if task in (DEFAULT_TASK, ALL_TASK):
+            return (DEFAULT_TASK,)
         raise LabelSetError(f"{dataset} has a single task ('default'), not {task!r}")
-    if task not in ("super", "sub", "form", "rhythm", "all"):
+    if task not in choices:
         raise LabelSetError(
-            f"unknown PTB-XL task {task!r}; choose super, sub, form, rhythm, all or protocol"
+            f"unknown {dataset} task {task!r}; choose {', '.join(choices)} or {PROTOCOL}"
         )
     return (task,)
 

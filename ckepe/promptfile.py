@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ckepe.errors import CkepeError
 from ckepe.fileio import atomic_write_text
+from ckepe.registry import DATASETS
 from ckepe.textsafety import bounded, disallowed_reason
 
 SCHEMA_VERSION = "1.0"
@@ -254,14 +255,9 @@ def check_flat_values(path: Path, data: dict[str, Any]) -> None:
 def guess_dataset(path: Path) -> str | None:
     """The dataset a prompt file's name suggests (``ptbxl_prompts.json``: ptbxl), or None."""
     stem = path.stem.lower()
-    for name, keys in (
-        ("ptbxl", ("ptbxl", "ptb")),
-        ("cpsc2018", ("cpsc", "icbeb")),
-        ("csn", ("csn", "chapman")),
-        ("synthetic", ("synthetic",)),
-    ):
-        if any(k in stem for k in keys):
-            return name
+    for spec in DATASETS.values():
+        if any(k in stem for k in spec.file_hints):
+            return spec.name
     return None
 
 

@@ -20,13 +20,14 @@ from typing import Any
 
 import numpy as np
 
+from ckepe.errors import CkepeError
 from ckepe.terminology import GraphTerminology
 
 logger = logging.getLogger(__name__)
 MAX_TOKENS = 128
 
 
-class EncoderUnavailable(RuntimeError):
+class EncoderUnavailable(CkepeError, RuntimeError):
     """The packaged encoder (or the tokenizers / safetensors packages) is not installed."""
 
 

@@ -7,8 +7,9 @@
 - ``ckepe`` imports nothing of ``merl_core``, and ``torch`` only inside the function that
   runs the optional transformers LLM engine;
 - the library (``merl_core`` outside ``merl_core.cli``) never imports ``merl_core.cli`` and
-  reaches ckepe only through ``ckepe.promptfile``, ``ckepe.fileio``, ``ckepe.errors`` and
-  ``ckepe.labelsets`` (the label sets that split files are checked against);
+  reaches ckepe only through ``ckepe.promptfile``, ``ckepe.fileio``, ``ckepe.errors``,
+  ``ckepe.labelsets`` (the label sets that split files are checked against) and
+  ``ckepe.registry`` (the dataset registry);
 - no module imports a ``_private`` name from another module (tests and benchmarks too), nor
   reaches one through a module it imported (``R._split``; tests may, to inject faults).
 
@@ -30,7 +31,9 @@ PACKAGES = ("ckepe", "merl_core")
 # merl_core's stages, earliest first (docs/architecture.md "Layers")
 STAGES = ("merl_core.data", "merl_core.models", "merl_core.train", "merl_core.upstream",
           "merl_core.eval", "merl_core.cli")  # fmt: skip
-LIBRARY_MAY_USE_CKEPE = {"ckepe.promptfile", "ckepe.fileio", "ckepe.errors", "ckepe.labelsets"}
+LIBRARY_MAY_USE_CKEPE = {
+    "ckepe.promptfile", "ckepe.fileio", "ckepe.errors", "ckepe.labelsets", "ckepe.registry",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ The phrase splitter the audit and the build's verifier share is ``ckepe.findings
 
 from ckepe.audit.judge import SIMILARITY_THRESHOLD, ClassAuditor, ClassSpec, Knowledge, class_specs
 from ckepe.audit.run import (
-    PROTOCOL,
     AuditInputError,
     AuditReport,
     audit_flat,
@@ -32,7 +31,6 @@ from ckepe.audit.structure import (
 
 __all__ = [
     "CONTRADICTED",
-    "PROTOCOL",
     "SEVERITY",
     "SIMILARITY_THRESHOLD",
     "STRUCTURAL",

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from ckepe.audit.judge import ClassAuditor, ClassSpec, Knowledge, class_specs
 from ckepe.audit.structure import SEVERITY, STRUCTURAL, UNVERIFIABLE, VERIFIED, Finding
 from ckepe.errors import CkepeError
-from ckepe.labelsets import PROTOCOL_TASKS, LabelEntry, LabelSetError, load_labelset
+from ckepe.labelsets import LabelEntry, LabelSetError, load_labelset
 from ckepe.normalize import normalize_term
 from ckepe.promptfile import (
     PromptFileError,
@@ -34,20 +34,19 @@ from ckepe.promptfile import (
     load_json,
     prompt_file_version,
 )
+from ckepe.registry import (
+    EVAL_DATASETS,
+    LABELSET_DATASETS,
+    PROTOCOL,
+    PROTOCOL_SETS,
+    PROTOCOL_TASKS,
+)
+from ckepe.registry import (
+    dataset as dataset_spec,
+)
 from ckepe.textsafety import disallowed_reason
 
 logger = logging.getLogger(__name__)
-
-PROTOCOL = "protocol"
-PROTOCOL_SETS: tuple[tuple[str, str], ...] = (
-    ("ptbxl", "super"),
-    ("ptbxl", "sub"),
-    ("ptbxl", "form"),
-    ("ptbxl", "rhythm"),
-    ("cpsc2018", "default"),
-    ("csn", "default"),
-)
-REAL_DATASETS = ("ptbxl", "cpsc2018", "csn")
 
 
 class AuditInputError(CkepeError, ValueError):
@@ -128,14 +127,14 @@ def _rows(dataset: str, task: str | None = None) -> list[LabelEntry]:
 
 
 def _labels_of(dataset: str) -> set[str]:
-    tasks = (None, "all") if dataset == "ptbxl" else (None,)
+    tasks = (None, *dataset_spec(dataset).extra_tasks)
     return {r.label for t in tasks for r in _rows(dataset, t)}
 
 
 def choose_dataset(path: Path, keys: Sequence[str]) -> str:
     """Which label set a flat file's keys belong to; ``protocol`` when they span several."""
     labels = [k.rpartition(":")[2] for k in keys]
-    sets = {d: _labels_of(d) for d in (*REAL_DATASETS, "synthetic")}
+    sets = {d: _labels_of(d) for d in LABELSET_DATASETS}
     known = {k for k in labels if any(k in s for s in sets.values())}
     fits = [d for d, s in sets.items() if s and known <= s]
     guess = guess_dataset(path)
@@ -145,17 +144,17 @@ def choose_dataset(path: Path, keys: Sequence[str]) -> str:
         return guess
     if len(fits) == 1:
         return fits[0]
-    if not fits and {d for d in REAL_DATASETS if known & sets[d]}:
+    if not fits and {d for d in EVAL_DATASETS if known & sets[d]}:
         return PROTOCOL
     raise AuditInputError(
         f"{path}: cannot tell which dataset this prompt file is for; pass "
-        "--dataset (ptbxl, cpsc2018, csn, synthetic or protocol)"
+        f"--dataset ({', '.join(LABELSET_DATASETS)} or {PROTOCOL})"
     )
 
 
 def dataset_specs(dataset: str, task: str | None) -> list[ClassSpec]:
     if dataset == PROTOCOL:
-        return [s for d, t in PROTOCOL_SETS for s in class_specs(d, _rows(d, t))]
+        return [s for d, t, _stem in PROTOCOL_SETS for s in class_specs(d, _rows(d, t))]
     tasks = PROTOCOL_TASKS[dataset] if task in (None, PROTOCOL) else (task,)
     rows = [r for t in tasks for r in _rows(dataset, t)]
     return class_specs(dataset, rows)
@@ -236,7 +235,7 @@ def _outside_specs(dataset: str, specs: Sequence[ClassSpec]) -> list[ClassSpec]:
         return []
     inside = {s.label for s in specs if s.dataset == "ptbxl"}
     out: dict[str, ClassSpec] = {}
-    for t in (*PROTOCOL_TASKS["ptbxl"], "all"):
+    for t in (*PROTOCOL_TASKS["ptbxl"], *dataset_spec("ptbxl").extra_tasks):
         for s in dataset_specs("ptbxl", t):
             if s.label not in inside:
                 out.setdefault(s.label, s)
@@ -294,7 +293,7 @@ def audit_prompt_set(
 ) -> AuditReport:
     """Audit a structured prompt set against the label set (the trust boundary); ``rows``
     replaces the bundled label set (a subset built from its own table)."""
-    if ps.dataset not in (*REAL_DATASETS, "synthetic") and rows is None:
+    if ps.dataset not in LABELSET_DATASETS and rows is None:
         raise AuditInputError(
             f"{path}: dataset {ps.dataset!r} is not one of the label sets; pass --dataset"
         )

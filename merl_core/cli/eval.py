@@ -11,20 +11,10 @@ from typing import Annotated, Any
 
 import typer
 
+from ckepe.registry import EvalDataset, EvalTask
 from merl_core.cli.errors import fail, setup_logging
 
 logger = logging.getLogger(__name__)
-
-
-class Task(StrEnum):
-    """Dataset tasks (PTB-XL has four plus ``all``; the others one, ``default``)."""
-
-    super = "super"
-    sub = "sub"
-    form = "form"
-    rhythm = "rhythm"
-    all = "all"
-    default = "default"
 
 
 class PromptMode(StrEnum):
@@ -33,14 +23,6 @@ class PromptMode(StrEnum):
     description = "description"
     phrases = "phrases"
     name = "name"
-
-
-class Dataset(StrEnum):
-    """The datasets of the published evaluation protocol."""
-
-    ptbxl = "ptbxl"
-    cpsc2018 = "cpsc2018"
-    csn = "csn"
 
 
 class LabelSource(StrEnum):
@@ -123,10 +105,11 @@ DataOpt = Annotated[
     Path, typer.Option(help="A prepared cache folder, or a dataset root to prepare.")
 ]
 TaskOpt = Annotated[
-    Task | None, typer.Option(help="Dataset task (default: super for PTB-XL, else default).")
+    EvalTask | None, typer.Option(help="Dataset task (default: super for PTB-XL, else default).")
 ]
 DatasetOpt = Annotated[
-    Dataset | None, typer.Option(help="The data's dataset (default: from the cache or prompts).")
+    EvalDataset | None,
+    typer.Option(help="The data's dataset (default: from the cache or prompts)."),
 ]
 LeadsOpt = Annotated[
     str | None,
@@ -194,19 +177,16 @@ def zeroshot(
     from merl_core.eval import runner
 
     setup_logging(verbose)
-    try:
-        subset, sweep = _leads(leads, lead_sweep)
-        _run(
-            runner.run_zeroshot_cli, sweep, subset,
-            prompts=prompts, checkpoint=checkpoint, data=data,
-            task=task.value if task else None, dataset=dataset.value if dataset else None,
-            split_file=split_file, val_split_file=val_split_file, splits_root=splits_root,
-            prompt_mode=prompt_mode.value, label_source=labels.value,
-            out=out or _default_out("zeroshot"), n_bootstrap=bootstrap, seed=seed,
-            batch_size=batch_size, device=device, no_split=no_split,
-        )  # fmt: skip
-    except runner.USER_ERRORS as exc:
-        fail(str(exc))
+    subset, sweep = _leads(leads, lead_sweep)
+    _run(
+        runner.run_zeroshot_cli, sweep, subset,
+        prompts=prompts, checkpoint=checkpoint, data=data,
+        task=task.value if task else None, dataset=dataset.value if dataset else None,
+        split_file=split_file, val_split_file=val_split_file, splits_root=splits_root,
+        prompt_mode=prompt_mode.value, label_source=labels.value,
+        out=out or _default_out("zeroshot"), n_bootstrap=bootstrap, seed=seed,
+        batch_size=batch_size, device=device, no_split=no_split,
+    )  # fmt: skip
 
 
 def protocol(
@@ -260,8 +240,6 @@ def protocol(
     except runner.MissingResultsError as exc:
         typer.echo(f"incomplete: {exc}", err=True)
         raise typer.Exit(1) from None
-    except runner.USER_ERRORS as exc:
-        fail(str(exc))
 
 
 def linear_probe(
@@ -302,19 +280,16 @@ def linear_probe(
     from merl_core.eval import runner
 
     setup_logging(verbose)
-    try:
-        subset, sweep = _leads(leads, lead_sweep)
-        ratios = runner.parse_ratios([ratio, *ctx.args])
-        _run(
-            runner.run_probe_cli, sweep, subset,
-            checkpoint=checkpoint, model_name=model, data=data, task=task.value if task else None,
-            dataset=dataset.value if dataset else None, split_file=split_file,
-            splits_root=splits_root, ratios=ratios, random_init=random_init, epochs=epochs,
-            out=out or _default_out("probe"), n_bootstrap=bootstrap, seed=seed,
-            batch_size=batch_size, device=device,
-        )  # fmt: skip
-    except runner.USER_ERRORS as exc:
-        fail(str(exc))
+    subset, sweep = _leads(leads, lead_sweep)
+    ratios = runner.parse_ratios([ratio, *ctx.args])
+    _run(
+        runner.run_probe_cli, sweep, subset,
+        checkpoint=checkpoint, model_name=model, data=data, task=task.value if task else None,
+        dataset=dataset.value if dataset else None, split_file=split_file,
+        splits_root=splits_root, ratios=ratios, random_init=random_init, epochs=epochs,
+        out=out or _default_out("probe"), n_bootstrap=bootstrap, seed=seed,
+        batch_size=batch_size, device=device,
+    )  # fmt: skip
 
 
 def compare_prompts(
@@ -326,7 +301,7 @@ def compare_prompts(
     ],
     data: DataOpt,
     task: Annotated[
-        list[Task] | None,
+        list[EvalTask] | None,
         typer.Option(help="Task(s) to compare (repeat; default: all four PTB-XL tasks)."),
     ] = None,
     dataset: DatasetOpt = None,
@@ -356,17 +331,14 @@ def compare_prompts(
     from merl_core.eval.leads import parse_leads
 
     setup_logging(verbose)
-    try:
-        path = run_compare(
-            prompts=prompts, checkpoint=checkpoint, data=data,
-            tasks=[t.value for t in task] if task else None,
-            dataset=dataset.value if dataset else None, splits_root=splits_root,
-            extra_prompts=list(extra or []), out=out or _default_out("compare"),
-            n_bootstrap=bootstrap, seed=seed, batch_size=batch_size, device=device,
-            leads=parse_leads(leads) if leads else None, no_split=no_split,
-        )  # fmt: skip
-    except ValueError as exc:  # every runner.USER_ERRORS is a ValueError
-        fail(str(exc))
+    path = run_compare(
+        prompts=prompts, checkpoint=checkpoint, data=data,
+        tasks=[t.value for t in task] if task else None,
+        dataset=dataset.value if dataset else None, splits_root=splits_root,
+        extra_prompts=list(extra or []), out=out or _default_out("compare"),
+        n_bootstrap=bootstrap, seed=seed, batch_size=batch_size, device=device,
+        leads=parse_leads(leads) if leads else None, no_split=no_split,
+    )  # fmt: skip
     doc = json.loads(path.read_text(encoding="utf-8"))
     for line in doc["run"].get("notes") or []:
         typer.echo(line)

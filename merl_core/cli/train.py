@@ -64,10 +64,9 @@ def pretrain(
     SIGTERM or SIGUSR1 saves a checkpoint at the step reached and exits (0); `--resume auto`
     continues. A NaN/inf loss stops the run (exit 1) keeping the last good checkpoint.
     """
-    from merl_core.train.checkpoint import CheckpointError
-    from merl_core.train.config import ConfigError, load_config
+    from merl_core.train.config import load_config
     from merl_core.train.distributed import LaunchError, resolve_launch
-    from merl_core.train.pretrain import NonFiniteLoss, PretrainError, train
+    from merl_core.train.pretrain import NonFiniteLoss, train
 
     try:
         rank = resolve_launch().rank
@@ -99,10 +98,6 @@ def pretrain(
         summary = train(cfg)
     except NonFiniteLoss as exc:
         fail(str(exc), 1)
-    except (ConfigError, PretrainError, CheckpointError, LaunchError, KeyError) as exc:
-        fail(str(exc).strip("'\""))
-    except ValueError as exc:  # e.g. the data helper's CacheError, a resume mismatch
-        fail(str(exc))
     if summary.pop("rank", 0) == 0:
         typer.echo(json.dumps(summary))
 

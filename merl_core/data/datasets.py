@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ckepe.registry import DATASETS as REGISTRY
 from merl_core.data.preprocess import PreprocessConfig
 from merl_core.data.source import Source
 from merl_core.errors import MerlCoreError
 
-DATASETS = (
-    "ptbxl", "cpsc2018", "csn", "ningbo", "georgia", "cpsc-extra", "ptbxl-challenge", "ptb",
-    "challenge", "mimic", "synthetic",
-)  # fmt: skip
+DATASETS = tuple(REGISTRY)  # every dataset that can be prepared (ckepe.registry)
 
 
 class DatasetError(MerlCoreError, ValueError):

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ckepe.registry import DATASETS
 from merl_core.data.leads import LEADS
 from merl_core.errors import MerlCoreError
 
@@ -46,16 +47,12 @@ MAX_ABS_MV = 50.0
 BAD_LEAD_POLICIES = ("skip", "zero")
 
 # The sampling rate each dataset is recorded at (None: mixed, any rate is accepted).
-EXPECTED_FS: dict[str, float | None] = {
-    "ptbxl": 500, "cpsc2018": 500, "csn": 500, "ningbo": 500, "georgia": 500,
-    "cpsc-extra": 500, "ptbxl-challenge": 500, "ptb": 1000, "challenge": None, "mimic": 500,
-    "synthetic": 500,
-}  # fmt: skip
+EXPECTED_FS: dict[str, float | None] = {n: d.fs for n, d in DATASETS.items()}
 # MIMIC-IV-ECG is pretraining data with dead leads in a small share of 800k records: keeping
 # the record with the lead zeroed loses less than skipping it. Ningbo stores some records with
 # dead chest leads as zeros (JS45542: V1–V6); it is not a protocol evaluation set, so it keeps
 # them the same way. Evaluation sets skip.
-BAD_LEAD_POLICY: dict[str, str] = {"mimic": "zero", "ningbo": "zero"}
+BAD_LEAD_POLICY: dict[str, str] = {n: d.bad_leads for n, d in DATASETS.items()}
 
 
 class BadRecordError(MerlCoreError, ValueError):

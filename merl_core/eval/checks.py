@@ -26,7 +26,6 @@ NOT_A_BENCHMARK = (
     "NOT A BENCHMARK: --no-split scored every cached record with the cache's labels (no test "
     "split, no validation thresholds); do not compare these numbers with published ones"
 )
-EVAL_DATASETS = ("ptbxl", "cpsc2018", "csn")
 
 
 def checkpoint_folder(path: str | Path) -> Path:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ckepe.fileio import atomic_write_bytes, atomic_write_json
+from ckepe.registry import protocol_tasks
 from merl_core.eval.paired import PairedDifference, paired_auc_difference
 
 logger = logging.getLogger(__name__)
@@ -239,7 +240,7 @@ def run_compare(
     )
     check_prompt_dataset(Path(prompts), table.dataset, cache.meta.get("dataset"))
     dataset = dataset or cache.meta.get("dataset")
-    tasks = tasks or (["super", "sub", "form", "rhythm"] if dataset == "ptbxl" else ["default"])
+    tasks = tasks or list(protocol_tasks(dataset))
     plan = []
     for task in tasks:
         files = R.resolve_split_files(dataset, task, None, None, splits_root)

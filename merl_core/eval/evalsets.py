@@ -16,22 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from ckepe.registry import PROTOCOL_SETS
 from merl_core.data.splits import SplitError, SplitFile, read_split, record_id
 from merl_core.errors import MerlCoreError
 
 logger = logging.getLogger(__name__)
 
-PTBXL_TASK_DIRS = {"super": "super_class", "sub": "sub_class", "form": "form", "rhythm": "rhythm"}
-
-# (dataset, task) -> split-file stem under merl-splits/, for the six published test sets
-PROTOCOL = (
-    ("ptbxl", "super", "ptbxl/super_class/ptbxl_super_class"),
-    ("ptbxl", "sub", "ptbxl/sub_class/ptbxl_sub_class"),
-    ("ptbxl", "form", "ptbxl/form/ptbxl_form"),
-    ("ptbxl", "rhythm", "ptbxl/rhythm/ptbxl_rhythm"),
-    ("cpsc2018", "default", "icbeb/icbeb"),
-    ("csn", "default", "chapman/chapman"),
-)
+# (dataset, task, split-file stem under merl-splits/) of the six published test sets
+PROTOCOL = PROTOCOL_SETS
 
 
 class EvalDataError(MerlCoreError, ValueError):

@@ -1,7 +1,8 @@
 """Evaluation runs behind the CLI: open data, load the model, score, write the run folder.
 
 Kept apart from ``merl_core.cli.eval`` (argument parsing only) so the demo and tests drive the same
-code. Every user mistake surfaces as one of :data:`USER_ERRORS` with a one-line message.
+code. Every user mistake surfaces as a ``MerlCoreError`` (or ckepe's ``PromptFileError``) with a
+one-line message.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ckepe.registry import default_task
 from merl_core import __version__
 from merl_core.data.preprocess import InputSpec, PreprocessConfig
 from merl_core.eval.checks import (
@@ -39,16 +41,13 @@ from merl_core.eval.evalsets import (
     select_split,
     sibling_split,
 )
-from merl_core.eval.leads import LeadSpecError, subset_label, with_leads
-from merl_core.eval.prompts import PromptFileError, PromptTable, read_prompts
+from merl_core.eval.leads import subset_label, with_leads
+from merl_core.eval.prompts import PromptTable, read_prompts
 from merl_core.eval.report import TaskOutput, sha256_file, write_run
 from merl_core.paths import shared_data_root
 
 logger = logging.getLogger(__name__)
 
-USER_ERRORS: tuple[type[Exception], ...] = (
-    PromptFileError, EvalDataError, CheckpointError, LeadSpecError,
-)  # fmt: skip
 # Where evaluation prepares a dataset root it is given instead of a cache (visible, beside
 # the run folders; README "Evaluation"): <out>/../caches/<dataset>-<path hash>/.
 CACHE_DIR_NAME = "caches"
@@ -317,7 +316,7 @@ def run_zeroshot_cli(
     )
     check_prompt_dataset(Path(prompts), table.dataset, _dataset_of(None, None, cache))
     dataset = dataset or _dataset_of(None, None, cache)
-    task = task or ("super" if dataset == "ptbxl" else "default")
+    task = task or default_task(dataset)
     files = resolve_split_files(dataset, task, split_file, val_split_file, splits_root)
     notes: list[str] = []
     if "test" not in files and not no_split:
@@ -540,7 +539,7 @@ def run_probe_cli(
         data, dataset, cache_root(out), checkpoint_preprocessing(checkpoint)
     )
     dataset = dataset or _dataset_of(None, None, cache)
-    task = task or ("super" if dataset == "ptbxl" else "default")
+    task = task or default_task(dataset)
     files = resolve_split_files(dataset, task, split_file, None, splits_root)
     missing = [p for p in ("train", "val", "test") if p not in files]
     if missing:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ckepe.fileio import atomic_write_text
+from merl_core.errors import MerlCoreError
 from merl_core.train import checkpoint as ckpt_io
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 FORCE = "force"
 
 
-class ResumeMismatch(ValueError):
+class ResumeMismatch(MerlCoreError, ValueError):
     """The checkpoint was made with settings this run does not share."""
 
 

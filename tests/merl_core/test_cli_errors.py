@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -57,3 +58,58 @@ def test_pretrain_without_a_cache_is_bad_input(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["pretrain", "--cache", str(tmp_path / "none"),
                                    "--out", str(tmp_path / "run")])  # fmt: skip
     assert res.exit_code == 2 and "error: " in res.output and "none" in res.output
+
+
+@pytest.mark.parametrize("command", ["compare-prompts", "zeroshot", "pretrain"])
+def test_a_bug_inside_a_command_keeps_its_traceback(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ValueError or KeyError from the library is a bug, not bad input: no exit 2."""
+    import merl_core.eval.compare as compare
+    import merl_core.eval.runner as runner
+    import merl_core.train.config as config
+
+    def bug(*args: object, **kwargs: object) -> None:
+        raise ValueError("an internal bug")
+
+    def key_bug(*args: object, **kwargs: object) -> None:
+        raise KeyError("missing-internal-key")
+
+    monkeypatch.setattr(compare, "run_compare", bug)
+    monkeypatch.setattr(runner, "run_zeroshot_cli", bug)
+    monkeypatch.setattr(config, "load_config", key_bug)
+    p, c, d = (str(tmp_path / n) for n in ("p.json", "ckpt", "data"))
+    args = {
+        "compare-prompts": ["--prompts", p, "--checkpoint", c, "--data", d],
+        "zeroshot": ["--prompts", p, "--checkpoint", c, "--data", d],
+        "pretrain": ["--cache", d, "--out", str(tmp_path / "run")],
+    }[command]
+    res = CliRunner().invoke(app, [command, *args])
+    assert res.exit_code == 1, res.output
+    assert isinstance(res.exception, ValueError | KeyError), res.output
+
+
+def test_every_error_class_is_under_its_package_base() -> None:
+    """Each exception class defined in merl_core is a MerlCoreError, in ckepe a CkepeError."""
+    import ast
+    import importlib
+
+    from ckepe.errors import CkepeError
+
+    root = Path(__file__).resolve().parents[2]
+    bases = {"merl_core": MerlCoreError, "ckepe": CkepeError}
+    wrong = []
+    for package, base in bases.items():
+        for path in sorted((root / package).rglob("*.py")):
+            names = [n.name for n in ast.parse(path.read_text("utf-8")).body
+                     if isinstance(n, ast.ClassDef)]  # fmt: skip
+            if not names:
+                continue
+            mod = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+            module = importlib.import_module(mod)
+            for name in names:
+                cls = getattr(module, name)
+                if isinstance(cls, type) and issubclass(cls, Exception) and cls is not base:
+                    if not issubclass(cls, base):
+                        wrong.append(f"{mod}.{name}")
+    assert wrong == []
