@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,7 +14,7 @@ from rich.table import Table
 
 from ckepe import __version__
 from ckepe.build import DEFAULT_STYLE, build_prompt_set
-from ckepe.cli_app import create_app
+from ckepe.cli_app import create_app, error_handler, fail
 from ckepe.errors import CkepeError
 from ckepe.labelsets import DATASETS, LabelEntry, LabelSetError, load_labelset
 from ckepe.promptfile import (
@@ -59,52 +57,33 @@ TerminologyOpt = Annotated[
 err_console = Console(stderr=True)
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    """One line on stderr (control characters shown as escapes) and exit ``code``."""
-    typer.echo(f"error: {visible(' '.join(message.splitlines()))}", err=True)
-    raise typer.Exit(code)
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def user_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """The one error policy of every command: a CkepeError (bad input: a file, a setting,
-    an LLM reply) is one line on stderr and its ``exit_code`` (2 unless it says otherwise);
-    any other exception is a bug and keeps its traceback."""
-
-    @functools.wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except CkepeError as exc:
-            _fail(str(exc), getattr(exc, "exit_code", 2))
-
-    return run
+# The one error policy of every command (ckepe.cli_app): a CkepeError (bad input: a file, a
+# setting, an LLM reply) is one line on stderr and its exit_code (2 unless it says
+# otherwise); any other exception is a bug and keeps its traceback.
+user_errors = error_handler(CkepeError)
 
 
 def _terminology(path: str | None) -> GraphTerminology:
     try:
         return load_terminology(path)
     except (TerminologyError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _labels(dataset: str, task: str | None = None) -> list[LabelEntry]:
     try:
         return load_labelset(dataset, task)
     except LabelSetError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _read(path: Path, dataset: str | None) -> PromptSet:
     try:
         ps = read_prompt_set(path, dataset)
     except PromptFileError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if ps.dataset not in DATASETS:
-        _fail(f"{path}: cannot tell which dataset this prompt file is for; pass --dataset")
+        fail(f"{path}: cannot tell which dataset this prompt file is for; pass --dataset")
     return ps
 
 
@@ -179,7 +158,7 @@ def build_prompts(
     """Build a verified prompt set (retrieve → propose → ground → compose) for a dataset."""
     target = out or Path("prompts") / f"{dataset.value}.json"
     if out is None and target.exists() and not force:
-        _fail(
+        fail(
             f"{target}: exists (a committed or earlier prompt set); name the output with "
             "--out, or pass --force to overwrite it"
         )
@@ -191,7 +170,7 @@ def build_prompts(
         try:
             recorded = read_prompt_set(replay, dataset.value)
         except (PromptFileError, OSError) as exc:
-            _fail(f"{replay}: {exc}")
+            fail(f"{replay}: {exc}")
         proposer = replay_proposer(recorded)
         gen = {
             **recorded.generator.model_dump(
@@ -203,7 +182,7 @@ def build_prompts(
         try:
             from ckepe.llm import create_proposer
         except ImportError as exc:
-            _fail(f"LLM backends are unavailable ({exc}); use --llm none")
+            fail(f"LLM backends are unavailable ({exc}); use --llm none")
         try:
             proposer, gen = create_proposer(
                 llm.value,
@@ -214,7 +193,7 @@ def build_prompts(
                 fallback=llm_fallback,
             )
         except (RuntimeError, ValueError, OSError) as exc:
-            _fail(f"cannot start the {llm.value} LLM backend: {exc}")
+            fail(f"cannot start the {llm.value} LLM backend: {exc}")
     task_value = task.value if task else None
     _announce(dataset.value, task_value, gen, target)
     try:
@@ -222,15 +201,15 @@ def build_prompts(
             term, dataset.value, task_value, proposer, gen, progress=True, style=style.value
         )
     except LabelSetError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except RuntimeError as exc:  # ckepe.llm.LLMEndpointError: endpoint down after retries
         if not getattr(exc, "abort_build", False):
             raise
-        _fail(str(exc), 1)
+        fail(str(exc), 1)
     try:
         write_prompt_set(result.prompt_set, target)
     except (PromptFileError, OSError) as exc:
-        _fail(f"{target}: cannot write: {exc}")
+        fail(f"{target}: cannot write: {exc}")
     table = Table(title=f"{dataset.value}: {len(result.stats)} classes → {target}")
     for col in ("label", "proposed", "verified", "rejected", "fallback", "words"):
         table.add_column(col, justify="left" if col == "label" else "right")
@@ -344,7 +323,7 @@ def audit(
             partial,
         )
     except AuditInputError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     print_report(report, Console())
     if json_out:
         # ASCII JSON: every character of the audited file survives, none reaches a terminal raw
@@ -372,7 +351,7 @@ def _atomic_text(path: Path, text: str) -> None:
     try:
         atomic_write_text(path, text)
     except OSError as exc:  # an output the user named cannot be written: their error
-        _fail(f"{path}: cannot write: {exc.strerror or exc}")
+        fail(f"{path}: cannot write: {exc.strerror or exc}")
 
 
 # -- flat format ------------------------------------------------------------------------------
@@ -392,7 +371,7 @@ def _read_any(path: Path) -> PromptSet:
     try:
         return read_prompt_set(path)
     except PromptFileError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @app.command("import-flat")
@@ -406,9 +385,9 @@ def import_flat_cmd(
     try:
         data = load_json(file)
     except PromptFileError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if not is_flat(data) or not data:
-        _fail(f"{file}: not a flat {{label: text}} prompt file")
+        fail(f"{file}: not a flat {{label: text}} prompt file")
     rows = _labels(dataset.value, "all" if dataset == LabelsetDataset.ptbxl else None)
     if dataset == LabelsetDataset.ptbxl:
         rows += _labels("ptbxl", "protocol")
@@ -421,7 +400,7 @@ def import_flat_cmd(
     try:
         write_prompt_set(ps, out)
     except OSError as exc:
-        _fail(f"{out}: cannot write: {exc.strerror or exc}")
+        fail(f"{out}: cannot write: {exc.strerror or exc}")
     typer.echo(f"wrote {len(ps.classes)} classes to {out} (version {ps.prompt_set_version})")
 
 
@@ -443,7 +422,7 @@ def lookup(
     term = _terminology(terminology)
     ids = [term_text] if term_text in term else term.find(term_text)
     if not ids:
-        _fail(f"{term_text!r}: no concept with this term in {term.version}", 1)
+        fail(f"{term_text!r}: no concept with this term in {term.version}", 1)
     for cid in ids:
         table = Table(title=_shown(f"{cid} | {term.fsn(cid)}"), show_header=False)
         table.add_column("field", style="bold")

@@ -113,3 +113,12 @@ def test_every_error_class_is_under_its_package_base() -> None:
                     if not issubclass(cls, base):
                         wrong.append(f"{mod}.{name}")
     assert wrong == []
+
+
+def test_both_command_lines_share_one_handler() -> None:
+    from ckepe.cli import user_errors
+
+    assert user_errors.__code__ is handle_errors.__code__  # both made by ckepe.cli_app
+    # merl-core's messages get ckepe's escaping too: a terminal escape in a file name
+    res = CliRunner().invoke(_app(MerlCoreError("evil\x1b[2J.json: not found")), ["run"])
+    assert res.exit_code == 2 and "\x1b" not in res.output and "\\x1b[2J" in res.output
