@@ -27,10 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import write_results  # noqa: E402
 
-from ckepe.audit import (
-    Knowledge,  # noqa: E402
-    audit_path,  # noqa: E402
-)
+from ckepe.audit import Knowledge, audit_path  # noqa: E402
 from ckepe.audit.claims import read_claims, score_claims  # noqa: E402
 from ckepe.similarity import SimilarityRanker  # noqa: E402
 from ckepe.terminology import RF2Terminology, knowledge_dir  # noqa: E402

@@ -32,9 +32,10 @@ from ckepe.build import BuildResult, build_prompt_set  # noqa: E402
 from ckepe.llm import create_proposer  # noqa: E402
 from ckepe.llm.server import local_openai_server  # noqa: E402
 from ckepe.promptfile import write_prompt_set  # noqa: E402
+from ckepe.registry import EVAL_DATASETS  # noqa: E402
 from ckepe.terminology import load_terminology  # noqa: E402
 
-DATASETS = ("ptbxl", "cpsc2018", "csn")
+DATASETS = EVAL_DATASETS
 BACKENDS = ("none", "local", "openai")
 
 

@@ -15,16 +15,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import write_results  # noqa: E402
 
-from ckepe.audit import (
-    Knowledge,  # noqa: E402
-    audit_prompt_set,  # noqa: E402
-)
+from ckepe.audit import Knowledge, audit_prompt_set  # noqa: E402
 from ckepe.build import build_prompt_set  # noqa: E402
 from ckepe.normalize import normalize_term  # noqa: E402
 from ckepe.promptfile import read_prompt_set, write_prompt_set  # noqa: E402
+from ckepe.registry import EVAL_DATASETS  # noqa: E402
 from ckepe.terminology import RF2Terminology, knowledge_dir  # noqa: E402
 
-DATASETS = ("ptbxl", "cpsc2018", "csn")
+DATASETS = EVAL_DATASETS
 
 
 def run_once(tmp: Path) -> list[dict]:

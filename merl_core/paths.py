@@ -26,8 +26,3 @@ def shared_data_root() -> Path:
     if env:
         return Path(env).expanduser().resolve()
     return (PROJECT_ROOT.parent / "shared" / "data").resolve()
-
-
-def data_available(sub: str = "") -> bool:
-    """True when the data root (or one sub-folder of it) exists."""
-    return (shared_data_root() / sub).exists()

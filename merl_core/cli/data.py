@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from ckepe.registry import DATASETS
 from merl_core.cli.errors import fail, setup_logging
 
 logger = logging.getLogger(__name__)
@@ -43,9 +44,7 @@ class BadLead(StrEnum):
 def prepare(
     dataset: Annotated[
         str,
-        typer.Argument(
-            help="ptbxl, cpsc2018, csn, ningbo, georgia, challenge, mimic or synthetic."
-        ),
+        typer.Argument(help=f"One of {', '.join(DATASETS)}."),
     ],
     out: Annotated[Path, typer.Option("--out", help="Cache folder to write.")],
     root: Annotated[Path | None, typer.Option("--root", help="Dataset root folder.")] = None,

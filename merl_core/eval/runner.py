@@ -7,7 +7,6 @@ one-line message.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -582,8 +581,3 @@ def run_probe_cli(
                     n_bootstrap=n_bootstrap, features=feature_kind, pretraining_overlap=overlap,
                     **lead_info(leads))  # fmt: skip
     return _finish(out, run, results, notes)
-
-
-def load_metrics(path: Path) -> dict[str, Any]:
-    """Read a run's metrics.json."""
-    return json.loads(Path(path).read_text())

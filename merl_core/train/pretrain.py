@@ -501,8 +501,3 @@ def _loop(run: Run, cache: Any, n: int, loss_fn: MERLLoss, logger: _Logger,
             return rec, last_ckpt, True
     last_ckpt = save_run(run, run.total) or last_ckpt
     return rec, last_ckpt, False
-
-
-# The names before the public trainer API (kept for callers not yet moved).
-_Run, _adamw, _build, _meta, _open_cache, _save, _step = (
-    Run, create_optimizer, build_run, run_meta, open_cache, save_run, train_step)  # fmt: skip
