@@ -21,6 +21,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "canonical_sha256",
     "file_mode",
     "fsync_dir",
     "sha256_file",
@@ -79,6 +80,13 @@ def atomic_write_json(path: str | Path, obj: Any, *, indent: int | None = 2,
     """JSON (UTF-8, trailing newline) through :func:`atomic_write_bytes`."""
     text = json.dumps(obj, indent=indent, sort_keys=sort_keys, ensure_ascii=False)
     return atomic_write_text(path, text + "\n", mode=mode)
+
+
+def canonical_sha256(obj: Any) -> str:
+    """SHA-256 hex of ``obj`` as canonical JSON (sorted keys, no spaces, UTF-8 kept): the one
+    content hash of a prompt set's version and an LLM request's cache key."""
+    blob = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ckepe.errors import CkepeError
-from ckepe.fileio import atomic_write_text
+from ckepe.fileio import atomic_write_text, canonical_sha256
 from ckepe.registry import DATASETS
 from ckepe.textsafety import bounded, disallowed_reason
 
@@ -117,8 +117,7 @@ class PromptSet(BaseModel):
             "tasks": self.tasks,
             "classes": [c.model_dump(mode="json") for c in self.classes],
         }
-        blob = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+        return canonical_sha256(body)[:16]
 
     def with_version(self) -> PromptSet:
         """A copy whose ``prompt_set_version`` is the content hash."""

@@ -13,7 +13,6 @@ recently are removed.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -21,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ckepe.fileio import atomic_write_json
+from ckepe.fileio import atomic_write_json, canonical_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +50,7 @@ def default_cache_dir() -> Path:
 
 def cache_key(request: dict[str, Any]) -> str:
     """sha256 over a canonical JSON rendering of the request identity."""
-    blob = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    return canonical_sha256(request)
 
 
 class ResponseCache:

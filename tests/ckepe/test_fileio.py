@@ -45,3 +45,12 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_canonical_sha256_is_sorted_compact_utf8_json() -> None:
+    from ckepe.fileio import canonical_sha256
+
+    # sha256 of the bytes '{"a":"é","b":[1,2]}' (UTF-8), computed once outside the code
+    want = "9cfb1f938a87f2b8f3b8cc429c7a09116d54f048322742d4c23d4767b85f85da"
+    assert canonical_sha256({"b": [1, 2], "a": "é"}) == want
+    assert canonical_sha256({"a": "é", "b": [1, 2]}) == want
