@@ -235,7 +235,7 @@ def run_compare(
     check_prompt_dataset(Path(prompts), table.dataset, dataset)
     extra = {Path(p).stem: read_prompts(p) for p in extra_prompts}
     dataset = dataset or table.dataset
-    cache, manifest_hash = R.open_cache(
+    cache, manifest_hash = R.open_eval_cache(
         data, dataset, R.cache_root(out), R.checkpoint_preprocessing(checkpoint)
     )
     check_prompt_dataset(Path(prompts), table.dataset, cache.meta.get("dataset"))

@@ -88,7 +88,7 @@ def checkpoint_preprocessing(checkpoint: Path | None) -> PreprocessConfig | None
     return PreprocessConfig(fs=spec.fs, length=spec.length, normalize=spec.normalize)
 
 
-def open_cache(
+def open_eval_cache(
     data: Path, dataset: str | None, cache_root: Path, prep: PreprocessConfig | None = None
 ) -> tuple[Any, str]:
     """An ``ECGCache`` for ``data`` (a cache folder, or a dataset root prepared once under
@@ -310,7 +310,7 @@ def run_zeroshot_cli(
     table = read_prompts(prompts)
     check_prompt_dataset(Path(prompts), table.dataset, dataset)
     dataset = _dataset_of(dataset, split_file) or table.dataset
-    cache, manifest_hash = open_cache(
+    cache, manifest_hash = open_eval_cache(
         data, dataset, cache_root(out), checkpoint_preprocessing(checkpoint)
     )
     check_prompt_dataset(Path(prompts), table.dataset, _dataset_of(None, None, cache))
@@ -403,7 +403,7 @@ def run_protocol_cli(
     for dataset, _, _, _ in plan:
         if dataset not in caches:
             root = Path(roots[dataset])  # type: ignore[arg-type]
-            caches[dataset] = open_cache(root, dataset, cache_root(out), prep)
+            caches[dataset] = open_eval_cache(root, dataset, cache_root(out), prep)
     splits = []
     for dataset, task, files, table in plan:  # check every class before any model work
         cache = caches[dataset][0]
@@ -534,7 +534,7 @@ def run_probe_cli(
     from merl_core.eval.zeroshot import FeatureBank
 
     dataset = _dataset_of(dataset, split_file)
-    cache, manifest_hash = open_cache(
+    cache, manifest_hash = open_eval_cache(
         data, dataset, cache_root(out), checkpoint_preprocessing(checkpoint)
     )
     dataset = dataset or _dataset_of(None, None, cache)
