@@ -95,12 +95,12 @@ def test_shipped_phrases_keep_their_concept_ids(kb: Knowledge, path: Path) -> No
 def test_committed_prompt_sets_audit_clean(path: Path, tmp_path: Path) -> None:
     out = tmp_path / "audit.json"
     res = runner.invoke(app, ["audit", "--hallucination-check", str(path), "--json", str(out)])
+    # every shipped set was rebuilt with the shared feature rule: any finding but an
+    # unverifiable phrase fails (no xfail guard that would turn the regression into a pass)
     codes = {
         f["code"] for f in json.loads(out.read_text())["findings"] if f["verdict"] != "unverifiable"
     }
-    if res.exit_code == 1 and codes == {"competitor_feature"}:
-        pytest.xfail("committed before the shared feature rule; rebuilt by issue 15")
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 0 and not codes, (codes, res.output)
 
 
 def test_claim_benchmark_targets(kb: Knowledge) -> None:
