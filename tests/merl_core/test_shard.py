@@ -43,7 +43,7 @@ def test_shards_merged_equal_the_unsharded_cache(ptbxl_root: Path, tmp_path: Pat
         assert res.exit_code == 0, res.output
     res = run(app, [*_args(root, out), "--merge"])
     assert res.exit_code == 0, res.output
-    for name in ("signals.npy", "manifest.json"):
+    for name in ("signals.npy", "manifest.json", "columns/reports.bin", "columns/labels.all.npy"):
         assert (out / name).read_bytes() == (tmp_path / "ref" / name).read_bytes(), name
     assert not list(out.glob(".build-*"))
     bad = run(app, [*_args(root, out), "--shard", "3/3"])
@@ -87,6 +87,12 @@ def _proc(args: list[str], cwd: Path, hash_seed: str) -> subprocess.CompletedPro
 RUN_SPECIFIC = ("build.json",)
 
 
+def _files(folder: Path) -> list[str]:
+    """Every file of a cache folder (signals, manifest, columns/), not the hidden lock files."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
+                  if p.is_file() and not p.name.startswith("."))  # fmt: skip
+
+
 @pytest.mark.data
 def test_shards_as_separate_processes_equal_one_process(ptbxl_root: Path, tmp_path: Path) -> None:
     root = mini_ptbxl(ptbxl_root, tmp_path / "ptbxl", IDS)
@@ -104,9 +110,8 @@ def test_shards_as_separate_processes_equal_one_process(ptbxl_root: Path, tmp_pa
         assert f"shard {i}/3 done" in res.stdout
     merged = _proc([*_args(root, out), "--merge"], tmp_path, "7")
     assert merged.returncode == 0, merged.stderr
-    names = sorted(p.name for p in ref.iterdir() if p.is_file() and not p.name.startswith("."))
-    assert names == sorted(p.name for p in out.iterdir()
-                           if p.is_file() and not p.name.startswith("."))  # fmt: skip
+    names = _files(ref)
+    assert names == _files(out) and "columns/ids.bin" in names and "columns/notes.json" in names
     for name in names:
         if name not in RUN_SPECIFIC:
             assert (out / name).read_bytes() == (ref / name).read_bytes(), name
@@ -147,7 +152,9 @@ def test_slurm_array_script_submits_and_runs_shards_then_merge(tmp_path: Path) -
     one = _proc(["prepare", "synthetic", "--n", "6", "--out", str(ref), "--no-progress"],
                 tmp_path, "0")  # fmt: skip
     assert one.returncode == 0, one.stderr
-    for name in ("signals.npy", "manifest.json"):
-        assert (out / name).read_bytes() == (ref / name).read_bytes(), name
+    assert _files(out) == _files(ref)
+    for name in _files(ref):
+        if name not in RUN_SPECIFIC:
+            assert (out / name).read_bytes() == (ref / name).read_bytes(), name
     nothing = sh(SLURM_ARRAY_TASK_ID="", PREPARE_ARGS=prep)
     assert nothing.returncode == 2 and "not an array task" in nothing.stderr
