@@ -50,7 +50,10 @@ from merl_core.data.source import Loader, RecordRef, Source, load_wfdb
 logger = logging.getLogger(__name__)
 
 FORMAT = "merl-ecg-cache"
-FORMAT_VERSION = 3  # 3: per-record data in columns/ (2: all in manifest.json)
+FORMAT_VERSION = 3  # the layout: 3 = per-record data in columns/ (2: all in manifest.json)
+# The content's version, in the fingerprint: unchanged by a new layout, so a format-2 cache is
+# still reused (and read) and a run resumes on a cache re-prepared in the new layout.
+CONTENT_VERSION = 2
 DTYPES = ("float16", "float32")
 _FLUSH_EVERY = 256
 EVENTS = "records.jsonl"  # one line per skipped or altered record, appended as it happens
@@ -71,7 +74,7 @@ def fingerprint(
     """Hash of everything that decides the cache's content."""
     labels = np.ascontiguousarray(source.labels, dtype=np.float32)
     key = {
-        "format": [FORMAT, FORMAT_VERSION], "dataset": source.dataset, "dtype": dtype,
+        "format": [FORMAT, CONTENT_VERSION], "dataset": source.dataset, "dtype": dtype,
         "preprocessing": cfg.to_dict(), "params": params, "loader": source.loader,
         "quality": (quality or quality_for(source.dataset)).to_dict(),
         "ids": _sha([r.id for r in source.records]),
