@@ -88,6 +88,9 @@ def test_a_format_2_cache_is_still_read(synthetic_cache: Path, tmp_path: Path) -
     assert legacy.reports == list(new.reports or [])
     np.testing.assert_array_equal(legacy.labels, new.labels)
     assert dict(legacy.meta["source_sha256"]) == dict(new.meta["source_sha256"])
+    before = (old / "manifest.json").read_bytes()  # same content version: reused, not rebuilt
+    prepare("synthetic", None, old, n=16, seed=0, progress=False)
+    assert (old / "manifest.json").read_bytes() == before and not (old / "columns").exists()
 
 
 def test_damaged_or_unknown_columns_are_refused_in_one_line(
