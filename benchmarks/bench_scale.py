@@ -114,9 +114,14 @@ def sparse_signals(out: Path, n: int, length: int, dtype: str, fill: bool) -> No
 
 _PROBE = r"""
 import json, os, sys, time
+def status():
+    return dict(l.split(":", 1) for l in open("/proc/self/status").read().splitlines() if ":" in l)
 def mem():
-    f = dict(l.split(":", 1) for l in open("/proc/self/status").read().splitlines() if ":" in l)
+    f = status()
     return int(f["VmRSS"].split()[0]) / 1024, int(f["VmHWM"].split()[0]) / 1024
+def kinds():
+    f = status()
+    return int(f["RssAnon"].split()[0]) / 1024, int(f["RssFile"].split()[0]) / 1024
 import numpy as np, torch
 from merl_core.data.cache import ECGCache
 mode, path = sys.argv[1], sys.argv[2]
@@ -129,6 +134,7 @@ if mode == "loader":
 with open("/proc/self/clear_refs", "w") as fh:
     fh.write("5")
 rss0, _ = mem()
+anon0, file0 = kinds()
 t0 = time.perf_counter()
 cache = ECGCache(path)
 n = len(cache)
@@ -148,7 +154,8 @@ else:
     out["cpu_s"] = time.process_time() - c0
     out["pairs"] = 32 * k
 rss1, hwm = mem()
-out.update(rss_mb=rss1 - rss0, peak_mb=hwm - rss0)
+anon1, file1 = kinds()
+out.update(rss_mb=rss1 - rss0, peak_mb=hwm - rss0, anon_mb=anon1 - anon0, file_mb=file1 - file0)
 print(json.dumps(out))
 """
 
@@ -232,7 +239,8 @@ def bench_loader(sizes: list[int], batches: int, tmp: Path) -> list[dict[str, An
             out.append({"records": n, "page cache": state, "first batch s": r["first_batch_s"],
                         "pairs/s": r["pairs"] / r["wall_s"],
                         "pairs/s per CPU s": r["pairs"] / max(r["cpu_s"], 1e-9),
-                        "RSS MB": r["rss_mb"], "batches": batches})  # fmt: skip
+                        "RSS MB": r["rss_mb"], "of which file-backed MB": r["file_mb"],
+                        "private (anon) MB": r["anon_mb"], "batches": batches})  # fmt: skip
         import shutil
 
         shutil.rmtree(folder)
@@ -293,7 +301,10 @@ def main() -> None:
     cols = ["layout", "records", "manifest+columns MB", "load s", "RSS MB", "peak RSS MB"]
     notes.append(
         "RSS: above the process's RSS after its imports (and, for the loader, the tokenizer's "
-        "load). Loader: one process, one torch thread, batch 32, 100 Hz × 10 s float16 "
+        "load). The loader's file-backed RSS is page-cache pages of the memory map mapped into "
+        "the process (shared between processes, dropped under memory pressure; the kernel "
+        "may map a whole large folio per fault); its private RSS is what each process costs. "
+        "Loader: one process, one torch thread, batch 32, 100 Hz × 10 s float16 "
         "(24 KB per record), random rows, all-MiniLM-L6-v2 tokenizer; pairs/s per CPU s is "
         "the rate per loader core. Cold = pages dropped with posix_fadvise(DONTNEED) on a "
         "virtual disk whose host may still cache them: a lower bound on a real cold read's "
