@@ -387,7 +387,7 @@ def loader_workers(num_workers: int | None, device: str, cores: int | None = Non
     return max(1, min(4, per_rank - 1))
 
 
-def _loader(run: Run, cache: Any, n: int) -> DataLoader:
+def build_loader(run: Run, cache: Any, n: int) -> DataLoader:
     """One loader for the whole run (its sampler spans every remaining step, so workers start
     once, not per epoch). Workers, when any, receive the cache's folder and the tokenizer's
     name (:mod:`merl_core.data.torch_dataset`), open the memory maps, read and tokenise; they
@@ -489,7 +489,7 @@ def _loop(run: Run, cache: Any, n: int, loss_fn: MERLLoss, logger: _Logger,
     rec: dict[str, float] = {}
     last_ckpt, bad = run.resumed_from, 0
     t0 = time.perf_counter()
-    for batch in _loader(run, cache, n):
+    for batch in build_loader(run, cache, n):
         step = int(batch["step"]) + 1  # steps done after this one
         rec = train_step(run, batch, loss_fn, lr_at(cfg, step - 1, run.total))
         now = time.perf_counter()

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from merl_core.train.distributed import DistInfo
-from merl_core.train.pretrain import _loader, loader_workers
+from merl_core.train.pretrain import build_loader, loader_workers
 
 
 def test_auto_workers_zero_on_cpu_some_on_cuda() -> None:
@@ -34,17 +34,17 @@ def _run(num_workers: int | None, device: str = "cpu") -> Any:
 
 
 def test_loader_settings() -> None:
-    cpu = _loader(_run(None), "unused", 16)
+    cpu = build_loader(_run(None), "unused", 16)
     assert cpu.num_workers == 0 and not cpu.pin_memory
-    two = _loader(_run(2), "unused", 16)
+    two = build_loader(_run(2), "unused", 16)
     assert two.num_workers == 2 and two.persistent_workers and two.prefetch_factor == 3
     assert not two.pin_memory
-    gpu = _loader(_run(None, "cuda:0"), "unused", 16)
+    gpu = build_loader(_run(None, "cuda:0"), "unused", 16)
     assert gpu.num_workers >= 1 and gpu.persistent_workers and gpu.pin_memory
 
 
 def test_workers_tokenise_not_the_training_process(synthetic_cache: Path) -> None:
-    batches = list(_loader(_run(1), synthetic_cache, 16))
+    batches = list(build_loader(_run(1), synthetic_cache, 16))
     assert [int(b["step"]) for b in batches] == list(range(6))
     assert all(int(b["tokens"]["pid"]) != os.getpid() for b in batches)
     assert all(tuple(b["ecg"].shape)[0] == 4 and int(b["tokens"]["n"]) == 4 for b in batches)
