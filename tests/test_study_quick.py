@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from merl_core.data.cache import ECGCache
 from merl_core.data.reports_en import english_report, english_reports_for_root, read_statements
 
 REPO = Path(__file__).resolve().parents[1]
@@ -137,7 +138,8 @@ def test_study_quick_writes_well_formed_results(data_root: Path, tmp_path: Path)
     assert (res / "study_ptbxl_sample_leads.png").read_bytes()[:4] == b"\x89PNG"
     manifest = json.loads((tmp_path / "work" / "caches" / "train-en" / "manifest.json").read_text())
     assert manifest["fs"] == 100 and manifest["shape"][-1] == 1000  # the study's sampling rate
-    assert manifest["reports"][0].startswith("sinus")  # the English variant was trained on
+    reports = ECGCache(tmp_path / "work" / "caches" / "train-en").reports
+    assert reports is not None and reports[0].startswith("sinus")  # the English variant trained on
 
 
 def test_committed_study_lead_sweep_covers_every_task() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from merl_core.data.columns import FOLDER, HashColumn, StringColumn, read_notes
 from merl_core.data.prepare import FORMAT
 from merl_core.errors import MerlCoreError
 
@@ -41,13 +42,18 @@ def _labels(rows: list[list[float | None]], n_cols: int) -> np.ndarray:
 
 
 class ECGCache:
-    """A prepared cache folder (``signals.npy`` + ``manifest.json``).
+    """A prepared cache folder (``signals.npy`` + ``columns/`` + ``manifest.json``).
+
+    Per-record data is memory-mapped (:mod:`merl_core.data.columns`): opening a cache of any
+    size reads a summary of a few KB; ids, reports and labels are paged in where read. A cache
+    of format version 2 (everything in ``manifest.json``) is still read, into lists.
 
     Attributes:
         signals: (N, 12, L) memory map (copy-on-write: writes never reach the file).
         ids: record ids. reports: report texts, or None when the dataset has none.
         label_names: label columns. labels: (N, C) float32, NaN = unknown.
-        meta: the manifest without the per-record lists (dataset, fs, preprocessing, hashes).
+        meta: the manifest's summary (dataset, fs, preprocessing, counts; ``source_sha256``:
+            id → the source file's hash).
         tasks: other label sets of the same records (PTB-XL: all/super/sub/form/rhythm).
         skipped: ``{id, code, reason}`` of every skipped record; zeroed_leads: id → {lead:
             code} of records kept with bad leads zeroed; resampled_from: id → original rate.
@@ -63,7 +69,7 @@ class ECGCache:
             raise CacheError(f"{mpath}: not found (not a prepared cache)") from exc
         except ValueError as exc:
             raise CacheError(f"{mpath}: not valid JSON ({exc})") from exc
-        if manifest.get("format") != FORMAT:
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise CacheError(f"{mpath}: not a {FORMAT} manifest")
         try:
             self.signals = np.load(self.path / "signals.npy", mmap_mode="c")
@@ -75,19 +81,98 @@ class ECGCache:
                 f"{self.path}: signals.npy shape {self.signals.shape} does not match the "
                 f"manifest's {manifest['shape']} (partial write?)"
             )
-        self.ids: list[str] = list(manifest["ids"])
-        self.reports: list[str] | None = manifest.get("reports")
         self.label_names: list[str] = list(manifest["label_names"])
-        self.labels = _labels(manifest["labels"], len(self.label_names))
+        self._notes: dict[str, Any] | None = None
+        if "columns" in manifest:
+            self._open_columns(manifest)
+        elif isinstance(manifest.get("ids"), list):
+            self._read_legacy(manifest)
+        else:
+            raise CacheError(f"{mpath}: format version {manifest.get('format_version')} not "
+                             "readable by this version; prepare the cache again")  # fmt: skip
+        if len(self.ids) != self.signals.shape[0]:
+            raise CacheError(f"{self.path}: {len(self.ids)} ids for {self.signals.shape[0]} "
+                             "signals (partial write?)")  # fmt: skip
+
+    def _open_columns(self, manifest: dict[str, Any]) -> None:
+        folder = self.path / FOLDER
+        cols = manifest["columns"]
+        n = manifest["shape"][0]
+
+        def col(name: str) -> Any:
+            entry = cols.get(name)
+            if entry is None:
+                raise CacheError(f"{self.path}: column {name!r} missing from the manifest")
+            files = [folder / f for f in entry["files"]]
+            try:
+                for f in files:
+                    if f.stat().st_size != entry["bytes"][f.name]:
+                        raise CacheError(f"{f}: {f.stat().st_size} bytes, the manifest says "
+                                         f"{entry['bytes'][f.name]} (partial write?)")  # fmt: skip
+                if entry["kind"] == "strings":
+                    out: Any = StringColumn(files[0], files[1])
+                else:
+                    out = np.load(files[0], mmap_mode="c")
+            except (OSError, ValueError) as exc:
+                raise CacheError(f"{files[0]}: unreadable ({exc})") from exc
+            if len(out) != n:
+                raise CacheError(f"{files[0]}: {len(out)} rows, the manifest says {n}")
+            return out
+
+        self.ids: Sequence[str] = col("ids")
+        self.reports: Sequence[str] | None = col("reports") if manifest.get("has_reports") \
+            else None  # fmt: skip
+        self.labels: np.ndarray = col("labels")
         self.tasks: dict[str, tuple[list[str], np.ndarray]] = {
+            t: (list(v["label_names"]), col(f"labels.{t}"))
+            for t, v in (manifest.get("tasks") or {}).items()
+        }
+        self.meta: dict[str, Any] = {k: v for k, v in manifest.items() if k != "columns"}
+        info = dict(self.meta.get("info") or {})
+        for k, v in info.items():
+            if isinstance(v, dict) and set(v) == {"column"}:
+                info[k] = col(v["column"])
+        self.meta["info"] = info
+        self.meta["source_sha256"] = HashColumn(self.ids, col("source_sha256"))
+        self._notes_path: Path | None = folder / "notes.json"
+
+    def _read_legacy(self, manifest: dict[str, Any]) -> None:
+        """Format version 2: every per-record list in the JSON document."""
+        self.ids = list(manifest["ids"])
+        self.reports = manifest.get("reports")
+        self.labels = _labels(manifest["labels"], len(self.label_names))
+        self.tasks = {
             t: (list(v["label_names"]), _labels(v["labels"], len(v["label_names"])))
             for t, v in (manifest.get("tasks") or {}).items()
         }
-        self.skipped: list[dict[str, Any]] = list(manifest.get("skipped") or [])
-        self.zeroed_leads: dict[str, dict[str, str]] = dict(manifest.get("zeroed_leads") or {})
-        self.resampled_from: dict[str, float] = dict(manifest.get("resampled_from") or {})
-        self.meta: dict[str, Any] = {k: v for k, v in manifest.items() if k not in _BIG_KEYS}
+        self._notes = {k: manifest.get(k) for k in ("skipped", "missing", "zeroed_leads",
+                                                    "resampled_from")}  # fmt: skip
+        self._notes_path = None
+        self.meta = {k: v for k, v in manifest.items() if k not in _BIG_KEYS}
         self.meta["source_sha256"] = manifest.get("source_sha256", {})
+
+    def _note(self, key: str) -> Any:
+        if self._notes is None:
+            try:
+                self._notes = read_notes(self._notes_path) if self._notes_path else {}
+            except (OSError, ValueError) as exc:
+                raise CacheError(f"{self._notes_path}: unreadable ({exc})") from exc
+        return self._notes.get(key)
+
+    @property
+    def skipped(self) -> list[dict[str, Any]]:
+        """``{id, code, reason}`` of every skipped record."""
+        return list(self._note("skipped") or [])
+
+    @property
+    def zeroed_leads(self) -> dict[str, dict[str, str]]:
+        """id → {lead: code} of the records kept with bad leads zeroed."""
+        return dict(self._note("zeroed_leads") or {})
+
+    @property
+    def resampled_from(self) -> dict[str, float]:
+        """id → the original sampling rate of the records resampled."""
+        return dict(self._note("resampled_from") or {})
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -1,12 +1,13 @@
 """Build a prepared cache: preprocessed signals in one memory-mapped ``signals.npy``.
 
 Parallel (worker processes), resumable (progress kept in ``.build-<fingerprint>/`` beside
-the output), atomic (``signals.npy`` and ``manifest.json`` are moved into place only when
-complete; the manifest last), locked (one writer per folder) and checked for free space
-before any byte is written. The fingerprint covers the dataset, its record ids and labels,
-the preprocessing and quality parameters and the dtype: a cache built with other parameters
-is detected and rebuilt, never reused. Bad records are skipped and listed by id with a coded
-reason (:data:`merl_core.data.quality.REASONS`), written the moment they are found.
+the output), atomic (``signals.npy``, the per-record ``columns/`` and ``manifest.json`` are
+moved into place only when complete; the manifest, a summary, last), locked (one writer per
+folder) and checked for free space before any byte is written. The fingerprint covers the
+dataset, its record ids and labels, the preprocessing and quality parameters and the dtype:
+a cache built with other parameters is detected and rebuilt, never reused. Bad records are
+skipped and listed by id with a coded reason (:data:`merl_core.data.quality.REASONS`),
+written the moment they are found.
 
 A cluster prepares one cache in parallel with ``shard=(I, N)`` (records ``I·n/N`` to
 ``(I+1)·n/N``, each shard in its own build folder) and :func:`merge_shards` afterwards: the
@@ -49,7 +50,10 @@ from merl_core.data.source import Loader, RecordRef, Source, load_wfdb
 logger = logging.getLogger(__name__)
 
 FORMAT = "merl-ecg-cache"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # the layout: 3 = per-record data in columns/ (2: all in manifest.json)
+# The content's version, in the fingerprint: unchanged by a new layout, so a format-2 cache is
+# still reused (and read) and a run resumes on a cache re-prepared in the new layout.
+CONTENT_VERSION = 2
 DTYPES = ("float16", "float32")
 _FLUSH_EVERY = 256
 EVENTS = "records.jsonl"  # one line per skipped or altered record, appended as it happens
@@ -70,7 +74,7 @@ def fingerprint(
     """Hash of everything that decides the cache's content."""
     labels = np.ascontiguousarray(source.labels, dtype=np.float32)
     key = {
-        "format": [FORMAT, FORMAT_VERSION], "dataset": source.dataset, "dtype": dtype,
+        "format": [FORMAT, CONTENT_VERSION], "dataset": source.dataset, "dtype": dtype,
         "preprocessing": cfg.to_dict(), "params": params, "loader": source.loader,
         "quality": (quality or quality_for(source.dataset)).to_dict(),
         "ids": _sha([r.id for r in source.records]),
@@ -102,10 +106,6 @@ def _work(job: Job) -> tuple[int, Any, dict[str, Any]]:
         return i, None, {"code": exc.code, "reason": str(exc)}
     except Exception as exc:  # a record must never stop the run
         return i, None, {"code": "error", "reason": f"{type(exc).__name__}: {exc}"}
-
-
-def _jsonable_labels(labels: np.ndarray) -> list[list[float | None]]:
-    return [[None if np.isnan(v) else float(v) for v in row] for row in labels]
 
 
 def existing_fingerprint(out: Path) -> str | None:
@@ -273,7 +273,11 @@ def write_cache(
             f"{source.dataset}: all {len(source.records)} records were skipped "
             f"(first: {first['id']}: [{first['code']}] {first['reason']})"
         )
-    manifest = _manifest(source, meta, good, hashes, skipped, events)
+    manifest, per = _manifest(source, meta, good, hashes, skipped, events)
+    from merl_core.data.columns import FOLDER
+
+    manifest["columns"] = write_columns(build / FOLDER, per)
+    del per
     (out / "manifest.json").unlink(missing_ok=True)
     if move is not None:
         os.replace(move, out / "signals.npy")
@@ -282,6 +286,8 @@ def write_cache(
         check_free_space(out, int(good.sum()) * row, "the compacted cache")
         _compact(parts, parts[0][0].dtype, parts[0][0].shape[1:], build / "final.npy")
         os.replace(build / "final.npy", out / "signals.npy")
+    shutil.rmtree(out / FOLDER, ignore_errors=True)
+    os.replace(build / FOLDER, out / FOLDER)
     atomic_write_text(
         out / "manifest.json", json.dumps(manifest, separators=(",", ":"), ensure_ascii=False)
     )
@@ -367,37 +373,62 @@ def log_counts(out: Path, manifest: dict[str, Any]) -> None:
 def _manifest(
     source: Source, meta: dict[str, Any], good: np.ndarray, hashes: Any,
     skipped: list[dict[str, Any]], events: dict[int, dict[str, Any]],
-) -> dict[str, Any]:  # fmt: skip
+) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    """(the manifest's summary, the per-record columns to write beside it)."""
     cfg, qc = meta["cfg"], meta["qc"]
     rows = np.flatnonzero(good)
     recs = [source.records[i] for i in rows]
     digests = [bytes(hashes[i]).decode() for i in rows]
     has_reports = any(r.report is not None for r in source.records)
-    tasks = {
-        t: {"label_names": names, "labels": _jsonable_labels(np.asarray(m)[rows])}
-        for t, (names, m) in source.extra_tasks.items()
-    }
-    info = {k: ([v[i] for i in rows] if isinstance(v, list) and len(v) == len(good) else v)
-            for k, v in source.info.items()}  # fmt: skip
+    info: dict[str, Any] = {}
+    info_cols: dict[str, list[str]] = {}
+    for k, v in source.info.items():
+        if isinstance(v, list) and len(v) == len(good):
+            v = [v[i] for i in rows]
+            if all(isinstance(x, str) for x in v):
+                info[k] = {"column": f"info.{k}"}
+                info_cols[f"info.{k}"] = v
+                continue
+        info[k] = v
     kept = [(source.records[i].id, events.get(int(i), {})) for i in rows]
     zeroed = {rid: ev["zeroed"] for rid, ev in kept if "zeroed" in ev}
     resampled = {rid: ev["resampled_from"] for rid, ev in kept if "resampled_from" in ev}
-    return {
+    summary = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "fingerprint": meta["fp"],
         "dataset": source.dataset,
         "n": len(rows), "shape": [len(rows), 12, cfg.length], "dtype": meta["dtype"],
         "fs": cfg.fs, "lead_order": list(LEADS), "preprocessing": cfg.to_dict(),
-        "quality": qc.to_dict(), "params": meta["params"],
-        "info": info, "ids": [r.id for r in recs],
-        "reports": [r.report or "" for r in recs] if has_reports else None,
-        "label_names": list(source.label_names),
-        "labels": _jsonable_labels(np.asarray(source.labels)[rows]), "tasks": tasks,
-        "source_sha256": dict(zip([r.id for r in recs], digests, strict=True)),
+        "quality": qc.to_dict(), "params": meta["params"], "info": info,
+        "has_reports": has_reports, "label_names": list(source.label_names),
+        "tasks": {t: {"label_names": names} for t, (names, _) in source.extra_tasks.items()},
         "source_hash": hashlib.sha256("".join(digests).encode()).hexdigest(),
         "counts": {"records": len(source.records), "cached": len(rows), "skipped": len(skipped),
                    "missing": len(source.missing), "zeroed": len(zeroed),
                    "resampled": len(resampled)},
         "skip_reasons": dict(sorted(Counter(s["code"] for s in skipped).items())),
-        "skipped": skipped, "missing": source.missing,
-        "zeroed_leads": zeroed, "resampled_from": resampled,
     }  # fmt: skip
+    strings = {"ids": [r.id for r in recs], **info_cols}
+    if has_reports:
+        strings["reports"] = [r.report or "" for r in recs]
+    arrays = {"labels": np.asarray(source.labels, dtype=np.float32)[rows],
+              "source_sha256": np.array(digests, dtype="S64").reshape(len(rows))}  # fmt: skip
+    for t, (_, m) in source.extra_tasks.items():
+        arrays[f"labels.{t}"] = np.asarray(m, dtype=np.float32)[rows]
+    notes = {"skipped": skipped, "missing": source.missing, "zeroed_leads": zeroed,
+             "resampled_from": resampled}  # fmt: skip
+    return summary, {"strings": strings, "arrays": arrays, "notes": notes}
+
+
+def write_columns(folder: Path, per: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Write the per-record columns into ``folder`` (new); returns the manifest's ``columns``."""
+    from ckepe.fileio import atomic_write_bytes
+    from merl_core.data.columns import seal, write_array, write_strings
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    entries = {name: write_strings(folder, name, v) for name, v in per["strings"].items()}
+    entries.update({name: write_array(folder, name, a) for name, a in per["arrays"].items()})
+    atomic_write_bytes(folder / "notes.json", json.dumps(
+        per["notes"], separators=(",", ":"), ensure_ascii=False).encode())  # fmt: skip
+    entries["notes"] = {"kind": "json", "files": ["notes.json"]}
+    return seal(folder, entries)

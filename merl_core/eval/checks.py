@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -119,9 +118,10 @@ def pretraining_overlap(meta: dict[str, Any], cache: Any, rows: np.ndarray) -> d
     if same:
         train_ids = list(cache.ids[:n_used])
     elif train.get("cache") and (Path(train["cache"]) / "manifest.json").is_file():
-        try:
-            doc = json.loads((Path(train["cache"]) / "manifest.json").read_text())
-            train_ids = [str(i) for i in doc.get("ids", [])][:n_used]
+        from merl_core.data.cache import ECGCache
+
+        try:  # the ids live in the cache's columns (format 3), not in manifest.json
+            train_ids = [str(i) for i in ECGCache(Path(train["cache"])).ids[:n_used]]
         except (OSError, ValueError):
             train_ids = None
     if train_ids is None:

@@ -39,7 +39,12 @@ class PretrainConfig(BaseModel):
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     compile: bool = False
     seed: int = 42
-    num_workers: int = Field(0, ge=0)
+    num_workers: int | None = Field(
+        None, ge=0, description="DataLoader worker processes per rank, where the reports are "
+        "tokenised; null = auto: 0 on CPU (the step needs the cores), on CUDA min(4, cores per "
+        "rank - 1)",
+    )  # fmt: skip
+    prefetch_factor: int = Field(4, ge=1, description="batches each worker keeps ready")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int | None = Field(None, ge=1, description="torch CPU threads per process")
     gather: Literal["grad", "nograd"] = "grad"

@@ -372,12 +372,33 @@ class _Logger:
                 h.close()
 
 
-def _loader(run: Run, cache: Any, n: int) -> DataLoader:
+def loader_workers(num_workers: int | None, device: str, cores: int | None = None,
+                   local_world: int = 1) -> int:  # fmt: skip
+    """DataLoader workers per rank: ``num_workers`` when set; else 0 on CPU (the step uses the
+    cores) and on CUDA min(4, cores per rank − 1), at least 1 (the reports are then tokenised
+    in the workers, beside the GPU step, not in it)."""
+    if num_workers is not None:
+        return num_workers
+    if not device.startswith("cuda"):
+        return 0
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    per_rank = (cores or os.cpu_count() or 1) // max(1, local_world)
+    return max(1, min(4, per_rank - 1))
+
+
+def build_loader(run: Run, cache: Any, n: int) -> DataLoader:
+    """One loader for the whole run (its sampler spans every remaining step, so workers start
+    once, not per epoch). Workers, when any, receive the cache's folder and the tokenizer's
+    name (:mod:`merl_core.data.torch_dataset`), open the memory maps, read and tokenise; they
+    persist and keep ``prefetch_factor`` batches ready; pinned memory on CUDA only."""
     src = StepBatches(cache, n, run.cfg.batch_size, run.dist, run.cfg.seed, run.model.tokenize)
-    workers = run.cfg.num_workers
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)
+    workers = loader_workers(run.cfg.num_workers, run.dist.device, local_world=local_world)
+    extra: dict[str, Any] = {"prefetch_factor": run.cfg.prefetch_factor} if workers else {}
     return DataLoader(src, batch_size=None, sampler=range(run.start, run.total),
                       num_workers=workers, worker_init_fn=ignore_stop_signals if workers else None,
-                      persistent_workers=False,
+                      persistent_workers=workers > 0, **extra,
                       # Its own generator, so the loader never draws from the global RNG
                       # (dropout's): a resumed run then continues the exact random stream.
                       generator=torch.Generator().manual_seed(run.cfg.seed),
@@ -468,7 +489,7 @@ def _loop(run: Run, cache: Any, n: int, loss_fn: MERLLoss, logger: _Logger,
     rec: dict[str, float] = {}
     last_ckpt, bad = run.resumed_from, 0
     t0 = time.perf_counter()
-    for batch in _loader(run, cache, n):
+    for batch in build_loader(run, cache, n):
         step = int(batch["step"]) + 1  # steps done after this one
         rec = train_step(run, batch, loss_fn, lr_at(cfg, step - 1, run.total))
         now = time.perf_counter()

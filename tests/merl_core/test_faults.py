@@ -47,9 +47,11 @@ def test_prepare_survives_three_sigkills(
         assert not (out / "manifest.json").exists()
     assert kills == 3, f"seed {seed}: the run ended before the kill"
     assert not run_and_kill(cmd, lambda: False)  # resume to the end
-    for name in ("signals.npy", "manifest.json"):
+    names = ["signals.npy", "manifest.json", *(f"columns/{p.name}" for p in
+                                               (ref / "columns").iterdir())]  # fmt: skip
+    for name in names:
         assert (out / name).read_bytes() == (ref / name).read_bytes(), f"seed {seed}: {name}"
     assert not list(out.glob(".build-*"))
-    manifest = (out / "manifest.json").read_text()
-    assert manifest.count('"code":"truncated"') == len(range(5, N_RECORDS + 1, 20))
+    notes = (out / "columns" / "notes.json").read_text()  # the skipped records, by id
+    assert notes.count('"code":"truncated"') == len(range(5, N_RECORDS + 1, 20))
     assert np.load(out / "signals.npy").shape[0] == N_RECORDS - len(range(5, N_RECORDS + 1, 20))
