@@ -30,7 +30,7 @@ fi
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-python -m pip install -q --upgrade pip wheel setuptools
+python -m pip install -q --upgrade pip wheel "setuptools<82"  # neurokit2 0.3 pins setuptools<82
 # torch first, pinned: a bare "torch" requirement would pull a multi-GB CUDA build.
 python -c 'import torch' 2>/dev/null || python -m pip install -q "torch==${TORCH_VERSION:-2.13.0}"
 echo "quickstart: installing the project (first time: llama-cpp-python compiles, ~7 min)" >&2
