@@ -332,6 +332,20 @@ class ClassAuditor(StructuredJudge):
             how,
         )
 
+    def _competitor(
+        self, text: str, kind: str, cid: str, rival: str, how: str, as_: str
+    ) -> Finding:
+        """``competitor_feature``: ``cid`` characterises (or is a criterion of) a competing
+        label's concept ``rival`` and not this class."""
+        who = self.other_of.get(rival)
+        label = f"{who.label if who else rival} ({self.kb.term.name(rival)})"
+        reason = (
+            f"characterises the competing label {label}, not this class"
+            if as_ == "characterises"
+            else f"a criterion of the competing label {label}, not of this class"
+        )
+        return self._finding(text, kind, CONTRADICTED, "competitor_feature", cid, reason, how)
+
     def _wrong(self, text: str, kind: str, cid: str, how: str) -> Finding:
         """A grounded phrase whose relation to the class fails: say why."""
         name = self.kb.term.name(cid)
@@ -339,31 +353,9 @@ class ClassAuditor(StructuredJudge):
         if other:
             return self._other_label(text, kind, cid, other, how)
         if cid in self.feat.excluded:
-            rival = self.feat.excluded[cid]
-            who = self.other_of.get(rival)
-            return self._finding(
-                text,
-                kind,
-                CONTRADICTED,
-                "competitor_feature",
-                cid,
-                f"characterises the competing label {who.label if who else rival}"
-                f" ({self.kb.term.name(rival)}), not this class",
-                how,
-            )
+            return self._competitor(text, kind, cid, self.feat.excluded[cid], how, "characterises")
         if self._defines_rival(cid):
-            rival = self.feat.rivals[cid]
-            who = self.other_of.get(rival)
-            return self._finding(
-                text,
-                kind,
-                CONTRADICTED,
-                "competitor_feature",
-                cid,
-                f"a criterion of the competing label {who.label if who else rival}"
-                f" ({self.kb.term.name(rival)}), not of this class",
-                how,
-            )
+            return self._competitor(text, kind, cid, self.feat.rivals[cid], how, "criterion")
         for fid in self.feat.own:  # a group's subtypes may exclude each other; its own may not
             ex = self.kb.table.excludes(cid, fid)
             if ex:
