@@ -158,6 +158,10 @@ class TextEncoder(nn.Module):
             self.backbone = from_local(AutoModel, path, revision)
         else:
             self.backbone = AutoModel.from_config(from_local(AutoConfig, path, revision))
+        # Weights stored in fp16/bf16 (common on the hub) load in that dtype under recent
+        # transformers ("auto" dtype); the encoder trains and evaluates in fp32 (autocast
+        # lowers it where asked), and the projection head is fp32.
+        self.backbone.float()
         # The hub snapshot's commit when loaded from the cache (None for a plain folder):
         # recorded in checkpoints, and pinned by TextConfig.revision.
         self.revision = revision or cached_revision(path)

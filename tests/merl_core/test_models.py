@@ -238,3 +238,29 @@ def test_fixed_backbone_features_are_memoised_exactly_and_keyed_by_weights(
     hits, misses = POOLED_MEMO.hits, POOLED_MEMO.misses
     a.train().encode_text(prompts)
     assert (POOLED_MEMO.hits, POOLED_MEMO.misses) == (hits, misses)
+
+
+def test_text_model_stored_in_half_precision_runs_in_fp32(minilm_path: str, tmp_path) -> None:
+    """Hub models are often stored in fp16; recent transformers load them in that dtype
+    ("auto"), which the fp32 projection head cannot take. The encoder must come up in fp32,
+    and its embedding must match the fp32-stored model's to fp16 storage precision."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    half = tmp_path / "minilm-fp16"
+    shutil.copytree(minilm_path, half, ignore=shutil.ignore_patterns("model.safetensors"))
+    weights = load_file(str(Path(minilm_path) / "model.safetensors"))
+    save_file({k: v.half() if v.is_floating_point() else v for k, v in weights.items()},
+              str(half / "model.safetensors"), metadata={"format": "pt"})  # fmt: skip
+    torch.manual_seed(0)
+    ref = create_model("vit1d-tiny", depth=1, text_model=minilm_path).eval()
+    torch.manual_seed(0)
+    model = create_model("vit1d-tiny", depth=1, text_model=str(half)).eval()
+    assert {p.dtype for p in model.text.parameters()} == {torch.float32}
+    toks = model.text.tokenize(["sinus rhythm. left bundle branch block."])
+    with torch.no_grad():
+        a, b = ref.encode_text(toks), model.encode_text(toks)
+    # fp16 storage rounds each weight by <= 2^-11 relative; through six layers the embedding
+    # moves by far less than its unit norm
+    assert torch.isfinite(b).all() and float((a - b).norm() / a.norm()) < 2e-2
