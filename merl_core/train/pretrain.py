@@ -396,6 +396,8 @@ def build_loader(run: Run, cache: Any, n: int) -> DataLoader:
     local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)
     workers = loader_workers(run.cfg.num_workers, run.dist.device, local_world=local_world)
     extra: dict[str, Any] = {"prefetch_factor": run.cfg.prefetch_factor} if workers else {}
+    log.info("loader: %d worker process(es) per rank%s", workers,
+             "" if run.cfg.num_workers is not None else " (automatic)")  # fmt: skip
     return DataLoader(src, batch_size=None, sampler=range(run.start, run.total),
                       num_workers=workers, worker_init_fn=ignore_stop_signals if workers else None,
                       persistent_workers=workers > 0, **extra,
