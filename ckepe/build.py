@@ -167,6 +167,16 @@ def render_case(text: str) -> str:
     return text
 
 
+def fewest_words(text: str, terms: Sequence[str]) -> str:
+    """Of ``terms`` that normalise like ``text``, the one in the fewest words ("ST changes",
+    not the spelled-out "s t changes"; a hyphen or slash separates words too, so "long QT
+    interval" and "long QT-interval" tie); file order on a tie, so case is never traded
+    (rsR' and RSR' normalise alike and mean different things); ``text`` when none matches."""
+    want = normalize_term(text)
+    same = [t for t in terms if normalize_term(t) == want] or [text]
+    return min(same, key=lambda t: len(re.split(r"[\s/-]+", t)))
+
+
 def _phrase_form(term: GraphTerminology, cid: str) -> str | None:
     """The concept's name, or a synonym, usable inside a description (no , ; : separators),
     in the terminology's case (see :func:`render_case`)."""
@@ -189,7 +199,7 @@ def render_phrase(term: GraphTerminology, v: Verdict, name: str) -> str:
         want = normalize_term(v.text)
         terms = [t for t in (_pt(term, cid), *term.synonyms(cid)) if t]
         hit = [t for t in terms if normalize_term(t) == want and not any(c in t for c in ",;:")]
-        out = render_case(hit[0]) if hit else (_phrase_form(term, cid) or "")
+        out = render_case(fewest_words(hit[0], hit)) if hit else (_phrase_form(term, cid) or "")
     if not out or not RENDER_ALLOWED.match(out):
         raise BuildError(
             f"concept {cid}: rendered text {out!r} is empty or holds a character outside "
@@ -226,12 +236,19 @@ def retrieve(
     rival, covered = rule.rivals, rule.covered
     seen = {normalize_term(entry.name), normalize_term(entry.label)}
     syns: list[tuple[str, str]] = []
-    for c in cids:  # other concept names of a group label, then synonyms
-        for t in (_pt(term, c), *term.synonyms(c)):
+    # the head concept's synonyms first, then the other concepts of a group label (their
+    # names, then synonyms); of the terms that normalise alike, the one in fewest words
+    for c in cids:
+        usable = [
+            t
+            for t in (_pt(term, c), *term.synonyms(c))
+            if t and not _is_abbreviation(t) and not any(ch in t for ch in ",;:")
+        ]
+        for t in usable:
             n = normalize_term(t)
-            if n not in seen and not _is_abbreviation(t) and not any(ch in t for ch in ",;:"):
+            if n not in seen:
                 seen.add(n)
-                syns.append((c, render_case(t)))
+                syns.append((c, render_case(fewest_words(t, usable))))
     excluded: list[tuple[str, str]] = []
     subs: dict[str, tuple[int, str]] = {}
     for c in cids:

@@ -263,3 +263,22 @@ def test_zeroshot_leaves_case_to_the_encoder_tokenizer() -> None:
 
     build_classifier(encode, [["flutter F waves"], ["fibrillatory f waves"]])
     assert seen == ["flutter F waves", "fibrillatory f waves"]
+
+
+SPELLED_OUT = re.compile(r"(?<![\w'])[A-Za-z] [A-Za-z](?![\w'])")  # "s t changes"
+
+
+@pytest.mark.parametrize("dataset", sorted(PROTOCOL))
+def test_no_spelled_out_letters_where_the_terminology_has_the_word(dataset: str) -> None:
+    """A synonym written letter by letter ("s t changes", a mapping-table spelling of ST
+    changes) is never printed: the concept's term in fewest words is ("ST changes")."""
+    for classes in (_committed(dataset), _fresh(dataset, "criteria"), _fresh(dataset, "report")):
+        bad = [
+            (c["label"], p["text"])
+            for c in classes
+            for p in c["phrases"]
+            if p["kind"] == "synonym" and SPELLED_OUT.search(p["text"])
+        ]
+        assert bad == []
+    sttc = next(c for c in _fresh("ptbxl", "criteria") if c["label"] == "STTC")
+    assert "ST changes" in sttc["description"]
