@@ -488,6 +488,16 @@ class ReportVocabulary:
                 out.append((cid, name))
         return out
 
+    def by_records(
+        self, dataset: str, label: str, subtypes: Sequence[tuple[str, str]]
+    ) -> list[tuple[str, str]]:
+        """``subtypes`` (concept id, name) with the label's members first, most records
+        first, the rest in their given order: a class names what most of its records are
+        (HYP: left ventricular hypertrophy) before rarer or broader subtypes."""
+        rows = sorted(self.members.get((dataset, label), []), key=lambda r: -r[1])
+        rank = {cid: i for i, (cid, _n, _t) in enumerate(rows)}
+        return sorted(subtypes, key=lambda s: rank.get(s[0], len(rank)))
+
     def counts(self, dataset: str, label: str, ids: Collection[str]) -> dict[str, list[int]]:
         """{member concept id: [records, label records]} for the named members."""
         return {c: [n, t] for c, n, t in self.members.get((dataset, label), []) if c in ids}
@@ -549,6 +559,8 @@ def build_class(
     if style not in STYLES:
         raise BuildError(f"unknown prompt style {style!r} (one of {', '.join(STYLES)})")
     cands = retrieve(term, entry, [c for o in others for c in o.concept_ids])
+    vocab = vocab or ReportVocabulary(term=term)
+    cands["subtypes"] = vocab.by_records(dataset, entry.label, cands["subtypes"])
     defining = list(cands["defining"])
     if getattr(term, "has_defining", False) and not defining:
         raise BuildError(
@@ -559,7 +571,7 @@ def build_class(
         term, entry.label, entry.concept_ids, (entry.name,), others, entry.excluded_ids
     )
     if style == "report":
-        base = report_claims(term, dataset, entry, cands, vocab or ReportVocabulary(term=term))
+        base = report_claims(term, dataset, entry, cands, vocab)
         n_head = 1 + sum(1 for _, k, _ in base if k == "feature")
         head = base[:n_head]  # the name and the report findings, always
     else:
@@ -686,7 +698,7 @@ def build_prompt_set(
     the member counts behind the members a report-style prompt names."""
     if style not in STYLES:
         raise BuildError(f"unknown prompt style {style!r} (one of {', '.join(STYLES)})")
-    if style == "report" and vocab is None:
+    if vocab is None:  # member counts order subtypes in both styles; report style names them
         vocab = ReportVocabulary.read(knowledge_dir(), term)
     rows = load_labelset(dataset, task, labels_folder)
     classes, stats = [], []

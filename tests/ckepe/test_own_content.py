@@ -282,3 +282,25 @@ def test_no_spelled_out_letters_where_the_terminology_has_the_word(dataset: str)
         assert bad == []
     sttc = next(c for c in _fresh("ptbxl", "criteria") if c["label"] == "STTC")
     assert "ST changes" in sttc["description"]
+
+
+def test_subtypes_name_the_members_that_make_up_most_records_first() -> None:
+    """A class lists its members by record count (knowledge/members.tsv, read here with
+    csv) before rarer or broader subtypes: PTB-XL HYP names left ventricular hypertrophy."""
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for r in _tsv(knowledge_dir() / "members.tsv"):
+        counts[(r["dataset"], r["label"])][r["member_concept_id"]] = int(r["member_records"])
+    checked = 0
+    for dataset in ("ptbxl", "csn"):
+        for c in _fresh(dataset, "criteria"):
+            n = counts.get((dataset, c["label"]))
+            if not n:
+                continue
+            subs = [p["concept_id"] for p in c["phrases"] if p["kind"] == "subtype"]
+            ranks = [(0, -n[s]) if s in n else (1, 0) for s in subs]
+            assert ranks == sorted(ranks), (dataset, c["label"], subs)
+            checked += 1
+    assert checked >= 8
+    ptb = {c["label"]: c["description"] for c in _fresh("ptbxl", "criteria")}
+    assert "subtypes: left ventricular hypertrophy" in ptb["HYP"]
+    assert "inferior myocardial infarction" in ptb["MI"]
