@@ -10,8 +10,8 @@ from setuptools import find_namespace_packages, setup
 # installed package -> its folder in the checkout
 DATA_ROOTS = {"ckepe.knowledge": "knowledge", "ckepe.prompts": "prompts"}
 DATA_PATTERNS = ["*.tsv", "*.txt", "*.md", "*.json"]
-# the knowledge build (knowledge/src) is a development tool, not data
-NOT_DATA = {"src", "__pycache__"}
+# the knowledge build (knowledge/kbbuild) is a development tool, not data
+NOT_DATA = {"kbbuild", "__pycache__"}
 
 
 def data_packages() -> dict[str, str]:

@@ -121,8 +121,9 @@ def _importable(name: str) -> bool:
 
 
 def command_line() -> str:
-    """The command that ran this benchmark, as a user would type it."""
-    return "python " + " ".join(shlex.quote(a) for a in sys.argv)
+    """The command that ran this benchmark, as a user would type it (``python -m pkg …`` for a
+    package run as a module, where ``sys.argv[0]`` is the path of its ``__main__.py``)."""
+    return "python " + " ".join(shlex.quote(a) for a in sys.orig_argv[1:])
 
 
 def markdown_table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:

@@ -44,10 +44,10 @@ for script in benchmarks/bench_*.py; do
     [ -e "$script" ] || continue
     run "$(basename "$script" .py)" "$PY" "$script"
 done
-run study "$PY" benchmarks/study_ptbxl_sample.py "${study_args[@]}"
+run study "$PY" -m studies.ptbxl_sample "${study_args[@]}"
 # the learning curve that chose the study's schedule (one seed; skipped by --quick)
 if [ ${#study_args[@]} -eq 0 ]; then
-    run study_curve "$PY" benchmarks/study_ptbxl_sample.py --curve 22,110,242 --seeds 0
+    run study_curve "$PY" -m studies.ptbxl_sample --curve 22,110,242 --seeds 0
 fi
 "$PY" benchmarks/make_report.py || failed+=(make_report)
 

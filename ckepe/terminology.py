@@ -295,7 +295,7 @@ class GraphTerminology:
 
 # -- RF2 ---------------------------------------------------------------------------------
 # The columns of the RF2 snapshot files, per table: what build_pymedtermino_db copies and what
-# knowledge/src/build.py writes for the bundled extract.
+# knowledge/kbbuild/build.py writes for the bundled extract.
 RF2_COLUMNS = {
     "Concept": ["id", "effectiveTime", "active", "moduleId", "definitionStatusId"],
     "Description": [

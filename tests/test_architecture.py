@@ -1,5 +1,10 @@
 """The import rules of docs/architecture.md, checked by walking every import statement.
 
+The rules are written once, as the import-linter contracts in ``pyproject.toml``
+(``[tool.importlinter]``, run by ``lint-imports`` in ``.ci/run``); this module reads the stage
+order and the allowed ckepe modules from them and checks them again with its own walker
+(and the rules import-linter cannot say: no module takes a ``_private`` name of another):
+
 - no import cycle inside ``ckepe`` or inside ``merl_core``;
 - ``merl_core``'s stages in order: ``data`` → ``models`` → ``train`` → ``upstream`` →
   ``eval`` → ``cli``; a module imports its own stage and earlier ones only (the package's
@@ -19,21 +24,37 @@ Imports inside functions count: a lazy import is still a dependency.
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("ckepe", "merl_core")
-# merl_core's stages, earliest first (docs/architecture.md "Layers")
-STAGES = ("merl_core.data", "merl_core.models", "merl_core.train", "merl_core.upstream",
-          "merl_core.eval", "merl_core.cli")  # fmt: skip
-LIBRARY_MAY_USE_CKEPE = {
-    "ckepe.promptfile", "ckepe.fileio", "ckepe.errors", "ckepe.labelsets", "ckepe.registry",
-}  # fmt: skip
+IMPORTLINTER = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["importlinter"]
+CONTRACTS = {c["id"]: c for c in IMPORTLINTER["contracts"]}
+PACKAGES = tuple(IMPORTLINTER["root_packages"])
+
+
+def _stages() -> tuple[str, ...]:
+    """merl_core's stages, earliest first, from the ``stages`` layers contract (its last layer,
+    the package's root modules, comes before every stage and is left out)."""
+    contract = CONTRACTS["stages"]
+    (container,) = contract["containers"]
+    layers = [f"{container}.{layer}" for layer in reversed(contract["layers"])]
+    return tuple(layers[1:])
+
+
+def _library_may_use_ckepe() -> set[str]:
+    """The ckepe modules the library may import: the ``library-ckepe-contract``'s exceptions."""
+    return {rule.split(" -> ")[1] for rule in CONTRACTS["library-ckepe-contract"]["ignore_imports"]}
+
+
+STAGES = _stages()
+LIBRARY_MAY_USE_CKEPE = _library_may_use_ckepe()
 
 
 @dataclass(frozen=True)
@@ -56,7 +77,8 @@ def python_files(*folders: str) -> list[Path]:
     return sorted(p for f in folders for p in (ROOT / f).rglob("*.py"))
 
 
-KNOWN = {module_name(p) for p in python_files(*PACKAGES, "tests", "benchmarks")}
+SCRIPTS = ("tests", "benchmarks", "studies")  # checked for private imports, not for the stages
+KNOWN = {module_name(p) for p in python_files(*PACKAGES, *SCRIPTS)}
 
 
 def imports_of(path: Path) -> list[Import]:
@@ -88,7 +110,7 @@ def imports_of(path: Path) -> list[Import]:
     return out
 
 
-ALL = [imp for p in python_files(*PACKAGES, "tests", "benchmarks") for imp in imports_of(p)]
+ALL = [imp for p in python_files(*PACKAGES, *SCRIPTS) for imp in imports_of(p)]
 
 
 def _within(name: str, package: str) -> bool:
@@ -138,6 +160,29 @@ def _cycles(package: str) -> list[list[str]]:
         if v not in index:
             visit(v)
     return found
+
+
+def test_the_contracts_say_what_the_architecture_says() -> None:
+    """The contracts read here are the documented ones (a contract edited away fails here)."""
+    assert STAGES == ("merl_core.data", "merl_core.models", "merl_core.train",
+                      "merl_core.upstream", "merl_core.eval", "merl_core.cli")  # fmt: skip
+    assert LIBRARY_MAY_USE_CKEPE == {"ckepe.promptfile", "ckepe.fileio", "ckepe.errors",
+                                     "ckepe.labelsets", "ckepe.registry"}  # fmt: skip
+    assert CONTRACTS["library-not-cli"]["forbidden_modules"] == ["merl_core.cli"]
+    assert set(CONTRACTS["ckepe-light"]["forbidden_modules"]) == {"merl_core", "torch"}
+    assert CONTRACTS["ckepe-light"]["source_modules"] == ["ckepe"]
+    assert {c["type"] for c in CONTRACTS.values()} >= {"layers", "private_modules",
+                                                        "acyclic_siblings"}  # fmt: skip
+
+
+def test_lint_imports_keeps_every_contract() -> None:
+    """import-linter itself (the dev extra) keeps every contract of pyproject.toml."""
+    exe = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
+    if not Path(exe).exists():
+        pytest.skip("import-linter is not installed (pip install -e '.[dev]')")
+    proc = subprocess.run([exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
@@ -213,7 +258,7 @@ def _private_imports(imports: list[Import]) -> list[Import]:
     """``from x import _name`` where x is another module of this repository."""
     return [
         i for i in imports
-        if i.target != i.module and i.target.split(".")[0] in (*PACKAGES, "tests", "benchmarks")
+        if i.target != i.module and i.target.split(".")[0] in (*PACKAGES, *SCRIPTS)
         and any(n.startswith("_") and not n.startswith("__") for n in i.names)
     ]  # fmt: skip
 
@@ -223,8 +268,8 @@ PENDING: set[tuple[str, str, str]] = set()
 
 
 def test_no_module_imports_a_private_name_of_another() -> None:
-    # benchmarks/_common and _study_* are script-private modules of benchmarks/, imported
-    # by path; their public names are fine, a _name of theirs is not.
+    # benchmarks/_common is a private module of the benchmarks (the study writes its results
+    # through it too); its public names are fine, a _name of theirs is not.
     found = {(i.module, i.target, n) for i in _private_imports(ALL) for n in i.names
              if n.startswith("_")}  # fmt: skip
     assert found - PENDING == set()
@@ -252,7 +297,7 @@ def private_attributes(source: str, mod: str) -> list[tuple[str, str, str]]:
 
 
 def test_no_module_reaches_a_private_name_through_another_module() -> None:
-    found = [f for p in python_files(*PACKAGES, "benchmarks")
+    found = [f for p in python_files(*PACKAGES, "benchmarks", "studies")
              for f in private_attributes(p.read_text("utf-8"), module_name(p))]  # fmt: skip
     assert found == []
     # the check can fail: the reach-ins eval.compare made into the runner are found

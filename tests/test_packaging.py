@@ -22,7 +22,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 # data folders of the checkout -> their place in the wheel (setup.py)
 SHIPPED = {"knowledge": "ckepe/knowledge", "prompts": "ckepe/prompts"}
-NOT_SHIPPED = {"src", "__pycache__"}  # the knowledge build is a development tool
+NOT_SHIPPED = {"kbbuild", "__pycache__"}  # the knowledge build is a development tool
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) -> str:
@@ -41,8 +41,9 @@ def _clean_env() -> dict[str, str]:
 
 
 # what the build reads (copied: an in-tree build would write build/ into the checkout and could
-# ship a module deleted since the last build)
-BUILD_INPUTS = ("pyproject.toml", "setup.py", "README.md", "ckepe", "merl_core", *SHIPPED)
+# ship a module deleted since the last build); studies/ too, to show that it is left out
+BUILD_INPUTS = ("pyproject.toml", "setup.py", "README.md", "ckepe", "merl_core", "studies",
+                *SHIPPED)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,10 @@ def test_the_wheel_carries_the_knowledge_and_the_prompt_sets(wheel: Path) -> Non
     }
     assert {"ckepe/knowledge/features.tsv", "ckepe/prompts/cpsc2018.json"} <= expected
     assert expected - names == set()
-    assert not [n for n in names if n.startswith("ckepe/knowledge/src/")]
+    assert not [n for n in names if n.startswith("ckepe/knowledge/kbbuild/")]
+    # only the two packages (and the wheel's metadata) at the top: no studies/, no knowledge/
+    tops = {n.split("/")[0] for n in names}
+    assert {t for t in tops if not t.endswith(".dist-info")} == {"ckepe", "merl_core"}
     assert "merl_core/configs/resnet1d18.json" in names
 
 

@@ -37,7 +37,7 @@ def test_study_quick_writes_well_formed_results(data_root: Path, tmp_path: Path)
     res = tmp_path / "results"
     env = {**os.environ, "MERL_DATA_ROOT": str(data_root), "HF_HUB_OFFLINE": "1"}
     proc = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "study_ptbxl_sample.py"), "--quick",
+        [sys.executable, "-m", "studies.ptbxl_sample", "--quick",
          "--out", str(tmp_path / "work"), "--results-dir", str(res)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
@@ -169,8 +169,7 @@ def _macro_sklearn(y: np.ndarray, s: np.ndarray) -> float:
 
 
 def test_paired_difference_pools_seeds_as_the_mean_of_per_seed_differences() -> None:
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    from _study_paired import paired_differences
+    from studies.ptbxl_sample.paired import paired_differences
 
     rng = np.random.default_rng(0)
     n, c = 60, 4

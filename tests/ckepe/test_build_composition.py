@@ -282,7 +282,7 @@ def test_a_class_without_defining_criterion_is_a_build_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kd = tmp_path / "knowledge"
-    shutil.copytree(knowledge_dir(), kd, ignore=shutil.ignore_patterns("src", "*.md"))
+    shutil.copytree(knowledge_dir(), kd, ignore=shutil.ignore_patterns("kbbuild", "*.md"))
     sr = next(r for r in _labels("synthetic") if r["label"] == "SR")["concept_ids"]
     text = (kd / "features.tsv").read_text(encoding="utf-8").splitlines(keepends=True)
     text = [ln[:-2] + "0\n" if ln.startswith(sr + "\t") else ln for ln in text]

@@ -139,7 +139,7 @@ def test_each_active_concept_has_one_fsn_with_tag_and_fsns_are_unique(kb: dict) 
 
 
 def test_ids_have_valid_check_digits_and_extension_ids_use_the_namespace(kb: dict) -> None:
-    from knowledge.src.build import NAMESPACE, verhoeff_valid
+    from knowledge.kbbuild.build import NAMESPACE, verhoeff_valid
 
     for table in (kb["concepts"].id, kb["desc"].id):
         for sctid in table:
@@ -338,7 +338,7 @@ def test_synthetic_labelset(kb: dict) -> None:
 
 
 def test_generated_files_are_up_to_date() -> None:
-    from knowledge.src.build import main
+    from knowledge.kbbuild.build import main
 
     assert main(["--check"]) == 0
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from _study_setup import ARM_TITLES, CONTROL_ARMS, REPORT_VARIANTS, TASKS
+
+from studies.ptbxl_sample.prepare import ARM_TITLES, CONTROL_ARMS, REPORT_VARIANTS, TASKS
 
 COMPARED = ("ckepe-term", "ckepe-report", "ckepe-llm-desc", "ckepe-llm-phrases", *CONTROL_ARMS)
 CKEPE_ARMS = ("ckepe-term", "ckepe-report", "ckepe-llm-desc", "ckepe-llm-phrases")

@@ -24,10 +24,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _study_run import ENCODERS, _zeroshot_arms, finite, random_init_encoder
-from _study_setup import ARM_TITLES, CONTROL_ARMS, PROMPT_ARMS, TASKS, StudyConfig, prompts_key
 
 from ckepe.fileio import atomic_write_text
+from studies.ptbxl_sample.prepare import (
+    ARM_TITLES,
+    CONTROL_ARMS,
+    PROMPT_ARMS,
+    TASKS,
+    StudyConfig,
+    prompts_key,
+)
+from studies.ptbxl_sample.run import ENCODERS, finite, random_init_encoder, zeroshot_arms
 
 log = logging.getLogger("study")
 MARGIN = 0.05  # issue 17: "at least 0.05 above the random-init encoder on every task"
@@ -63,7 +70,7 @@ def random_init_reference(cfg: StudyConfig, eval_cache: Any, splits: dict[str, A
         model = random_init_encoder(cfg, seed)
         bank = FeatureBank(model, eval_cache.signals, batch_size=cfg.eval_batch,
                            normalize=False)  # fmt: skip
-        arms = _zeroshot_arms(replace(cfg, n_bootstrap=0), model, eval_cache, bank, splits,
+        arms = zeroshot_arms(replace(cfg, n_bootstrap=0), model, eval_cache, bank, splits,
                               prompts, seed, {})  # fmt: skip
         rec = {"key": key, "seed": seed, "seconds": round(time.perf_counter() - t0, 1),
                "macro_auc": {k: v.get("macro_auc") for k, v in arms.items()},
@@ -85,7 +92,7 @@ def reference_entry(ref: dict[str, Any], task: str, arm: str,
                     classes: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
     """The reference's mean ± sd (n−1) over inits of ``task/arm``, and its mean over inits of
     the macro AUC over classes with > 2 test positives (the main table's random-init row)."""
-    from _study_paired import macro_without_rare
+    from studies.ptbxl_sample.paired import macro_without_rare
 
     draws = [float(v) for v in ref["values"].get(f"{task}/{arm}", []) if finite(v)]
     gt2 = [

@@ -10,11 +10,11 @@ and 100 % of the training rows. Every seed pretrains and evaluates anew; mean ±
 Whether pretraining taught zero-shot structure is judged against 20 untrained encoders (the
 random-init reference, ``--random-inits N``), not against the 3 paired random-init draws.
 
-    python benchmarks/study_ptbxl_sample.py                 # full: 3 seeds (< 60 min, 2 cores)
-    python benchmarks/study_ptbxl_sample.py --quick         # pipeline check (1 seed, few steps)
-    python benchmarks/study_ptbxl_sample.py --seeds 0 1 2 --out runs/study --results-dir DIR
-    python benchmarks/study_ptbxl_sample.py --steps 300        # another schedule
-    python benchmarks/study_ptbxl_sample.py --curve 22,100,300,660,1000 --seeds 0  # curve
+    python -m studies.ptbxl_sample                 # full: 3 seeds (< 60 min, 2 cores)
+    python -m studies.ptbxl_sample --quick         # pipeline check (1 seed, few steps)
+    python -m studies.ptbxl_sample --seeds 0 1 2 --out runs/study --results-dir DIR
+    python -m studies.ptbxl_sample --steps 300        # another schedule
+    python -m studies.ptbxl_sample --curve 22,100,300,660,1000 --seeds 0  # curve
 
 Writes ``<results-dir>/study_ptbxl_sample.{json,md,png}`` and ``…_random_inits.png`` (default
 ``benchmarks/results``);
@@ -27,18 +27,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+REPO = Path(__file__).resolve().parents[2]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from _common import RESULTS_DIR, write_results  # noqa: E402
-from _study_setup import (  # noqa: E402
+from benchmarks._common import RESULTS_DIR, write_results  # noqa: E402
+from studies.ptbxl_sample.prepare import (  # noqa: E402
     TASKS,
     StudyConfig,
     check_inputs,
@@ -104,7 +102,8 @@ def print_plan(cfg: StudyConfig, n_train: int) -> dict[str, Any]:
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m studies.ptbxl_sample",
+                                description=__doc__.split("\n\n")[0])  # fmt: skip
     p.add_argument("--quick", action="store_true", help="pipeline check: 1 seed, 2 steps")
     p.add_argument("--seeds", type=int, nargs="+", help="seeds (default 0 1 2; quick: 0)")
     p.add_argument("--out", help="work folder (caches, prompts, checkpoints, per-seed results)")
@@ -156,9 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(os.cpu_count() or 1)
-    from _study_run import class_counts, run_seed, task_splits
-
     from merl_core.data.cache import ECGCache
+    from studies.ptbxl_sample.run import class_counts, run_seed, task_splits
 
     t0 = time.perf_counter()
     caches = prepare_caches(cfg)
@@ -166,18 +164,17 @@ def main(argv: list[str] | None = None) -> int:
                             time.perf_counter() - t0)  # fmt: skip
     plan = print_plan(cfg, len(ECGCache(caches["train-de"])))
     t1 = time.perf_counter()
-    prompts = prepare_prompts(cfg, HERE.parent)
+    prompts = prepare_prompts(cfg, REPO)
     t_prompts = stage_seconds(cfg.out, "prompts", prompts_key(prompts), time.perf_counter() - t1)
     if args.curve:
-        from _study_curve import run_curve, write_curve
-
         from merl_core.train.pretrain import resolve_precision
+        from studies.ptbxl_sample.curve import run_curve, write_curve
 
         amp = resolve_precision("auto", "cpu")
         write_curve(cfg, run_curve(cfg, args.curve, caches, prompts),
                     "bf16 autocast" if amp is not None else "fp32")  # fmt: skip
         return 0
-    from _study_baseline import random_init_reference
+    from studies.ptbxl_sample.baseline import random_init_reference
 
     opened = {k: ECGCache(p) for k, p in caches.items()}
     splits = task_splits(cfg, opened)
@@ -191,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
                     {"caches": t_cache, "prompts": t_prompts,
                      "wall": time.perf_counter() - t0})  # fmt: skip
     if not args.no_commands:
-        from _study_commands import run_user_commands
+        from studies.ptbxl_sample.commands import run_user_commands
 
         run_user_commands(cfg, caches, prompts)
     return 0
@@ -224,14 +221,14 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
     invocation's wall time; the work of every other stage (also of seeds, pretraining runs and
     random inits reused from an earlier invocation) is added from their records, so ``total``
     is what the study costs when nothing is reused."""
-    from _study_baseline import (
+    from studies.ptbxl_sample.baseline import (
         conclusions_text,
         learning_margins,
         margins_text,
         plot_reference,
     )
-    from _study_paired import differences_text, paired_differences, summary_sentence
-    from _study_report import (
+    from studies.ptbxl_sample.paired import differences_text, paired_differences, summary_sentence
+    from studies.ptbxl_sample.report import (
         ENCODER_TITLES,
         aggregate,
         counts_text,
@@ -242,7 +239,7 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
         verdict_text,
         verdicts,
     )
-    from _study_run import load_scores
+    from studies.ptbxl_sample.run import load_scores
 
     agg = aggregate(seeds, cfg.probe_ratios, counts)
     v = verdicts(agg)
@@ -321,7 +318,3 @@ def write_study(cfg: StudyConfig, plan: dict[str, Any], prompts: dict[str, Any],
 def _mean(values: list[Any]) -> float:
     good = [float(v) for v in values if v is not None]
     return sum(good) / len(good) if good else float("nan")
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -19,10 +19,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from _common import markdown_table, write_results
-from _study_setup import TASKS, StudyConfig, console_script
-
+from benchmarks._common import markdown_table, write_results
 from merl_core.eval.compare import format_ci
+from studies.ptbxl_sample.prepare import TASKS, StudyConfig, console_script
 
 log = logging.getLogger("study")
 _MERL_CORE = console_script("merl-core", ["-m", "merl_core.cli"])
@@ -64,7 +63,7 @@ def _user_line(cmd: list[str], ck: str, cache: Path, out: Path, splits: Path) ->
     words = ["merl-core", *cmd[len(_MERL_CORE):]]  # fmt: skip
     swap = {ck: "$CK", str(cache): "$CACHE", str(out): "OUT",
             str(splits): "$MERL_DATA_ROOT/merl-splits"}  # fmt: skip
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     for w in words:
         p = Path(w)
         if p.is_absolute() and p.is_relative_to(repo):

@@ -1,8 +1,9 @@
-"""Emit the knowledge base (RF2-style extract, features.tsv, label sets) from knowledge/src.
+"""Emit the knowledge base (RF2-style extract, features.tsv, label sets) from knowledge/kbbuild.
 
-Usage: ``python -m knowledge.src.build`` (writes) or ``python -m knowledge.src.build --check``
-(exits 1 when the committed files differ from what the sources generate). Output is
-deterministic: identifiers come from ``ids.tsv`` (append-only; new keys get the next item id).
+Usage: ``python -m knowledge.kbbuild.build`` (writes) or
+``python -m knowledge.kbbuild.build --check`` (exits 1 when the committed files differ from
+what the sources generate). Output is deterministic: identifiers come from ``ids.tsv``
+(append-only; new keys get the next item id).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from pathlib import Path
 
 # the reader's column lists and feature kinds, one copy each (ckepe reads what this writes)
 from ckepe.terminology import FEATURE_COLUMNS, FEATURE_KINDS, RF2_COLUMNS
-from knowledge.src.concepts import CONCEPT_TABLE
-from knowledge.src.features import FEATURE_CONCEPT_TABLE, FEATURE_TABLE
-from knowledge.src.labelsets import CPSC2018, CSN, PTBXL, PTBXL_ALL, SYNTHETIC
-from knowledge.src.members import MEMBER_TABLE
-from knowledge.src.report_terms import REPORT_TERM_TABLE
+from knowledge.kbbuild.concepts import CONCEPT_TABLE
+from knowledge.kbbuild.features import FEATURE_CONCEPT_TABLE, FEATURE_TABLE
+from knowledge.kbbuild.labelsets import CPSC2018, CSN, PTBXL, PTBXL_ALL, SYNTHETIC
+from knowledge.kbbuild.members import MEMBER_TABLE
+from knowledge.kbbuild.report_terms import REPORT_TERM_TABLE
 
 logger = logging.getLogger(__name__)
 
@@ -452,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         files, ids = generate()
     except KnowledgeError as exc:
-        logger.error("knowledge/src: %s", exc)
+        logger.error("knowledge/kbbuild: %s", exc)
         return 2
     files_all = {**{str(KNOWLEDGE / k): v for k, v in files.items()}, str(IDS_FILE): ids}
     if args.check:
@@ -462,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
             if not Path(p).exists() or Path(p).read_text(encoding="utf-8") != t
         ]
         for p in stale:
-            logger.error("out of date: %s (run python -m knowledge.src.build)", p)
+            logger.error("out of date: %s (run python -m knowledge.kbbuild.build)", p)
         return 1 if stale else 0
     for p, t in files_all.items():
         _write_atomic(Path(p), t)

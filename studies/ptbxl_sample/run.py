@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from _study_setup import (
+
+from ckepe.fileio import atomic_write_text
+from studies.ptbxl_sample.prepare import (
     CONTROL_ARMS,
     PROMPT_ARMS,
     REPORT_VARIANTS,
@@ -24,8 +26,6 @@ from _study_setup import (
     StudyConfig,
     prompts_key,
 )
-
-from ckepe.fileio import atomic_write_text
 
 log = logging.getLogger("study")
 
@@ -177,7 +177,7 @@ def control_tables(term: Any, labels: list[str], task: str, vocab: list[str],
     return {k: _FixedTexts(k, dict(zip(labels, v, strict=True))) for k, v in made.items()}
 
 
-def _zeroshot_arms(cfg: StudyConfig, model: Any, cache: Any, bank: Any, splits: dict[str, Any],
+def zeroshot_arms(cfg: StudyConfig, model: Any, cache: Any, bank: Any, splits: dict[str, Any],
                    prompts: dict[str, Any], seed: int,
                    scores: dict[str, np.ndarray]) -> dict[str, Any]:  # fmt: skip
     """Every prompt arm and control on fold 10 (the result) and fold 9 (the check); the
@@ -273,7 +273,7 @@ def run_seed(cfg: StudyConfig, seed: int, cache_paths: dict[str, Path],
         banks = {name: FeatureBank(model, caches[name].signals, batch_size=cfg.eval_batch,
                                    normalize=False) for name in ("train-de", "eval")}  # fmt: skip
         enc_scores: dict[str, np.ndarray] = {}
-        zs = _zeroshot_arms(cfg, model, caches["eval"], banks["eval"], splits, prompts, seed,
+        zs = zeroshot_arms(cfg, model, caches["eval"], banks["eval"], splits, prompts, seed,
                             enc_scores)  # fmt: skip
         scores.update({(k if k.startswith("y/") else f"{enc}/{k}"): v
                        for k, v in enc_scores.items()})  # fmt: skip

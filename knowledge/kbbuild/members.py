@@ -3,7 +3,7 @@
 
 ``dataset | task | label | member concept key | member records | label records | source``,
 counted on the training split of the published MERL split files (S04) by
-``python -m knowledge.src.report_data``: PTB-XL superclasses by their records' subclasses
+``python -m knowledge.kbbuild.report_data``: PTB-XL superclasses by their records' subclasses
 (a subclass is represented by its first concept), CSN labels by the acronyms of the
 ``diagnose`` column whose concept is a strict subtype of the label's concept. The build writes
 ``knowledge/members.tsv``; the ``report`` prompt style names the members that make up most of

@@ -2,7 +2,7 @@
 
 The knowledge build never reads the data: it reads the tables this module prints into
 ``report_terms.py`` (facts with their source key) and ``members.py`` (counts). Re-derive them
-with ``python -m knowledge.src.report_data --data ../shared/data`` and review the diff.
+with ``python -m knowledge.kbbuild.report_data --data ../shared/data`` and review the diff.
 
 - report terms: the words ECG reports and machine statements use for a concept, from
   PTB-XL's statement descriptions (S02, ``scp_statements.csv``: the ``description`` and
@@ -28,10 +28,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from ckepe.normalize import normalize_term
-from knowledge.src.build import parse_concepts
-from knowledge.src.concepts import CONCEPT_TABLE
-from knowledge.src.features import FEATURE_CONCEPT_TABLE
-from knowledge.src.labelsets import CSN, PTBXL, PTBXL_ALL
+from knowledge.kbbuild.build import parse_concepts
+from knowledge.kbbuild.concepts import CONCEPT_TABLE
+from knowledge.kbbuild.features import FEATURE_CONCEPT_TABLE
+from knowledge.kbbuild.labelsets import CSN, PTBXL, PTBXL_ALL
 
 _SLIP = re.compile(
     r"infraction|infgraction|colockwise|countercolockwise|atrioventricalualr"

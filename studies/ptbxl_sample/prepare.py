@@ -1,6 +1,6 @@
 """Study set-up stages: the plan, the prepared caches (two report variants) and the prompt sets.
 
-Used by ``study_ptbxl_sample.py``; every stage reuses what an earlier run left in the work
+Used by :mod:`studies.ptbxl_sample.study`; every stage reuses what an earlier run left in the work
 folder when its inputs are unchanged (caches by fingerprint, prompt files by existence).
 """
 
@@ -62,7 +62,7 @@ class StudyConfig:
     probe_ratios: tuple[float, ...] = (0.1, 1.0)
     probe_epochs: int = 200
     n_bootstrap: int = 200
-    n_random_inits: int = 20  # untrained encoders of the random-init reference (_study_baseline)
+    n_random_inits: int = 20  # untrained encoders of the random-init reference (baseline.py)
     llm_task: str | None = None  # quick: build the local-LLM prompts for one task only
     eval_batch: int = 32
     workers: int = 2

@@ -3,7 +3,7 @@
 
 Kept apart from the criteria (``features.py``): a line ``CONCEPT KEY | term | source key``
 says that the source names the concept with that term. Derived from the public tables by
-``python -m knowledge.src.report_data`` (PTB-XL statement descriptions S02, Challenge 2021
+``python -m knowledge.kbbuild.report_data`` (PTB-XL statement descriptions S02, Challenge 2021
 diagnosis names S01, Chapman-Shaoxing condition names S03; see that module for the filters).
 The build writes ``knowledge/report_terms.tsv`` and adds each term to its concept's synonyms
 in the terminology extract, so a report term grounds like any other name of the concept.

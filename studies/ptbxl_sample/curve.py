@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _study_setup import ARM_TITLES, PROMPT_ARMS, TASKS, StudyConfig
+
+from studies.ptbxl_sample.prepare import ARM_TITLES, PROMPT_ARMS, TASKS, StudyConfig
 
 log = logging.getLogger("study")
 NAME = "study_ptbxl_sample_curve"
@@ -28,11 +29,10 @@ def _macro(arms: dict[str, Any], task: str, arm: str) -> float | None:
 def run_curve(cfg: StudyConfig, steps: list[int], caches: dict[str, Path],
               prompts: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
     """One row per point: steps, seconds of pretraining, macro AUC per task (names, best CKEPE)."""
-    from _study_run import _zeroshot_arms, pretrain, random_init_encoder, task_splits
-
     from merl_core.data.cache import ECGCache
     from merl_core.eval.zeroshot import FeatureBank
     from merl_core.train.checkpoint import load_model
+    from studies.ptbxl_sample.run import pretrain, random_init_encoder, task_splits, zeroshot_arms
 
     seed = cfg.seeds[0]
     opened = {k: ECGCache(p) for k, p in caches.items()}
@@ -48,7 +48,7 @@ def run_curve(cfg: StudyConfig, steps: list[int], caches: dict[str, Path],
             model, seconds = load_model(summary["checkpoint"]).eval(), summary["seconds"]
         bank = FeatureBank(model, opened["eval"].signals, batch_size=cfg.eval_batch,
                            normalize=False)  # fmt: skip
-        arms = _zeroshot_arms(replace(cfg, n_bootstrap=0), model, opened["eval"], bank, splits,
+        arms = zeroshot_arms(replace(cfg, n_bootstrap=0), model, opened["eval"], bank, splits,
                               prompts, seed, {})  # fmt: skip
         row: dict[str, Any] = {"steps": n, "pretrain_s": round(seconds, 1),
                                "pairs": n * cfg.batch_size}  # fmt: skip
@@ -67,7 +67,7 @@ def run_curve(cfg: StudyConfig, steps: list[int], caches: dict[str, Path],
 
 def write_curve(cfg: StudyConfig, rows: list[dict[str, Any]], precision: str) -> None:
     """``study_ptbxl_sample_curve.{json,md}`` in the results folder."""
-    from _common import write_results
+    from benchmarks._common import write_results
 
     notes = (f"{cfg.model} at {cfg.fs} Hz, batch {cfg.batch_size}, German reports, "
              f"seed {cfg.seeds[0]}, "

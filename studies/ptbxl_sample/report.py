@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _study_paired import macro_without_rare
-from _study_run import ENCODERS, finite
-from _study_setup import (
+
+from studies.ptbxl_sample.paired import macro_without_rare
+from studies.ptbxl_sample.prepare import (
     ARM_TITLES,
     CONTROL_ARMS,
     PROMPT_ARMS,
@@ -17,6 +17,7 @@ from _study_setup import (
     TASKS,
     VARIANT_TITLES,
 )
+from studies.ptbxl_sample.run import ENCODERS, finite
 
 ENCODER_TITLES = {**{f"merl-{v}": f"MERL ({VARIANT_TITLES[v]})" for v in REPORT_VARIANTS},
                   "random-init": "random-init encoder"}  # fmt: skip
@@ -69,7 +70,7 @@ def table_rows(agg: dict[str, Any], ratios: tuple[float, ...], ref: dict[str, An
     """One row per encoder × method, one column per task (mean ± std over seeds); with the
     random-init reference ``ref``, the random-init zero-shot rows are its mean ± std over
     inits (the paired draws stay in the JSON aggregate)."""
-    from _study_baseline import reference_entry
+    from studies.ptbxl_sample.baseline import reference_entry
 
     rows = []
     for key in arm_keys(ratios):

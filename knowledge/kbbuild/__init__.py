@@ -1,0 +1,1 @@
+"""Reviewable source of the ECG knowledge base; ``python -m knowledge.kbbuild.build`` emits it."""

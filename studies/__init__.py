@@ -1,0 +1,1 @@
+"""Experiments that answer a question (not speed figures: those are in ``benchmarks/``)."""
