@@ -167,14 +167,22 @@ def render_case(text: str) -> str:
     return text
 
 
-def fewest_words(text: str, terms: Sequence[str]) -> str:
+def field_spelling(text: str, terms: Sequence[str]) -> str:
     """Of ``terms`` that normalise like ``text``, the one in the fewest words ("ST changes",
     not the spelled-out "s t changes"; a hyphen or slash separates words too, so "long QT
-    interval" and "long QT-interval" tie); file order on a tie, so case is never traded
-    (rsR' and RSR' normalise alike and mean different things); ``text`` when none matches."""
+    interval" and "long QT-interval" tie), then the one that keeps the field's capitals
+    ("ST elevation", not "st elevation"), then file order; all are terms of one concept, so
+    the choice never changes what is named; ``text`` when none matches."""
     want = normalize_term(text)
     same = [t for t in terms if normalize_term(t) == want] or [text]
-    return min(same, key=lambda t: len(re.split(r"[\s/-]+", t)))
+    return min(same, key=lambda t: (len(re.split(r"[\s/-]+", t)), -_acronyms(t)))
+
+
+def _acronyms(text: str) -> int:
+    """Words written with a capital after their first letter (ST, QRS, rsR', aVL): the
+    field's symbols, which a lower-cased mapping-table spelling ("st elevation") loses; a
+    title-case capital (Sinus Rhythm) does not count."""
+    return sum(1 for w in re.split(r"[\s/-]+", text) if any(ch.isupper() for ch in w[1:]))
 
 
 def _phrase_form(term: GraphTerminology, cid: str) -> str | None:
@@ -199,7 +207,7 @@ def render_phrase(term: GraphTerminology, v: Verdict, name: str) -> str:
         want = normalize_term(v.text)
         terms = [t for t in (_pt(term, cid), *term.synonyms(cid)) if t]
         hit = [t for t in terms if normalize_term(t) == want and not any(c in t for c in ",;:")]
-        out = render_case(fewest_words(hit[0], hit)) if hit else (_phrase_form(term, cid) or "")
+        out = render_case(field_spelling(hit[0], hit)) if hit else (_phrase_form(term, cid) or "")
     if not out or not RENDER_ALLOWED.match(out):
         raise BuildError(
             f"concept {cid}: rendered text {out!r} is empty or holds a character outside "
@@ -248,7 +256,7 @@ def retrieve(
             n = normalize_term(t)
             if n not in seen:
                 seen.add(n)
-                syns.append((c, render_case(fewest_words(t, usable))))
+                syns.append((c, render_case(field_spelling(t, usable))))
     excluded: list[tuple[str, str]] = []
     subs: dict[str, tuple[int, str]] = {}
     for c in cids:

@@ -304,3 +304,14 @@ def test_subtypes_name_the_members_that_make_up_most_records_first() -> None:
     ptb = {c["label"]: c["description"] for c in _fresh("ptbxl", "criteria")}
     assert "subtypes: left ventricular hypertrophy" in ptb["HYP"]
     assert "inferior myocardial infarction" in ptb["MI"]
+
+
+def test_field_spelling_prefers_fewest_words_then_the_fields_capitals() -> None:
+    from ckepe.build import field_spelling
+
+    assert field_spelling("ST changes", ["s t changes", "ST changes"]) == "ST changes"
+    assert field_spelling("x", ["long QT interval", "long QT-interval"]) == "x"  # no match
+    assert field_spelling("long QT interval", ["long QT interval", "long QT-interval"]) == (
+        "long QT interval"  # a tie: file order
+    )
+    assert field_spelling("st elevation", ["st elevation", "ST elevation"]) == "ST elevation"
