@@ -74,7 +74,7 @@ def test_defaults_and_file_hints() -> None:
 
 
 # Library modules that may write a dataset's name: the readers of their own dataset, the
-# demo (synthetic), the evaluation command's one flag per protocol dataset, and PTB-XL's
+# demo (synthetic), the evaluation command's one option per protocol dataset, and PTB-XL's
 # task-specific audit of the statements outside a scoped task.
 NAME_ALLOWED: dict[str, set[str]] = {
     "merl_core/data/challenge.py": {"cpsc2018", "cpsc-extra", "csn", "georgia", "ningbo",
@@ -87,7 +87,6 @@ NAME_ALLOWED: dict[str, set[str]] = {
     "merl_core/data/splits.py": {"ptbxl", "csn", "cpsc2018"},
     "merl_core/cli/demo.py": {"synthetic"},
     "merl_core/cli/eval.py": {"ptbxl", "cpsc2018", "csn"},
-    "merl_core/eval/runner.py": {"cpsc2018"},
     "ckepe/audit/run.py": {"ptbxl"},
     "ckepe/cli.py": {"ptbxl"},
 }  # fmt: skip

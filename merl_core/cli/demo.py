@@ -137,10 +137,11 @@ def run_demo(
     """Run the demo end to end; returns the metrics dict (also written to ``out/results``)."""
     from rich.console import Console
 
+    from merl_core.eval.context import load_eval_model
     from merl_core.eval.evalsets import EvalSplit
     from merl_core.eval.prompts import read_prompts
     from merl_core.eval.report import rich_table, sha256_file, write_run
-    from merl_core.eval.runner import load_eval_model, zeroshot_on_cache
+    from merl_core.eval.runner import zeroshot_on_cache
 
     console = Console()
     cfg = QUICK if quick else FULL

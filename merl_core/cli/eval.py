@@ -62,29 +62,47 @@ def show_run(run: Any) -> None:
     console.print(f"results: {run.out}/metrics.json, metrics.md, roc_*.png, auc_*.png")
 
 
-def _shown(fn: Any) -> Any:
-    """``fn`` (a runner's run) that prints what its run found, also one that skipped sets."""
+# What a MissingInputError of the library misses -> what this command line asks for.
+MISSING_INPUT = {
+    "dataset": "give --dataset to prepare it",
+    "test_split": "give --split-file or --splits-root (the merl-splits folder), or --no-split "
+    "to score every cached record (not a benchmark)",
+    "probe_splits": "give --split-file or --splits-root, the merl-splits folder",
+    "data": "give at least one of --ptbxl, --cpsc, --csn",
+    "checkpoint": "give --checkpoint (or --random-init with --model NAME)",
+}
+
+
+def missing_input(exc: Any, **hints: str) -> str:
+    """The library's message of a missing input, with the options that give it (``hints``
+    override :data:`MISSING_INPUT` for one command)."""
+    hint = {**MISSING_INPUT, **hints}.get(exc.what)
+    return f"{exc}; {hint}" if hint else str(exc)
+
+
+def _evaluate(open_run: Any, score: Any, cfg: Any, inp: Any, sweep: list | None) -> None:
+    """Open one evaluation context, then score it once, or once per lead subset (the data,
+    model and prompts opened once); each run's tables shown as it finishes."""
+    from functools import partial
+
+    from merl_core.eval.context import MissingInputError
     from merl_core.eval.runner import MissingResultsError
-
-    def run(**kwargs: Any) -> Any:
-        try:
-            result = fn(**kwargs)
-        except MissingResultsError as exc:
-            show_run(exc.run)
-            raise
-        show_run(result)
-        return result
-
-    return run
-
-
-def _run(fn: Any, sweep: list | None, leads: tuple[str, ...] | None, **kwargs: Any) -> Any:
-    """One run, or a lead sweep of runs (the same arguments, one subset each), each shown."""
-    if sweep is None:
-        return _shown(fn)(leads=leads, **kwargs)
     from merl_core.eval.sweep import run_lead_sweep
 
-    return run_lead_sweep(_shown(fn), sweep, **kwargs)
+    try:
+        ctx = open_run(cfg, inp)
+    except MissingInputError as exc:
+        fail(missing_input(exc))
+    scored = partial(score, inp=inp)
+    if sweep is not None:
+        run_lead_sweep(scored, ctx, sweep, on_run=show_run)
+        return
+    try:
+        result = scored(ctx)
+    except MissingResultsError as exc:
+        show_run(exc.run)
+        raise
+    show_run(result)
 
 
 def _default_out(kind: str) -> Path:
@@ -175,18 +193,20 @@ def zeroshot(
 ) -> None:
     """Zero-shot classification of one dataset task from a prompt set."""
     from merl_core.eval import runner
+    from merl_core.eval.context import EvalConfig
 
     setup_logging(verbose)
     subset, sweep = _leads(leads, lead_sweep)
-    _run(
-        runner.run_zeroshot_cli, sweep, subset,
-        prompts=prompts, checkpoint=checkpoint, data=data,
-        task=task.value if task else None, dataset=dataset.value if dataset else None,
-        split_file=split_file, val_split_file=val_split_file, splits_root=splits_root,
-        prompt_mode=prompt_mode.value, label_source=labels.value,
-        out=out or _default_out("zeroshot"), n_bootstrap=bootstrap, seed=seed,
-        batch_size=batch_size, device=device, no_split=no_split,
+    cfg = EvalConfig(out=out or _default_out("zeroshot"), checkpoint=checkpoint,
+                     splits_root=splits_root, prompt_mode=prompt_mode.value, leads=subset,
+                     n_bootstrap=bootstrap, seed=seed, batch_size=batch_size,
+                     device=device)  # fmt: skip
+    inp = runner.ZeroshotInput(
+        prompts=prompts, data=data, task=task.value if task else None,
+        dataset=dataset.value if dataset else None, split_file=split_file,
+        val_split_file=val_split_file, label_source=labels.value, no_split=no_split,
     )  # fmt: skip
+    _evaluate(runner.open_zeroshot, runner.score_zeroshot, cfg, inp, sweep)
 
 
 def protocol(
@@ -225,20 +245,21 @@ def protocol(
     metrics.md, and the run exits 1 unless --allow-missing.
     """
     from merl_core.eval import runner
+    from merl_core.eval.context import EvalConfig
 
     setup_logging(verbose)
+    subset, sweep = _leads(leads, lead_sweep)
+    cfg = EvalConfig(out=out or _default_out("protocol"), checkpoint=checkpoint,
+                     splits_root=splits_root, prompt_mode=prompt_mode.value, leads=subset,
+                     n_bootstrap=bootstrap, seed=seed, batch_size=batch_size,
+                     device=device)  # fmt: skip
+    inp = runner.ProtocolInput(prompts_dir=prompts_dir, allow_missing=allow_missing,
+                               roots={"ptbxl": ptbxl, "cpsc2018": cpsc, "csn": csn})  # fmt: skip
     try:
-        subset, sweep = _leads(leads, lead_sweep)
-        _run(
-            runner.run_protocol_cli, sweep, subset,
-            prompts_dir=prompts_dir, checkpoint=checkpoint,
-            roots={"ptbxl": ptbxl, "cpsc2018": cpsc, "csn": csn}, splits_root=splits_root,
-            prompt_mode=prompt_mode.value, out=out or _default_out("protocol"),
-            n_bootstrap=bootstrap, seed=seed, batch_size=batch_size, device=device,
-            allow_missing=allow_missing,
-        )  # fmt: skip
+        _evaluate(runner.open_protocol, runner.score_protocol, cfg, inp, sweep)
     except runner.MissingResultsError as exc:
-        typer.echo(f"incomplete: {exc}", err=True)
+        typer.echo(f"incomplete: {exc}; pass --allow-missing to accept a partial protocol",
+                   err=True)  # fmt: skip
         raise typer.Exit(1) from None
 
 
@@ -278,18 +299,24 @@ def linear_probe(
 ) -> None:
     """Linear probe on frozen ECG features with 1 / 10 / 100 % of the training split."""
     from merl_core.eval import runner
+    from merl_core.eval.context import EvalConfig
+    from merl_core.eval.evalsets import EvalDataError
 
     setup_logging(verbose)
     subset, sweep = _leads(leads, lead_sweep)
-    ratios = runner.parse_ratios([ratio, *ctx.args])
-    _run(
-        runner.run_probe_cli, sweep, subset,
-        checkpoint=checkpoint, model_name=model, data=data, task=task.value if task else None,
-        dataset=dataset.value if dataset else None, split_file=split_file,
-        splits_root=splits_root, ratios=ratios, random_init=random_init, epochs=epochs,
-        out=out or _default_out("probe"), n_bootstrap=bootstrap, seed=seed,
-        batch_size=batch_size, device=device,
+    try:
+        ratios = runner.parse_ratios([ratio, *ctx.args])
+    except EvalDataError as exc:
+        fail(f"--ratio: {exc}")
+    cfg = EvalConfig(out=out or _default_out("probe"), checkpoint=checkpoint,
+                     splits_root=splits_root, leads=subset, n_bootstrap=bootstrap, seed=seed,
+                     batch_size=batch_size, device=device)  # fmt: skip
+    inp = runner.ProbeInput(
+        data=data, ratios=ratios, task=task.value if task else None,
+        dataset=dataset.value if dataset else None, split_file=split_file, model_name=model,
+        random_init=random_init, epochs=epochs,
     )  # fmt: skip
+    _evaluate(runner.open_probe, runner.score_probe, cfg, inp, sweep)
 
 
 def compare_prompts(
@@ -327,18 +354,24 @@ def compare_prompts(
     """
     import json
 
-    from merl_core.eval.compare import run_compare
+    from merl_core.eval import compare
+    from merl_core.eval.context import EvalConfig, MissingInputError
     from merl_core.eval.leads import parse_leads
 
     setup_logging(verbose)
-    path = run_compare(
-        prompts=prompts, checkpoint=checkpoint, data=data,
-        tasks=[t.value for t in task] if task else None,
-        dataset=dataset.value if dataset else None, splits_root=splits_root,
-        extra_prompts=list(extra or []), out=out or _default_out("compare"),
-        n_bootstrap=bootstrap, seed=seed, batch_size=batch_size, device=device,
-        leads=parse_leads(leads) if leads else None, no_split=no_split,
+    cfg = EvalConfig(out=out or _default_out("compare"), checkpoint=checkpoint,
+                     splits_root=splits_root, leads=parse_leads(leads) if leads else None,
+                     n_bootstrap=bootstrap, seed=seed, batch_size=batch_size,
+                     device=device)  # fmt: skip
+    inp = compare.CompareInput(
+        prompts=prompts, data=data, tasks=[t.value for t in task] if task else None,
+        dataset=dataset.value if dataset else None, extra_prompts=list(extra or []),
+        no_split=no_split,
     )  # fmt: skip
+    try:
+        path = compare.run_compare(cfg, inp)
+    except MissingInputError as exc:
+        fail(missing_input(exc, test_split="give --splits-root, or --no-split"))
     doc = json.loads(path.read_text(encoding="utf-8"))
     for line in doc["run"].get("notes") or []:
         typer.echo(line)

@@ -22,7 +22,7 @@ from merl_core.train.checkpoint import CheckpointError
 logger = logging.getLogger(__name__)
 
 NOT_A_BENCHMARK = (
-    "NOT A BENCHMARK: --no-split scored every cached record with the cache's labels (no test "
+    "NOT A BENCHMARK: every cached record scored with the cache's labels (no test "
     "split, no validation thresholds); do not compare these numbers with published ones"
 )
 

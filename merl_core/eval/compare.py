@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ import numpy as np
 
 from ckepe.fileio import atomic_write_bytes, atomic_write_json
 from ckepe.registry import protocol_tasks
+from merl_core.eval.context import EvalConfig, EvalContext
 from merl_core.eval.paired import PairedDifference, paired_auc_difference
 
 logger = logging.getLogger(__name__)
@@ -202,82 +204,94 @@ def npz_bytes(**arrays: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def run_compare(
-    *,
-    prompts: Path,
-    checkpoint: Path,
-    data: Path,
-    tasks: list[str] | None,
-    dataset: str | None,
-    splits_root: Path | None,
-    extra_prompts: list[Path],
-    out: Path,
-    n_bootstrap: int,
-    seed: int,
-    batch_size: int,
-    device: str,
-    leads: tuple[str, ...] | None = None,
-    no_split: bool = False,
-) -> Path:
-    """``merl-core compare-prompts``: every task's comparison in one folder; the JSON path."""
-    from merl_core.eval import runner as R
-    from merl_core.eval.checks import NOT_A_BENCHMARK, check_preprocessing, check_prompt_dataset
-    from merl_core.eval.leads import with_leads
-    from merl_core.eval.prompts import read_prompts
-    from merl_core.eval.zeroshot import (
-        FeatureBank,
-        build_classifier,
-        text_encoder_of,
-        zeroshot_scores,
-    )
+@dataclass(frozen=True)
+class CompareInput:
+    """What ``compare-prompts`` compares: a structured prompt set (and extra prompt files) on
+    the tasks of one dataset."""
 
-    table = read_prompts(prompts)
-    check_prompt_dataset(Path(prompts), table.dataset, dataset)
-    extra = {Path(p).stem: read_prompts(p) for p in extra_prompts}
-    dataset = dataset or table.dataset
-    cache, manifest_hash = R.open_eval_cache(
-        data, dataset, R.cache_root(out), R.checkpoint_preprocessing(checkpoint)
+    prompts: Path
+    data: Path
+    tasks: list[str] | None = None  # default: the dataset's protocol tasks
+    dataset: str | None = None
+    extra_prompts: list[Path] = field(default_factory=list)
+    no_split: bool = False  # every cached record with the cache's labels (not a benchmark)
+
+
+def open_compare(cfg: EvalConfig, inp: CompareInput) -> EvalContext:
+    """The context of a prompt comparison: prompt sets, data, the tasks' test splits, model."""
+    from merl_core.eval.checks import check_preprocessing, check_prompt_dataset
+    from merl_core.eval.context import (
+        MissingInputError,
+        TaskSplits,
+        cache_split,
+        default_splits_root,
+        load_eval_model,
+        open_data,
+        resolve_split_files,
     )
-    check_prompt_dataset(Path(prompts), table.dataset, cache.meta.get("dataset"))
-    dataset = dataset or cache.meta.get("dataset")
-    tasks = tasks or list(protocol_tasks(dataset))
-    plan = []
-    for task in tasks:
-        files = R.resolve_split_files(dataset, task, None, None, splits_root)
-        if "test" not in files and not no_split:
-            raise R.EvalDataError(
+    from merl_core.eval.prompts import read_prompts
+
+    if cfg.checkpoint is None:
+        raise MissingInputError("checkpoint", "the prompt comparison needs a checkpoint")
+    table = read_prompts(inp.prompts)
+    check_prompt_dataset(Path(inp.prompts), table.dataset, inp.dataset)
+    extra = {Path(p).stem: read_prompts(p) for p in inp.extra_prompts}
+    dataset = inp.dataset or table.dataset
+    data = open_data(inp.data, dataset, cfg)
+    check_prompt_dataset(Path(inp.prompts), table.dataset, data.cache.meta.get("dataset"))
+    dataset = dataset or data.cache.meta.get("dataset")
+    splits = []
+    for task in inp.tasks or list(protocol_tasks(dataset)):
+        files = resolve_split_files(dataset, task, None, None, cfg.splits_root)
+        if "test" not in files and not inp.no_split:
+            raise MissingInputError(
+                "test_split",
                 f"no test split file for {dataset} {task} (looked in "
-                f"{R.default_splits_root(splits_root)}): give --splits-root, or --no-split"
+                f"{default_splits_root(cfg.splits_root)})",
             )
-        test = R.cache_split(cache, None if no_split else files["test"], "split", task)
+        test = cache_split(data.cache, None if inp.no_split else files["test"], "split", task)
         table.texts(test.label_names, "description", task)  # a missing class fails early
-        plan.append((task, test))
-    model = R.load_eval_model(checkpoint, device, need_text=True)
-    check_preprocessing(model, cache, checkpoint)
-    vocab = word_vocabulary(model.text.tokenizer)
-    emodel = with_leads(model, leads)
-    bank = FeatureBank(emodel, cache.signals, batch_size=batch_size, device=device)
-    encode = text_encoder_of(model, device)
+        splits.append(TaskSplits(dataset, task, f"{dataset}-{task}", data, test, prompts=table))
+    model = load_eval_model(cfg.checkpoint, cfg.device, need_text=True)
+    check_preprocessing(model, data.cache, cfg.checkpoint)
+    return EvalContext(cfg, model, splits, prompts={MAIN: table, **extra})
+
+
+def score_compare(ctx: EvalContext, inp: CompareInput) -> Path:
+    """Every task's comparison of ``ctx`` in one folder; the JSON path."""
+    from merl_core.eval.checks import NOT_A_BENCHMARK
+    from merl_core.eval.zeroshot import zeroshot_scores
+
+    cfg, out = ctx.config, Path(ctx.config.out)
+    table = ctx.prompts[MAIN]
+    extra = {k: v for k, v in ctx.prompts.items() if k != MAIN}
+    vocab = word_vocabulary(ctx.model.text.tokenizer)
     results: dict[str, Any] = {}
-    for task, test in plan:
-        name = f"{dataset}-{task}"
-        sets = prompt_sets(table, test.label_names, task, vocab, seed, extra)
-        feats = bank.get(list(test.indices))
-        scores = {k: zeroshot_scores(feats, build_classifier(encode, v, batch_size=batch_size))
-                  .numpy() for k, v in sets.items()}  # fmt: skip
-        results[name] = compare_task(name, test.labels, scores, n_bootstrap=n_bootstrap,
-                                     seed=seed)  # fmt: skip
+    for split in ctx.tasks:
+        name, test = split.name, split.test
+        sets = prompt_sets(table, test.label_names, split.task, vocab, cfg.seed, extra)
+        feats = ctx.bank(split.data).get(list(test.indices))
+        scores = {k: zeroshot_scores(feats, ctx.class_matrix(v)).numpy()
+                  for k, v in sets.items()}  # fmt: skip
+        results[name] = compare_task(name, test.labels, scores, n_bootstrap=cfg.n_bootstrap,
+                                     seed=cfg.seed)  # fmt: skip
         results[name]["texts"] = {k: dict(zip(test.label_names, v, strict=True))
                                   for k, v in sets.items()}  # fmt: skip
-        ids = np.asarray([str(i) for i in np.asarray(cache.ids)[test.indices]])
+        ids = np.asarray([str(i) for i in np.asarray(split.data.cache.ids)[test.indices]])
         arrays = {f"scores__{k}": v for k, v in scores.items()}
-        atomic_write_bytes(Path(out) / f"scores_{name}.npz", npz_bytes(
+        atomic_write_bytes(out / f"scores_{name}.npz", npz_bytes(
             ids=ids, y=test.labels, labels=np.asarray(test.label_names), **arrays))  # fmt: skip
         logger.info(results[name]["sentence"])
-    run = R.run_info("compare-prompts", checkpoint, seed, prompt_file=str(prompts),
-                      prompt_set_version=table.version, data=str(data),
-                      data_manifest_sha256=manifest_hash, n_bootstrap=n_bootstrap,
-                      extra_prompts=[str(p) for p in extra_prompts], benchmark=not no_split,
-                      notes=[NOT_A_BENCHMARK] if no_split else [],
-                      **R.lead_info(leads))  # fmt: skip
-    return write_compare(Path(out), {"run": run, "tasks": results})
+    data = ctx.tasks[0].data
+    run = ctx.run_info("compare-prompts", prompt_file=str(inp.prompts),
+                       prompt_set_version=table.version, data=str(inp.data),
+                       data_manifest_sha256=data.manifest_sha256, n_bootstrap=cfg.n_bootstrap,
+                       extra_prompts=[str(p) for p in inp.extra_prompts],
+                       benchmark=not inp.no_split, notes=[NOT_A_BENCHMARK] if inp.no_split else [],
+                       **ctx.lead_info())  # fmt: skip
+    return write_compare(out, {"run": run, "tasks": results})
+
+
+def run_compare(cfg: EvalConfig, inp: CompareInput) -> Path:
+    """``compare-prompts``: open the comparison and score it; the JSON path."""
+    return score_compare(open_compare(cfg, inp), inp)

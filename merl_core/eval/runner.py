@@ -1,8 +1,11 @@
-"""Evaluation runs behind the CLI: open data, load the model, score, write the run folder.
+"""Evaluation runs: zero-shot, the published protocol and the linear probe on an
+:class:`~merl_core.eval.context.EvalContext`.
 
-Kept apart from ``merl_core.cli.eval`` (argument parsing only) so the demo and tests drive the same
-code. Every user mistake surfaces as a ``MerlCoreError`` (or ckepe's ``PromptFileError``) with a
-one-line message.
+Each evaluation is opened once (``open_*``: data, model, prompts, splits; every input checked
+before any model work) and scored (``score_*``: the run folder written, a :class:`RunResult`
+returned). A lead sweep scores one context once per subset. Nothing here prints or names a
+command-line option: the command line (``merl_core.cli.eval``) shows the results and maps a
+:class:`~merl_core.eval.context.MissingInputError` to its options.
 """
 
 from __future__ import annotations
@@ -16,40 +19,37 @@ from typing import Any
 import numpy as np
 
 from ckepe.registry import default_task
-from merl_core import __version__
-from merl_core.data.preprocess import InputSpec, PreprocessConfig
 from merl_core.eval.checks import (
     NOT_A_BENCHMARK,
-    CheckpointError,
     check_preprocessing,
     check_prompt_dataset,
-    checkpoint_doc,
-    checkpoint_folder,
-    pretraining_overlap,
-    require_text,
-    warn_overlap,
+)
+from merl_core.eval.context import (
+    EvalConfig,
+    EvalContext,
+    EvalData,
+    MissingInputError,
+    TaskSplits,
+    cache_split,
+    dataset_of,
+    default_splits_root,
+    load_eval_model,
+    open_data,
+    optional_split,
+    resolve_split_files,
+    task_output_ids,
 )
 from merl_core.eval.evalsets import (
     PROTOCOL,
     EvalDataError,
     EvalSplit,
     NoRecordsError,
-    default_split_files,
     protocol_split_files,
-    read_split_file,
-    select_split,
-    sibling_split,
 )
-from merl_core.eval.leads import subset_label, with_leads
 from merl_core.eval.prompts import PromptTable, read_prompts
-from merl_core.eval.report import TaskOutput, sha256_file, write_run
-from merl_core.paths import shared_data_root
+from merl_core.eval.report import TaskOutput, write_run
 
 logger = logging.getLogger(__name__)
-
-# Where evaluation prepares a dataset root it is given instead of a cache (visible, beside
-# the run folders; README "Evaluation"): <out>/../caches/<dataset>-<path hash>/.
-CACHE_DIR_NAME = "caches"
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class RunResult:
 
 
 class MissingResultsError(EvalDataError):
-    """A protocol run that skipped test sets (exit 1 unless ``--allow-missing``)."""
+    """A protocol run that skipped test sets (after its run folder was written)."""
 
     def __init__(self, message: str, run: RunResult) -> None:
         super().__init__(message)
@@ -76,165 +76,41 @@ class MissingResultsError(EvalDataError):
         self.metrics = run.metrics
 
 
-# ----------------------------------------------------------------------------- data, model
-def checkpoint_preprocessing(checkpoint: Path | None) -> PreprocessConfig | None:
-    """How a dataset root given to an evaluation of ``checkpoint`` is prepared: the sampling
-    rate, length and normalisation its checkpoint records (None: the defaults)."""
-    if checkpoint is None:
-        return None
-    spec = InputSpec.from_meta(checkpoint_doc(checkpoint_folder(checkpoint)).get("meta"))
-    if spec is None:
-        return None
-    return PreprocessConfig(fs=spec.fs, length=spec.length, normalize=spec.normalize)
+@dataclass(frozen=True)
+class ZeroshotInput:
+    """What ``zeroshot`` scores: a prompt set on one task of one dataset."""
+
+    prompts: Path
+    data: Path
+    task: str | None = None
+    dataset: str | None = None
+    split_file: Path | None = None
+    val_split_file: Path | None = None
+    label_source: str = "split"  # split | cache
+    no_split: bool = False  # every cached record with the cache's labels (not a benchmark)
 
 
-def open_eval_cache(
-    data: Path, dataset: str | None, cache_root: Path, prep: PreprocessConfig | None = None
-) -> tuple[Any, str]:
-    """An ``ECGCache`` for ``data`` (a cache folder, or a dataset root prepared once under
-    ``cache_root`` with ``prep``, the checkpoint's preprocessing) and the SHA-256 of its
-    manifest."""
-    from merl_core.data.cache import ECGCache
+@dataclass(frozen=True)
+class ProtocolInput:
+    """What ``protocol`` scores: the published test sets of the datasets given."""
 
-    data = Path(data)
-    if not data.exists():
-        raise EvalDataError(f"{data}: data path not found")
-    if not (data / "manifest.json").exists():
-        if dataset is None:
-            raise EvalDataError(f"{data}: not a prepared cache; give --dataset to prepare it")
-        # the default preprocessing keeps the folder name it always had
-        suffix = f"-{prep.digest()[:8]}" if prep is not None and prep != PreprocessConfig() else ""
-        target = cache_root / f"{dataset}-{sha256_file_name(data)}{suffix}"
-        if not (target / "manifest.json").exists():
-            logger.info("preparing %s from %s into %s", dataset, data, target)
-            _prepare(dataset, data, target, prep)
-        data = target
-    try:
-        cache = ECGCache(data)
-    except (OSError, ValueError, KeyError) as exc:
-        raise EvalDataError(f"{data}: unreadable cache ({exc})") from exc
-    return cache, sha256_file(data / "manifest.json")
+    prompts_dir: Path
+    roots: dict[str, Path | None]
+    allow_missing: bool = False
 
 
-def sha256_file_name(path: Path) -> str:
-    """A short stable key of a path (for auto-prepared cache folders)."""
-    import hashlib
+@dataclass(frozen=True)
+class ProbeInput:
+    """What ``linear-probe`` fits: one task, each fraction of its training split."""
 
-    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:10]
-
-
-def _prepare(dataset: str, root: Path, out: Path, prep: PreprocessConfig | None) -> None:
-    from merl_core.data.datasets import DatasetError, prepare
-    from merl_core.data.prepare import NoUsableRecordsError
-
-    try:
-        prepare(dataset, root, out, cfg=prep)
-    except (DatasetError, NoUsableRecordsError, OSError, ValueError) as exc:
-        raise EvalDataError(f"{root}: preparing {dataset} failed ({exc})") from exc
-
-
-def load_eval_model(checkpoint: Path, device: str, *, need_text: bool = False) -> Any:
-    """Load a checkpoint (folder, run folder or its model.safetensors) for inference."""
-    from merl_core.train.checkpoint import load_model
-
-    folder = checkpoint_folder(checkpoint)
-    doc = checkpoint_doc(folder)
-    if need_text:
-        require_text(folder, doc)
-    try:
-        model = load_model(folder)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"{checkpoint}: cannot load checkpoint ({exc})") from exc
-    return model.to(device).eval()
-
-
-def _dataset_of(dataset: str | None, split_file: Path | None, cache: Any = None) -> str | None:
-    if dataset:
-        return dataset
-    if split_file is not None:
-        return read_split_file(split_file).dataset
-    if cache is not None:
-        return (getattr(cache, "meta", None) or {}).get("dataset")
-    return None
-
-
-def default_splits_root(splits_root: Path | None) -> Path:
-    """``splits_root``, else the data root's ``merl-splits`` folder."""
-    return Path(splits_root) if splits_root else shared_data_root() / "merl-splits"
-
-
-def resolve_split_files(
-    dataset: str | None,
-    task: str,
-    split_file: Path | None,
-    val_split_file: Path | None,
-    splits_root: Path | None,
-) -> dict[str, Path]:
-    """``test``/``val``/``train`` split files: explicit, siblings, or the published defaults."""
-    if split_file is not None:
-        files = {"test": Path(split_file)}
-        for part in ("val", "train"):
-            sib = sibling_split(split_file, part)
-            if sib is not None:
-                files[part] = sib
-        if val_split_file is not None:
-            files["val"] = Path(val_split_file)
-        return files
-    files = (
-        default_split_files(default_splits_root(splits_root), dataset or "", task)
-        if dataset
-        else {}
-    )
-    if val_split_file is not None:
-        files["val"] = Path(val_split_file)
-    return files
-
-
-def cache_split(
-    cache: Any, path: Path | None, label_source: str = "split", task: str | None = None
-) -> EvalSplit:
-    """The records of a split file (all cached records when ``path`` is None) with labels of
-    ``task`` where the cache has them (PTB-XL's super/sub/form/rhythm/all)."""
-    table = read_split_file(path) if path is not None else None
-    names, labels = cache.label_names, cache.labels
-    if task and task in (getattr(cache, "tasks", None) or {}):
-        names, labels = cache.task_labels(task)  # e.g. PTB-XL super/sub/form/rhythm/all
-    return select_split(cache.ids, names, labels, table, label_source=label_source)
-
-
-def _optional_split(cache: Any, path: Path | None) -> EvalSplit | None:
-    """A validation split, or None (no thresholds) when absent or without cached records."""
-    if path is None:
-        return None
-    try:
-        return cache_split(cache, path)
-    except NoRecordsError as exc:
-        logger.warning("no validation thresholds: %s", exc)
-        return None
-
-
-def run_info(mode: str, checkpoint: Path | None, seed: int, **extra: Any) -> dict[str, Any]:
-    """The ``run`` record of a results file: mode, versions, seed, checkpoint and its hash."""
-    info: dict[str, Any] = {"mode": mode, "merl_core_version": __version__, "seed": seed}
-    if checkpoint is not None:
-        info["checkpoint"] = str(checkpoint)
-        info["checkpoint_sha256"] = sha256_file(checkpoint_folder(checkpoint))
-    info.update(extra)
-    return info
-
-
-def cache_root(out: Path) -> Path:
-    """Where a run writing to ``out`` prepares a dataset root it is given: ``<out>/../caches``."""
-    return Path(out).resolve().parent / CACHE_DIR_NAME
-
-
-def lead_info(leads: tuple[str, ...] | None) -> dict[str, Any]:
-    """The lead subset of a run as results record it (kept, its label, the zeroed ones)."""
-    from merl_core.data.leads import LEADS
-
-    kept = tuple(leads) if leads else LEADS
-    return {"leads": list(kept), "lead_subset": subset_label(kept),
-            "absent_leads_zeroed": [lead for lead in LEADS if lead not in kept]}  # fmt: skip
+    data: Path
+    ratios: list[float]
+    task: str | None = None
+    dataset: str | None = None
+    split_file: Path | None = None
+    model_name: str | None = None  # the architecture of a random-init encoder
+    random_init: bool = False
+    epochs: int = 200
 
 
 # ----------------------------------------------------------------------------- zero-shot
@@ -252,9 +128,11 @@ def zeroshot_on_cache(
     batch_size: int,
     device: str,
     bank: Any = None,
+    classifier: Any = None,
     info: dict[str, Any] | None = None,
 ) -> TaskOutput:
-    """One zero-shot task on a cache: classifier from prompts, scores, metrics."""
+    """One zero-shot task on a cache: classifier from prompts (or ``classifier``), scores,
+    metrics."""
     from merl_core.eval.zeroshot import (
         FeatureBank,
         build_classifier,
@@ -265,180 +143,166 @@ def zeroshot_on_cache(
     task = (info or {}).get("task") or name.rsplit("-", 1)[-1]
     texts = prompts.texts(test.label_names, prompt_mode, task)  # fails early, naming missing
     bank = bank or FeatureBank(model, cache.signals, batch_size=batch_size, device=device)
-    clf = build_classifier(text_encoder_of(model, device), texts, batch_size=batch_size)
+    if classifier is None:
+        classifier = build_classifier(text_encoder_of(model, device), texts,
+                                      batch_size=batch_size)  # fmt: skip
     meta = {"prompt_mode": prompt_mode, "prompt_set_version": prompts.version,
             "prompt_file": prompts.path, **(info or {})}  # fmt: skip
-    res = zeroshot_task(name, bank, clf, test, val, n_bootstrap=n_bootstrap, seed=seed, info=meta)
+    res = zeroshot_task(name, bank, classifier, test, val, n_bootstrap=n_bootstrap, seed=seed,
+                        info=meta)  # fmt: skip
     res.ids = np.asarray(cache.ids)[np.asarray(test.indices, dtype=np.int64)]
     return res
 
 
-def _finish(out: Path, run: dict[str, Any], results: list[Any], notes: list[str] | None = None,
+def _score_task(ctx: EvalContext, split: TaskSplits) -> TaskOutput:
+    """One zero-shot task of ``ctx`` under its lead subset (features shared across runs)."""
+    cfg, table = ctx.config, split.prompts
+    assert table is not None  # every zero-shot task carries its prompt table
+    texts = table.texts(split.test.label_names, cfg.prompt_mode, split.task)
+    return zeroshot_on_cache(
+        ctx.model, split.data.cache, table, name=split.name, test=split.test, val=split.val,
+        prompt_mode=cfg.prompt_mode, n_bootstrap=cfg.n_bootstrap, seed=cfg.seed,
+        batch_size=cfg.batch_size, device=cfg.device, bank=ctx.bank(split.data),
+        classifier=ctx.class_matrix(texts),
+        info={"dataset": split.dataset, "task": split.task, "data": str(split.data.source),
+              "data_manifest_sha256": split.data.manifest_sha256, **ctx.lead_info()},
+    )  # fmt: skip
+
+
+def _finish(ctx: EvalContext, run: dict[str, Any], results: list[Any], notes: list[str],
             prompt_versions: dict[str, str] | None = None) -> RunResult:  # fmt: skip
     """Write the run folder (JSON, Markdown, figures); what it holds, for the caller to show."""
-    path = write_run(out, {**run, "notes": list(notes or [])}, results)
-    return RunResult(Path(path), Path(out), list(results), list(notes or []), prompt_versions)
+    out = ctx.config.out
+    path = write_run(out, {**run, "notes": list(notes)}, results)
+    return RunResult(Path(path), Path(out), list(results), list(notes), prompt_versions)
 
 
-def _overlap_note(model: Any, cache: Any, name: str, rows: Any) -> tuple[dict, list[str]]:
-    overlap = pretraining_overlap(getattr(model, "meta", {}) or {}, cache, np.asarray(rows))
-    line = warn_overlap(name, overlap)
-    return overlap, [line] if line else []
-
-
-def run_zeroshot_cli(
-    *,
-    prompts: Path,
-    checkpoint: Path,
-    data: Path,
-    task: str | None,
-    dataset: str | None,
-    split_file: Path | None,
-    val_split_file: Path | None,
-    splits_root: Path | None,
-    prompt_mode: str,
-    label_source: str,
-    out: Path,
-    n_bootstrap: int,
-    seed: int,
-    batch_size: int,
-    device: str,
-    leads: tuple[str, ...] | None = None,
-    no_split: bool = False,
-) -> RunResult:
-    """``merl-core zeroshot``: the run (path-like of its metrics.json)."""
-    table = read_prompts(prompts)
-    check_prompt_dataset(Path(prompts), table.dataset, dataset)
-    dataset = _dataset_of(dataset, split_file) or table.dataset
-    cache, manifest_hash = open_eval_cache(
-        data, dataset, cache_root(out), checkpoint_preprocessing(checkpoint)
-    )
-    check_prompt_dataset(Path(prompts), table.dataset, _dataset_of(None, None, cache))
-    dataset = dataset or _dataset_of(None, None, cache)
-    task = task or default_task(dataset)
-    files = resolve_split_files(dataset, task, split_file, val_split_file, splits_root)
+def open_zeroshot(cfg: EvalConfig, inp: ZeroshotInput) -> EvalContext:
+    """The context of a zero-shot run: prompts, data, splits and model, each checked."""
+    if cfg.checkpoint is None:
+        raise MissingInputError("checkpoint", "zero-shot needs a checkpoint")
+    table = read_prompts(inp.prompts)
+    check_prompt_dataset(Path(inp.prompts), table.dataset, inp.dataset)
+    dataset = dataset_of(inp.dataset, inp.split_file) or table.dataset
+    data = open_data(inp.data, dataset, cfg)
+    check_prompt_dataset(Path(inp.prompts), table.dataset, dataset_of(None, None, data.cache))
+    dataset = dataset or dataset_of(None, None, data.cache)
+    task = inp.task or default_task(dataset)
+    files = resolve_split_files(dataset, task, inp.split_file, inp.val_split_file,
+                                cfg.splits_root)  # fmt: skip
     notes: list[str] = []
-    if "test" not in files and not no_split:
-        raise EvalDataError(
+    if "test" not in files and not inp.no_split:
+        raise MissingInputError(
+            "test_split",
             f"no test split file for {dataset or 'this data'} {task} (looked in "
-            f"{default_splits_root(splits_root)}): give --split-file or --splits-root (the "
-            "merl-splits folder), or --no-split to score every cached record (not a benchmark)"
+            f"{default_splits_root(cfg.splits_root)})",
         )
-    if no_split:
+    if inp.no_split:
         files, notes = {}, [NOT_A_BENCHMARK]
         logger.warning(NOT_A_BENCHMARK)
-    test = cache_split(cache, files.get("test"), label_source, task)
+    test = cache_split(data.cache, files.get("test"), inp.label_source, task)
     val = (
-        _optional_split(cache, files.get("val"))
-        if label_source == "split"
-        else (cache_split(cache, files["val"], label_source, task) if "val" in files else None)
+        optional_split(data.cache, files.get("val"))
+        if inp.label_source == "split"
+        else (
+            cache_split(data.cache, files["val"], inp.label_source, task)
+            if "val" in files
+            else None
+        )
     )
-    table.texts(test.label_names, prompt_mode, task)  # a missing class fails before the model
-    model = load_eval_model(checkpoint, device, need_text=True)
-    check_preprocessing(model, cache, checkpoint)
-    name = f"{dataset or 'data'}-{task}"
-    overlap, extra = _overlap_note(model, cache, name, test.indices)
-    res = zeroshot_on_cache(
-        with_leads(model, leads), cache, table, name=name, test=test, val=val,
-        prompt_mode=prompt_mode, n_bootstrap=n_bootstrap, seed=seed, batch_size=batch_size,
-        device=device, info={"dataset": dataset, "task": task, "data": str(data),
-                             "data_manifest_sha256": manifest_hash, **lead_info(leads)},
-    )  # fmt: skip
-    run = run_info("zeroshot", checkpoint, seed, prompt_set_version=table.version,
-                    prompt_file=str(prompts), prompt_mode=prompt_mode,
-                    data_manifest_sha256=manifest_hash, n_bootstrap=n_bootstrap,
-                    benchmark=not no_split, pretraining_overlap=overlap,
-                    **lead_info(leads))  # fmt: skip
-    return _finish(out, run, [res], notes + extra)
+    table.texts(test.label_names, cfg.prompt_mode, task)  # a missing class fails before the model
+    model = load_eval_model(cfg.checkpoint, cfg.device, need_text=True)
+    check_preprocessing(model, data.cache, cfg.checkpoint)
+    split = TaskSplits(dataset, task, f"{dataset or 'data'}-{task}", data, test, val,
+                       prompts=table)  # fmt: skip
+    return EvalContext(cfg, model, [split], prompts={dataset or "data": table}, notes=notes)
 
 
-def _protocol_plan(prompts_dir: Path, roots: dict[str, Path | None], sroot: Path,
+def score_zeroshot(ctx: EvalContext, inp: ZeroshotInput) -> RunResult:
+    """Score the zero-shot run of ``ctx`` and write its run folder."""
+    cfg, (split,) = ctx.config, ctx.tasks
+    assert split.prompts is not None
+    overlap, extra = ctx.overlap(split, split.test.indices)
+    res = _score_task(ctx, split)
+    run = ctx.run_info("zeroshot", prompt_set_version=split.prompts.version,
+                       prompt_file=str(inp.prompts), prompt_mode=cfg.prompt_mode,
+                       data_manifest_sha256=split.data.manifest_sha256,
+                       n_bootstrap=cfg.n_bootstrap, benchmark=not inp.no_split,
+                       pretraining_overlap=overlap, **ctx.lead_info())  # fmt: skip
+    return _finish(ctx, run, [res], ctx.notes + extra)
+
+
+# ----------------------------------------------------------------------------- protocol
+def _protocol_plan(inp: ProtocolInput, sroot: Path,
                    skipped: dict[str, str]) -> list[tuple[str, str, dict, Any]]:  # fmt: skip
     plan = []
     for dataset, task, stem in PROTOCOL:
-        if roots.get(dataset) is None:
-            flag = "cpsc" if dataset == "cpsc2018" else dataset
-            skipped[f"{dataset}-{task}"] = f"no --{flag} given"
+        if inp.roots.get(dataset) is None:
+            skipped[f"{dataset}-{task}"] = f"no {dataset} data given"
             continue
         files = protocol_split_files(sroot, stem)
         if "test" not in files:
             raise EvalDataError(f"{sroot}: no split file {stem}_test.csv")
-        prompt_file = Path(prompts_dir) / f"{dataset}.json"
+        prompt_file = Path(inp.prompts_dir) / f"{dataset}.json"
         table = read_prompts(prompt_file)
         check_prompt_dataset(prompt_file, table.dataset, dataset)
         plan.append((dataset, task, files, table))
     return plan
 
 
-def run_protocol_cli(
-    *,
-    prompts_dir: Path,
-    checkpoint: Path,
-    roots: dict[str, Path | None],
-    splits_root: Path | None,
-    prompt_mode: str,
-    out: Path,
-    n_bootstrap: int,
-    seed: int,
-    batch_size: int,
-    device: str,
-    leads: tuple[str, ...] | None = None,
-    allow_missing: bool = False,
-) -> RunResult:
-    """``merl-core protocol``: the six published test sets in one run folder.
-
-    Raises:
-        MissingResultsError: a test set was skipped and ``allow_missing`` is False (after the
-            run folder is written).
-    """
-    from merl_core.eval.zeroshot import FeatureBank
-
-    sroot = default_splits_root(splits_root)
-    if not any(roots.values()):
-        raise EvalDataError("give at least one of --ptbxl, --cpsc, --csn")
+def open_protocol(cfg: EvalConfig, inp: ProtocolInput) -> EvalContext:
+    """The context of the published protocol: every test set with records in the data."""
+    if cfg.checkpoint is None:
+        raise MissingInputError("checkpoint", "the protocol needs a checkpoint")
+    sroot = default_splits_root(cfg.splits_root)
+    if not any(inp.roots.values()):
+        raise MissingInputError("data", "no data of any protocol dataset given")
     skipped: dict[str, str] = {}
-    plan = _protocol_plan(prompts_dir, roots, sroot, skipped)
-    caches: dict[str, tuple[Any, str]] = {}
-    prep = checkpoint_preprocessing(checkpoint)
+    plan = _protocol_plan(inp, sroot, skipped)
+    opened: dict[str, EvalData] = {}
     for dataset, _, _, _ in plan:
-        if dataset not in caches:
-            root = Path(roots[dataset])  # type: ignore[arg-type]
-            caches[dataset] = open_eval_cache(root, dataset, cache_root(out), prep)
+        if dataset not in opened:
+            root = inp.roots[dataset]
+            assert root is not None  # the plan holds the datasets given
+            opened[dataset] = open_data(root, dataset, cfg)
     splits = []
     for dataset, task, files, table in plan:  # check every class before any model work
-        cache = caches[dataset][0]
+        data = opened[dataset]
         try:
-            test = cache_split(cache, files["test"])
+            test = cache_split(data.cache, files["test"])
         except NoRecordsError as exc:  # e.g. a sample folder without any test record
             skipped[f"{dataset}-{task}"] = str(exc)
             continue
-        val = _optional_split(cache, files.get("val"))
-        table.texts(test.label_names, prompt_mode, task)
-        splits.append((dataset, task, table, test, val))
+        val = optional_split(data.cache, files.get("val"))
+        table.texts(test.label_names, cfg.prompt_mode, task)
+        name = dataset if task == "default" else f"{dataset}-{task}"
+        splits.append(TaskSplits(dataset, task, name, data, test, val, prompts=table))
     if not splits:
         raise EvalDataError(
             "no test set has records in the given data: " + "; ".join(skipped.values())
         )
-    model = load_eval_model(checkpoint, device, need_text=True)
-    for cache, _ in caches.values():
-        check_preprocessing(model, cache, checkpoint)
-    emodel = with_leads(model, leads)
-    banks = {ds: FeatureBank(emodel, c.signals, batch_size=batch_size, device=device)
-             for ds, (c, _) in caches.items()}  # fmt: skip
+    model = load_eval_model(cfg.checkpoint, cfg.device, need_text=True)
+    for data in opened.values():
+        check_preprocessing(model, data.cache, cfg.checkpoint)
+    prompts = {s.dataset or "": s.prompts for s in splits if s.prompts is not None}
+    return EvalContext(cfg, model, splits, prompts=prompts, skipped=skipped)
+
+
+def score_protocol(ctx: EvalContext, inp: ProtocolInput) -> RunResult:
+    """Score the protocol's test sets of ``ctx`` into one run folder.
+
+    Raises:
+        MissingResultsError: a test set was skipped and ``inp.allow_missing`` is False (after
+            the run folder is written).
+    """
+    cfg = ctx.config
     results, notes, overlaps = [], [], {}
-    for dataset, task, table, test, val in splits:
-        name = dataset if task == "default" else f"{dataset}-{task}"
-        overlaps[name], extra = _overlap_note(model, caches[dataset][0], name, test.indices)
+    for split in ctx.tasks:
+        overlaps[split.name], extra = ctx.overlap(split, split.test.indices)
         notes += extra
-        results.append(zeroshot_on_cache(
-            emodel, caches[dataset][0], table, name=name, test=test, val=val,
-            prompt_mode=prompt_mode, n_bootstrap=n_bootstrap, seed=seed,
-            batch_size=batch_size, device=device, bank=banks[dataset],
-            info={"dataset": dataset, "task": task, "data": str(roots[dataset]),
-                  "data_manifest_sha256": caches[dataset][1], **lead_info(leads)},
-        ))  # fmt: skip
+        results.append(_score_task(ctx, split))
     n_expected = len(PROTOCOL)
-    notes += [f"SKIPPED test set {k}: {v}" for k, v in skipped.items()]
+    notes += [f"SKIPPED test set {k}: {v}" for k, v in ctx.skipped.items()]
     for r in results:
         if r.result.absent:
             notes.append(f"ABSENT classes in {r.name} (no positive or no negative in the test "
@@ -446,56 +310,39 @@ def run_protocol_cli(
     n_classes = sum(len(r.result.classes) - len(r.result.absent) for r in results)
     notes.insert(0, f"evaluated {len(results)} of {n_expected} test sets, {n_classes} classes "
                     f"with positives and negatives")  # fmt: skip
-    versions = {ds: t.version for ds, _, t, _, _ in splits}
-    run = run_info(
-        "zeroshot-protocol", checkpoint, seed, prompt_mode=prompt_mode, n_bootstrap=n_bootstrap,
+    versions = {ds: t.version for ds, t in ctx.prompts.items()}
+    run = ctx.run_info(
+        "zeroshot-protocol", prompt_mode=cfg.prompt_mode, n_bootstrap=cfg.n_bootstrap,
         prompt_set_version=versions,
-        data_manifest_sha256={ds: h for ds, (_, h) in caches.items()},
+        data_manifest_sha256={s.dataset: s.data.manifest_sha256 for s in ctx.tasks},
         n_classes=sum(len(r.result.classes) for r in results), n_classes_evaluated=n_classes,
-        skipped=skipped, pretraining_overlap=overlaps, **lead_info(leads),
+        skipped=ctx.skipped, pretraining_overlap=overlaps, **ctx.lead_info(),
     )  # fmt: skip
-    done = _finish(out, run, results, notes, versions)
-    if skipped and not allow_missing:
+    done = _finish(ctx, run, results, notes, versions)
+    if ctx.skipped and not inp.allow_missing:
         raise MissingResultsError(
-            f"{len(skipped)} of {n_expected} test sets skipped ({', '.join(skipped)}); results "
-            f"in {done.metrics}; pass --allow-missing to accept a partial protocol", done,
+            f"{len(ctx.skipped)} of {n_expected} test sets skipped ({', '.join(ctx.skipped)}); "
+            f"results in {done.metrics}", done,
         )  # fmt: skip
     return done
 
 
 # ----------------------------------------------------------------------------- linear probe
-def parse_ratios(values: list[str]) -> list[float]:
-    """Percentages ('1', '10,100', '1 10') to fractions in (0, 1]."""
-    out = []
-    for v in values:
-        for tok in re.split(r"[,\s]+", str(v).strip()):
-            if not tok:
-                continue
-            try:
-                pct = float(tok)
-            except ValueError as exc:
-                raise EvalDataError(f"--ratio: {tok!r} is not a percentage") from exc
-            if not 0 < pct <= 100:
-                raise EvalDataError(f"--ratio: {tok} is not in (0, 100]")
-            out.append(pct / 100)
-    if not out:
-        raise EvalDataError("--ratio: no percentage given")
-    return out
-
-
-def _probe_model(checkpoint: Path | None, model_name: str | None, random_init: bool,
-                 device: str, seed: int) -> Any:  # fmt: skip
+def _probe_model(cfg: EvalConfig, inp: ProbeInput) -> Any:
     from merl_core.eval.probe import randomize_weights
 
-    if checkpoint is not None:
-        model = load_eval_model(checkpoint, device)
-    elif random_init and model_name:
+    if cfg.checkpoint is not None:
+        model = load_eval_model(cfg.checkpoint, cfg.device)
+    elif inp.random_init and inp.model_name:
         from merl_core.models import create_model
 
-        model = create_model(model_name).to(device).eval()
+        model = create_model(inp.model_name).to(cfg.device).eval()
     else:
-        raise CheckpointError("give --checkpoint (or --random-init with --model NAME)")
-    return randomize_weights(model, seed) if random_init else model
+        raise MissingInputError(
+            "checkpoint", "the probe needs a checkpoint, or an architecture for a random-init "
+            "encoder"
+        )  # fmt: skip
+    return randomize_weights(model, cfg.seed) if inp.random_init else model
 
 
 def _train_features(bank: Any, train: EvalSplit, drawn: dict[float, np.ndarray]) -> Any:
@@ -510,74 +357,79 @@ def _train_features(bank: Any, train: EvalSplit, drawn: dict[float, np.ndarray])
     return out
 
 
-def run_probe_cli(
-    *,
-    checkpoint: Path | None,
-    model_name: str | None,
-    data: Path,
-    task: str | None,
-    dataset: str | None,
-    split_file: Path | None,
-    splits_root: Path | None,
-    ratios: list[float],
-    random_init: bool,
-    epochs: int,
-    out: Path,
-    n_bootstrap: int,
-    seed: int,
-    batch_size: int,
-    device: str,
-    leads: tuple[str, ...] | None = None,
-) -> RunResult:
-    """``merl-core linear-probe``: one task, each ratio a result table."""
-    from merl_core.eval.probe import probe_view, run_probe, subsample_indices
-    from merl_core.eval.zeroshot import FeatureBank
-
-    dataset = _dataset_of(dataset, split_file)
-    cache, manifest_hash = open_eval_cache(
-        data, dataset, cache_root(out), checkpoint_preprocessing(checkpoint)
-    )
-    dataset = dataset or _dataset_of(None, None, cache)
-    task = task or default_task(dataset)
-    files = resolve_split_files(dataset, task, split_file, None, splits_root)
+def open_probe(cfg: EvalConfig, inp: ProbeInput) -> EvalContext:
+    """The context of a linear probe: data, train/val/test splits (read by name) and model."""
+    dataset = dataset_of(inp.dataset, inp.split_file)
+    data = open_data(inp.data, dataset, cfg)
+    dataset = dataset or dataset_of(None, None, data.cache)
+    task = inp.task or default_task(dataset)
+    files = resolve_split_files(dataset, task, inp.split_file, None, cfg.splits_root)
     missing = [p for p in ("train", "val", "test") if p not in files]
     if missing:
-        raise EvalDataError(
-            f"linear probe needs train/val/test split files; missing {missing} (give "
-            "--split-file or --splits-root, the merl-splits folder)"
+        raise MissingInputError(
+            "probe_splits", f"linear probe needs train/val/test split files; missing {missing}"
         )
-    parts = {p: cache_split(cache, files[p]) for p in ("train", "val", "test")}
+    parts = {p: cache_split(data.cache, files[p]) for p in ("train", "val", "test")}
     names = parts["test"].label_names
     for p in ("train", "val"):  # read by name: the published train files permute columns
         if parts[p].label_names != names:
             cols = [parts[p].label_names.index(n) for n in names]
             parts[p] = EvalSplit(parts[p].indices, parts[p].labels[:, cols], names, parts[p].info)
-    model = _probe_model(checkpoint, model_name, random_init, device, seed)
-    if checkpoint is not None:
-        check_preprocessing(model, cache, checkpoint)
-    view, feature_kind = probe_view(model)
-    bank = FeatureBank(with_leads(view, leads), cache.signals, batch_size=batch_size,
-                       device=device, normalize=False)  # fmt: skip
+    model = _probe_model(cfg, inp)
+    if cfg.checkpoint is not None:
+        check_preprocessing(model, data.cache, cfg.checkpoint)
+    split = TaskSplits(dataset, task, f"{dataset}-{task}", data, parts["test"], parts["val"],
+                       parts["train"])  # fmt: skip
+    return EvalContext(cfg, model, [split])
+
+
+def score_probe(ctx: EvalContext, inp: ProbeInput) -> RunResult:
+    """Fit and score the probe of ``ctx`` at every ratio; one result table per ratio."""
+    from merl_core.eval.probe import probe_view, run_probe, subsample_indices
+
+    cfg, (split,) = ctx.config, ctx.tasks
+    assert split.train is not None and split.val is not None
+    parts = {"train": split.train, "val": split.val, "test": split.test}
+    view, feature_kind = probe_view(ctx.model)
+    bank = ctx.bank(split.data, view=view, view_name=feature_kind, normalize=False)
     labels = {p: s.labels for p, s in parts.items()}
     # the train rows each ratio draws, encoded once: a 1 % probe encodes 1 % of train
-    drawn = {r: subsample_indices(labels["train"], r, seed) for r in ratios}
+    drawn = {r: subsample_indices(labels["train"], r, cfg.seed) for r in inp.ratios}
     feats = {p: bank.get(list(parts[p].indices)) for p in ("val", "test")}
     feats["train"] = _train_features(bank, parts["train"], drawn)
-    name = f"{dataset}-{task}"
-    overlap, notes = _overlap_note(model, cache, name, parts["test"].indices)
-    test_ids = np.asarray(cache.ids)[np.asarray(parts["test"].indices, dtype=np.int64)]
+    overlap, notes = ctx.overlap(split, split.test.indices)
+    test_ids = task_output_ids(split, split.test.indices)
     results = []
-    for r in ratios:
-        res, s_test, fit = run_probe(feats, labels, names, ratio=r, seed=seed,
-                                     n_bootstrap=n_bootstrap, epochs=epochs,
-                                     train_rows=drawn[r])  # fmt: skip
-        info = {"dataset": dataset, "task": task, "probe": fit, "features": feature_kind,
-                **lead_info(leads),
+    for r in inp.ratios:
+        res, s_test, fit = run_probe(feats, labels, split.test.label_names, ratio=r,
+                                     seed=cfg.seed, n_bootstrap=cfg.n_bootstrap,
+                                     epochs=inp.epochs, train_rows=drawn[r])  # fmt: skip
+        info = {"dataset": split.dataset, "task": split.task, "probe": fit,
+                "features": feature_kind, **ctx.lead_info(),
                 **{f"{p}_split": s.info for p, s in parts.items()}}  # fmt: skip
-        results.append(TaskOutput(f"{name}-{r * 100:g}pct", res, labels["test"],
+        results.append(TaskOutput(f"{split.name}-{r * 100:g}pct", res, labels["test"],
                                   s_test, info, ids=test_ids))  # fmt: skip
-    run = run_info("linear-probe", checkpoint, seed, random_init=random_init,
-                    model=model_name, ratios=ratios, data_manifest_sha256=manifest_hash,
-                    n_bootstrap=n_bootstrap, features=feature_kind, pretraining_overlap=overlap,
-                    **lead_info(leads))  # fmt: skip
-    return _finish(out, run, results, notes)
+    run = ctx.run_info("linear-probe", random_init=inp.random_init, model=inp.model_name,
+                       ratios=inp.ratios, data_manifest_sha256=split.data.manifest_sha256,
+                       n_bootstrap=cfg.n_bootstrap, features=feature_kind,
+                       pretraining_overlap=overlap, **ctx.lead_info())  # fmt: skip
+    return _finish(ctx, run, results, notes)
+
+
+def parse_ratios(values: list[str]) -> list[float]:
+    """Percentages ('1', '10,100', '1 10') to fractions in (0, 1]."""
+    out = []
+    for v in values:
+        for tok in re.split(r"[,\s]+", str(v).strip()):
+            if not tok:
+                continue
+            try:
+                pct = float(tok)
+            except ValueError as exc:
+                raise EvalDataError(f"ratio {tok!r} is not a percentage") from exc
+            if not 0 < pct <= 100:
+                raise EvalDataError(f"ratio {tok} is not in (0, 100]")
+            out.append(pct / 100)
+    if not out:
+        raise EvalDataError("no ratio given")
+    return out

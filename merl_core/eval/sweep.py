@@ -1,4 +1,5 @@
-"""A lead sweep: one evaluation per lead subset, then one table and one plot of AUC by subset.
+"""A lead sweep: one evaluation context scored per lead subset, then one table and one plot
+of AUC by subset (the cache, model and prompts opened once).
 
 Each subset's run is a full run folder (``<out>/leads-<subset>/``); the sweep writes
 ``lead_sweep.json``, ``lead_sweep.md`` and ``lead_sweep.png`` beside them.
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ckepe.fileio import atomic_write_bytes, atomic_write_json
+from merl_core.eval.context import EvalContext
 from merl_core.eval.leads import subset_label
 
 logger = logging.getLogger(__name__)
@@ -24,32 +26,42 @@ def _folder(label: str) -> str:
 
 
 def run_lead_sweep(
-    run: Callable[..., Path], subsets: Sequence[tuple[str, ...]], out: Path, **kwargs: Any
+    score: Callable[[EvalContext], Any],
+    ctx: EvalContext,
+    subsets: Sequence[tuple[str, ...]],
+    *,
+    on_run: Callable[[Any], None] | None = None,
 ) -> Path:
-    """Call ``run(out=…, leads=…, **kwargs)`` per subset; write the sweep table; its JSON path.
+    """Score ``ctx`` once per lead subset (each a run folder ``<out>/leads-<subset>/``, the
+    context's data, model, prompts and class matrices shared); write the sweep table; its
+    JSON path. ``on_run`` receives each run's result (also a protocol run that skipped sets).
 
     A protocol run that skipped sets (``MissingResultsError``) still joins the table; the
     error is raised again after the table is written.
     """
     from merl_core.eval.runner import MissingResultsError
 
-    out = Path(out)
+    out = Path(ctx.config.out)
     rows: list[dict[str, Any]] = []
     pending: MissingResultsError | None = None
+    doc: dict[str, Any] = {}
     for leads in subsets:
         label = subset_label(leads)
         logger.info("lead subset %s (%d leads)", label, len(leads))
         try:
-            path = run(out=out / _folder(label), leads=tuple(leads), **kwargs)
+            result = score(ctx.for_run(out=out / _folder(label), leads=tuple(leads)))
         except MissingResultsError as exc:
-            path, pending = exc.metrics, exc
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+            result, pending = exc.run, exc
+        if on_run is not None:
+            on_run(result)
+        path = Path(result)
+        doc = json.loads(path.read_text(encoding="utf-8"))
         for task, t in doc["tasks"].items():
             rows.append({"subset": label, "leads": list(leads), "n_leads": len(leads),
                          "task": task, "macro_auc": t.get("macro_auc"),
                          "macro_auc_ci": t.get("macro_auc_ci"),
                          "n_records": t.get("n_records"),
-                         "run": str(Path(path).parent)})  # fmt: skip
+                         "run": str(path.parent)})  # fmt: skip
     path = write_sweep(out, rows, doc.get("run", {}))
     if pending is not None:
         raise pending

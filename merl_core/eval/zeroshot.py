@@ -105,31 +105,6 @@ def text_encoder_of(model: Any, device: str | torch.device = "cpu") -> TextEncod
     return encode
 
 
-def run_zeroshot(
-    model: Any,
-    signals: np.ndarray,
-    class_texts: Sequence[Sequence[str]],
-    *,
-    indices: Sequence[int] | None = None,
-    batch_size: int = 64,
-    device: str | torch.device = "cpu",
-    progress: bool = True,
-) -> np.ndarray:
-    """Scores (N, C) of the ECGs at ``indices`` against the class texts."""
-    was_training = getattr(model, "training", False)
-    if hasattr(model, "eval"):
-        model.eval()
-    try:
-        clf = build_classifier(text_encoder_of(model, device), class_texts, batch_size=batch_size)
-    finally:
-        if was_training:
-            model.train()
-    feats = encode_ecgs(
-        model, signals, indices=indices, batch_size=batch_size, device=device, progress=progress
-    )
-    return zeroshot_scores(feats, clf).numpy()
-
-
 class FeatureBank:
     """ECG embeddings of one cache computed once and reused across tasks (memoised by row)."""
 

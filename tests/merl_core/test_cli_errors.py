@@ -76,7 +76,7 @@ def test_a_bug_inside_a_command_keeps_its_traceback(
         raise KeyError("missing-internal-key")
 
     monkeypatch.setattr(compare, "run_compare", bug)
-    monkeypatch.setattr(runner, "run_zeroshot_cli", bug)
+    monkeypatch.setattr(runner, "open_zeroshot", bug)
     monkeypatch.setattr(config, "load_config", key_bug)
     p, c, d = (str(tmp_path / n) for n in ("p.json", "ckpt", "data"))
     args = {
