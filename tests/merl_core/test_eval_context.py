@@ -4,7 +4,6 @@ input says ``what``; the command line maps it to its options)."""
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from pathlib import Path
@@ -15,6 +14,7 @@ import torch
 from merl_core.cli.eval import MISSING_INPUT, missing_input
 from merl_core.eval.context import EvalConfig, EvalContext, MissingInputError, open_eval_cache
 from merl_core.eval.sweep import run_lead_sweep
+from tests.source_strings import string_constants
 
 EVAL = Path(__file__).resolve().parents[2] / "merl_core" / "eval"
 OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
@@ -72,22 +72,9 @@ def test_a_missing_input_says_what_and_the_cli_names_the_options(tmp_path: Path)
     assert set(MISSING_INPUT) == {"dataset", "test_split", "probe_splits", "data", "checkpoint"}
 
 
-def _constants(path: Path) -> list[tuple[int, str]]:
-    """String constants of a module, docstrings aside."""
-    tree = ast.parse(path.read_text("utf-8"))
-    docs = {
-        id(n.body[0].value)
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-        and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)
-    }  # fmt: skip
-    return [(n.lineno, n.value) for n in ast.walk(tree) if isinstance(n, ast.Constant)
-            and isinstance(n.value, str) and id(n) not in docs]  # fmt: skip
-
-
 def test_the_evaluation_library_names_no_option() -> None:
-    found = [f"{p.name}:{line}: {text!r}" for p in sorted(EVAL.glob("*.py"))
-             for line, text in _constants(p) if OPTION.search(text)]  # fmt: skip
+    found = [f"{p.name}:{n.lineno}: {n.value!r}" for p in sorted(EVAL.glob("*.py"))
+             for n in string_constants(p.read_text("utf-8")) if OPTION.search(n.value)]  # fmt: skip
     assert found == []
     # the check can fail
     assert OPTION.search("give --split-file or --no-split") and not OPTION.search("a-b --")
