@@ -4,7 +4,6 @@ no dataset outside it."""
 
 from __future__ import annotations
 
-import ast
 import csv
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from ckepe.registry import (
     LabelsetDataset,
     LabelsetTask,
 )
+from tests.source_strings import string_constants
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,18 +94,7 @@ NAME_ALLOWED: dict[str, set[str]] = {
 
 def dataset_names_in(source: str) -> set[str]:
     """The dataset names written as string constants (docstrings aside)."""
-    tree = ast.parse(source)
-    docs = {
-        id(n.body[0].value)
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-        and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)
-    }  # fmt: skip
-    return {
-        n.value for n in ast.walk(tree)
-        if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in DATASETS
-        and id(n) not in docs
-    }  # fmt: skip
+    return {n.value for n in string_constants(source) if n.value in DATASETS}
 
 
 def test_no_dataset_name_outside_the_registry() -> None:

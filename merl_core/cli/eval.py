@@ -33,11 +33,19 @@ class LabelSource(StrEnum):
 
 
 def _leads(leads: str | None, sweep: str | None) -> tuple[tuple[str, ...] | None, list | None]:
-    from merl_core.eval.leads import parse_leads, parse_sweep
+    """The lead subset and the sweep of the options (a bad one named by its option)."""
+    from merl_core.eval.leads import LeadSpecError, parse_leads, parse_sweep
 
     if leads and sweep:
         raise typer.BadParameter("give --leads or --lead-sweep, not both")
-    return (parse_leads(leads) if leads else None), (parse_sweep(sweep) if sweep else None)
+    try:
+        subset = parse_leads(leads) if leads else None
+    except LeadSpecError as exc:
+        fail(f"--leads: {exc}")
+    try:
+        return subset, (parse_sweep(sweep) if sweep else None)
+    except LeadSpecError as exc:
+        fail(f"--lead-sweep: {exc}")
 
 
 def show_run(run: Any) -> None:
@@ -356,11 +364,10 @@ def compare_prompts(
 
     from merl_core.eval import compare
     from merl_core.eval.context import EvalConfig, MissingInputError
-    from merl_core.eval.leads import parse_leads
 
     setup_logging(verbose)
     cfg = EvalConfig(out=out or _default_out("compare"), checkpoint=checkpoint,
-                     splits_root=splits_root, leads=parse_leads(leads) if leads else None,
+                     splits_root=splits_root, leads=_leads(leads, None)[0],
                      n_bootstrap=bootstrap, seed=seed, batch_size=batch_size,
                      device=device)  # fmt: skip
     inp = compare.CompareInput(

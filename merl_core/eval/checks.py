@@ -38,7 +38,7 @@ def checkpoint_folder(path: str | Path) -> Path:
         if path.suffix in (".pth", ".pt", ".bin"):
             raise CheckpointError(
                 f"{path}: a PyTorch pickle, not this project's checkpoint; published MERL "
-                "weights are imported once with: merl-core import-upstream PTH --out DIR"
+                "weights are imported once, with merl-core import-upstream"
             )
         raise CheckpointError(f"{path}: not a checkpoint (no config.json beside it)")
     return path
@@ -58,9 +58,9 @@ def require_text(path: Path, doc: dict[str, Any]) -> None:
     """Refuse an ECG-encoder-only checkpoint for zero-shot (it has no text encoder)."""
     if "text" not in doc.get("components", ["ecg", "text"]):
         raise CheckpointError(
-            f"{path}: an ECG-encoder-only checkpoint (merl-core export or import-upstream "
-            "--encoder-only) has no text encoder; zero-shot needs the whole model "
-            "(use it with linear-probe)"
+            f"{path}: an ECG-encoder-only checkpoint (exported, or imported as the encoder "
+            "only) has no text encoder; zero-shot needs the whole model (use it with the "
+            "linear probe)"
         )
 
 

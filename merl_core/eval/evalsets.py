@@ -126,10 +126,12 @@ def select_split(
         labels = split.labels[srow]
     elif label_source == "cache":
         if cache_labels is None or cache_label_names is None:
-            raise EvalDataError("--labels cache: the cache has no labels")
+            raise EvalDataError("labels from the cache: the cache has no labels")
         missing = [n for n in split.label_names if n not in cache_label_names]
         if missing:
-            raise EvalDataError(f"--labels cache: the cache lacks label(s) {', '.join(missing)}")
+            raise EvalDataError(
+                f"labels from the cache: the cache lacks label(s) {', '.join(missing)}"
+            )
         cols = [list(cache_label_names).index(n) for n in split.label_names]
         labels = cache_labels[idx][:, cols]
     else:

@@ -41,12 +41,12 @@ def parse_leads(spec: str | Sequence[str]) -> tuple[str, ...]:
         canon = canonical_name(item)
         if canon is None:
             raise LeadSpecError(
-                f"--leads: {item!r} is neither a lead ({', '.join(LEADS)}) nor a named set "
+                f"{item!r} is neither a lead ({', '.join(LEADS)}) nor a named set "
                 f"({', '.join(NAMED_SETS)})"
             )
         chosen.add(canon)
     if not chosen:
-        raise LeadSpecError("--leads: no lead given")
+        raise LeadSpecError("no lead given")
     return tuple(lead for lead in LEADS if lead in chosen)
 
 
@@ -66,7 +66,7 @@ def parse_sweep(spec: str) -> list[tuple[str, ...]]:
         if part and (leads := parse_leads(part)) not in out:
             out.append(leads)
     if not out:
-        raise LeadSpecError("--lead-sweep: no subset given")
+        raise LeadSpecError("no lead subset given")
     return out
 
 

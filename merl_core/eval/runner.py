@@ -426,10 +426,10 @@ def parse_ratios(values: list[str]) -> list[float]:
             try:
                 pct = float(tok)
             except ValueError as exc:
-                raise EvalDataError(f"ratio {tok!r} is not a percentage") from exc
+                raise EvalDataError(f"{tok!r} is not a percentage") from exc
             if not 0 < pct <= 100:
-                raise EvalDataError(f"ratio {tok} is not in (0, 100]")
+                raise EvalDataError(f"{tok} is not a percentage in (0, 100]")
             out.append(pct / 100)
     if not out:
-        raise EvalDataError("no ratio given")
+        raise EvalDataError("no percentage given")
     return out

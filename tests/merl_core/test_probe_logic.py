@@ -64,5 +64,5 @@ def test_random_init_changes_every_parameter() -> None:
 def test_parse_ratios() -> None:
     assert parse_ratios(["1", "10", "100"]) == [0.01, 0.1, 1.0]
     assert parse_ratios(["1,10 100"]) == [0.01, 0.1, 1.0]
-    with pytest.raises(EvalDataError, match="ratio"):
+    with pytest.raises(EvalDataError, match=r"150 is not a percentage in \(0, 100\]"):
         parse_ratios(["150"])
