@@ -122,13 +122,15 @@ def recorded_digest(path: Path) -> str | None:
     return None
 
 
-def verify(lock: Path = LOCK, build_lock: Path = BUILD_LOCK) -> list[str]:
+def verify(
+    lock: Path = LOCK, build_lock: Path = BUILD_LOCK, pyproject: Path = ROOT / "pyproject.toml"
+) -> list[str]:
     """Every disagreement between pyproject.toml and the locks, as one line each."""
     problems: list[str] = []
     if not lock.is_file() or not build_lock.is_file():
         return [f"missing {lock} or {build_lock}: run python scripts/lock_deps.py"]
     pins, build_pins = read_lock(lock), read_lock(build_lock)
-    reqs = project_requirements()
+    reqs = project_requirements(pyproject)
     for req in reqs + [Requirement(c) for c in EXTRA_CONSTRAINTS]:
         name = canonicalize_name(req.name)
         if name not in pins:
