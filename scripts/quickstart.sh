@@ -4,6 +4,8 @@
 #   bash scripts/quickstart.sh test   # install, then run the test suite
 # Needs only Python >= 3.11 (and a C/C++ compiler: llama-cpp-python builds from source, ~7 min
 # once; pip caches the wheel). Set VENV to choose the virtualenv folder (default .venv).
+# On CPython 3.11 / x86_64 Linux it installs from the hashed lock in requirements/
+# (scripts/lock_deps.py regenerates it); CKEPE_UNLOCKED=1 installs from pyproject's ranges.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
