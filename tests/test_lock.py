@@ -87,3 +87,18 @@ def test_quickstart_installs_from_the_lock_with_hashes() -> None:
     assert "-r requirements/lock-py311.txt" in text and "-r requirements/build-py311.txt" in text
     assert "CKEPE_UNLOCKED" in text
     assert "scripts/quickstart.sh install" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_quickstart_takes_the_lock_only_where_it_was_made_for(tmp_path: Path) -> None:
+    """The quick start's gate (lock_fits) on this interpreter: locked exactly on CPython 3.11
+    on x86_64 Linux."""
+    import platform
+
+    text = (ROOT / "scripts" / "quickstart.sh").read_text()
+    gate = text[text.index("lock_fits() {") : text.index("\n}\n", text.index("lock_fits() {")) + 3]
+    (tmp_path / "python").symlink_to(sys.executable)
+    script = f'PATH="{tmp_path}:$PATH"\n{gate}lock_fits'
+    res = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    fits = (sys.implementation.name, sys.version_info[:2], sys.platform, platform.machine()) == (
+        "cpython", (3, 11), "linux", "x86_64")  # fmt: skip
+    assert (res.returncode == 0) == fits, res.stderr
