@@ -19,6 +19,7 @@ from merl_core.models import (
     list_models,
 )
 from merl_core.train.checkpoint import load_model, save_checkpoint
+from tests._numerics import relative_error_bound, unit_norm_bound
 
 # Trainable parameters of each ECG encoder (backbone + CMA head + UMA views), fixed by the
 # architecture JSONs; a change here is a change of architecture.
@@ -95,7 +96,7 @@ def test_every_encoder_forward_backward_on_random_input(name: str, two_records) 
     with torch.no_grad():
         emb = model.encode_ecg(two_records, normalize=True)
     assert emb.shape == (2, 256)
-    assert torch.allclose(emb.norm(dim=-1), torch.ones(2), atol=1e-5)
+    assert torch.allclose(emb.norm(dim=-1), torch.ones(2), rtol=0, atol=unit_norm_bound(256))
 
 
 def test_resnet_attention_pool_sees_313_positions() -> None:
@@ -137,8 +138,12 @@ def test_checkpoint_saved_before_the_shared_uma_head_still_loads(
     x = torch.linspace(-1, 1, 12 * 500).reshape(1, 12, 500).repeat(2, 1, 1)
     with torch.no_grad():
         proj, v1, v2 = model.ecg(x)
+    # expected.json was written on another CPU: the two runs differ by fp32's rounding over
+    # this network's products (attention over the patches or positions and the CLS token)
+    rel = relative_error_bound(model.ecg, model.ecg.seq_len + 1)
     for key, out in (("proj", proj), ("view1", v1), ("view2", v2)):
-        torch.testing.assert_close(out[0, :8], torch.tensor(expected[key]), rtol=1e-4, atol=1e-5)
+        diff = float((out[0, :8] - torch.tensor(expected[key])).norm())
+        assert diff <= rel * float(out[0].norm()), f"{key}: {diff:.2e}"
     # saved again, it uses the new names and loads the same
     save_checkpoint(tmp_path / "new", model)
     new = load_file(str(tmp_path / "new" / "model.safetensors"))
@@ -166,7 +171,10 @@ def test_text_encoder_pooling_padding_and_freezing(minilm_path: str) -> None:
     with torch.no_grad():
         a = model.encode_text(dyn)
         b = model.encode_text(fixed)
-    assert torch.allclose(a, b, atol=1e-4)  # padding changes cost, not the embedding
+    # padding changes cost, not the embedding: within fp32's error of the text encoder at
+    # 256 tokens (the padded positions weigh exactly 0, the sums run in another order)
+    rel = relative_error_bound(text, 256)
+    assert ((a - b).norm(dim=-1) <= rel * a.norm(dim=-1)).all()
     long = text.tokenize(["word " * 1000])
     assert long["input_ids"].shape[1] == 256  # truncated
 
@@ -200,7 +208,8 @@ def test_mean_pooling_and_model_forward_dict(minilm_path: str, two_records) -> N
     assert set(out) == {"ecg", "text", "ecg_view1", "ecg_view2", "logit_scale"}
     for key in ("ecg", "text", "ecg_view1", "ecg_view2"):
         assert out[key].shape == (2, 256)
-        assert torch.allclose(out[key].norm(dim=-1), torch.ones(2), atol=1e-5)
+        assert torch.allclose(out[key].norm(dim=-1), torch.ones(2), rtol=0,
+                              atol=unit_norm_bound(256))  # fmt: skip
     assert out["logit_scale"].item() == pytest.approx(1 / 0.07)
 
 

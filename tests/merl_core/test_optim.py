@@ -6,6 +6,7 @@ import torch
 
 from merl_core.train.config import PretrainConfig
 from merl_core.train.trainer import create_optimizer
+from tests._numerics import U32
 
 
 def test_fused_adamw_matches_reference_updates() -> None:
@@ -24,6 +25,13 @@ def test_fused_adamw_matches_reference_updates() -> None:
             pa.grad, pb.grad = g.clone(), g.clone()
         fused.step()
         ref.step()
-    for pa, pb in zip(a, b, strict=True):
-        torch.testing.assert_close(pa, pb, rtol=1e-5, atol=1e-6)
+    # Elementwise updates, no sums: per step each of AdamW's ~12 fp32 operations per element
+    # (moments, bias corrections, sqrt, eps, division, lr, decay, subtraction) rounds once in
+    # each implementation, relative to the parameter or to the step taken; an error of the
+    # moments reaches the update at most once more. Over the steps the errors add.
+    steps, ops = 5, 12
+    for pa, pb, s in zip(a, b, start, strict=True):
+        scale = float(pa.detach().abs().max()) + float((pa - s).detach().abs().max())
+        bound = steps * 2 * 2 * ops * U32 * scale  # two runs, moments once more
+        assert float((pa - pb).detach().abs().max()) <= bound
     assert all((p - s).abs().max() > 1e-3 for p, s in zip(a, start, strict=True))  # it moved
