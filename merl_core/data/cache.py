@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from merl_core.data.columns import FOLDER, HashColumn, StringColumn, read_notes
+from merl_core.data.columns import FOLDER, HashColumn, StringColumn, prefetch_rows, read_notes
 from merl_core.data.prepare import FORMAT
 from merl_core.errors import MerlCoreError
 
@@ -199,6 +199,7 @@ class ECGCache:
     def batch(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """(B, 12, L) float32 array of rows ``indices``, in that order, copied once from the map."""
         idx = np.asarray(indices, dtype=np.int64)
+        prefetch_rows(self.signals, idx)  # a cold cache: every row's read queued at once
         if self.signals.dtype == np.float32:
             return np.asarray(self.signals[idx])  # the gather is the copy
         out = np.empty((len(idx), *self.signals.shape[1:]), dtype=np.float32)

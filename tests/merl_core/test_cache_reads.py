@@ -94,3 +94,27 @@ def test_step_batches_follow_the_epoch_permutation(
         assert item["tokens"] == [cache.reports[i] for i in rows]  # same order as the ECGs
     assert calls == [0, 1]  # drawn once per epoch, not once per step
     assert pickle.loads(pickle.dumps(src))._perm is None  # workers redraw, nothing shipped
+
+
+def test_prefetch_ranges_cover_each_row_from_a_page_start() -> None:
+    from merl_core.data.columns import row_ranges
+
+    got = row_ranges(128, 240_000, [0, 2], page=4096)  # an .npy header of 128 bytes
+    assert got == [(0, 128 + 240_000), (479_232, 128 + 2 * 240_000 + 240_000 - 479_232)]
+    for (start, length), i in zip(got, [0, 2], strict=True):
+        assert start % 4096 == 0 and start <= 128 + i * 240_000
+        assert start + length == 128 + (i + 1) * 240_000
+
+
+def test_batch_prefetches_the_rows_it_reads(
+    cache: ECGCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import merl_core.data.cache as cache_mod
+
+    seen = []
+    monkeypatch.setattr(cache_mod, "prefetch_rows", lambda arr, rows: seen.append(list(rows)))
+    cache.batch([5, 1])
+    assert seen == [[5, 1]]
+    from merl_core.data.columns import prefetch_rows
+
+    prefetch_rows(cache.signals, [0, len(cache) - 1])  # the real madvise on the real map
