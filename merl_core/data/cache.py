@@ -1,8 +1,12 @@
 """Read a prepared cache: memory-mapped signals, ids, reports, labels, metadata.
 
 ``merl_core.data.torch_dataset.cache_dataset(ECGCache(path))`` gives a torch ``Dataset``
-whose float32 items are views of the memory map (``torch.from_numpy`` on a slice: no copy);
-float16 caches are converted per item.
+whose items are float32 copies of one row each.
+
+Every per-record array is mapped read-only (``mmap_mode="r"``: ``MAP_SHARED``, ``PROT_READ``).
+A copy-on-write map (``"c"``: ``MAP_PRIVATE`` and writable) is charged in full to each process's
+commit limit and turns any page written into that process's private copy: with a 190 GB cache
+under ranks × workers processes the kernel refuses the mapping or the writes (ENOMEM).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from merl_core.data.columns import FOLDER, HashColumn, StringColumn, read_notes
+from merl_core.data.columns import FOLDER, HashColumn, StringColumn, prefetch_rows, read_notes
 from merl_core.data.prepare import FORMAT
 from merl_core.errors import MerlCoreError
 
@@ -49,7 +53,7 @@ class ECGCache:
     of format version 2 (everything in ``manifest.json``) is still read, into lists.
 
     Attributes:
-        signals: (N, 12, L) memory map (copy-on-write: writes never reach the file).
+        signals: (N, 12, L) read-only memory map (shared by every process reading the cache).
         ids: record ids. reports: report texts, or None when the dataset has none.
         label_names: label columns. labels: (N, C) float32, NaN = unknown.
         meta: the manifest's summary (dataset, fs, preprocessing, counts; ``source_sha256``:
@@ -72,7 +76,7 @@ class ECGCache:
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise CacheError(f"{mpath}: not a {FORMAT} manifest")
         try:
-            self.signals = np.load(self.path / "signals.npy", mmap_mode="c")
+            self.signals = np.load(self.path / "signals.npy", mmap_mode="r")
         except (OSError, ValueError) as exc:
             sig = self.path / "signals.npy"
             raise CacheError(f"{sig}: unreadable ({exc})") from exc
@@ -112,7 +116,7 @@ class ECGCache:
                 if entry["kind"] == "strings":
                     out: Any = StringColumn(files[0], files[1])
                 else:
-                    out = np.load(files[0], mmap_mode="c")
+                    out = np.load(files[0], mmap_mode="r")
             except (OSError, ValueError) as exc:
                 raise CacheError(f"{files[0]}: unreadable ({exc})") from exc
             if len(out) != n:
@@ -193,9 +197,12 @@ class ECGCache:
         return self.tasks[task]
 
     def batch(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
-        """(B, 12, L) float32 array of rows ``indices`` (one read of the memory map)."""
+        """(B, 12, L) float32 array of rows ``indices``, in that order, copied once from the map."""
         idx = np.asarray(indices, dtype=np.int64)
-        order = np.argsort(idx, kind="stable")
+        prefetch_rows(self.signals, idx)  # a cold cache: every row's read queued at once
+        if self.signals.dtype == np.float32:
+            return np.asarray(self.signals[idx])  # the gather is the copy
         out = np.empty((len(idx), *self.signals.shape[1:]), dtype=np.float32)
-        out[order] = self.signals[idx[order]]
+        for k, i in enumerate(idx):  # gather and widen in one pass (no float16 temporary)
+            out[k] = self.signals[i]
         return out

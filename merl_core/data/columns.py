@@ -17,6 +17,7 @@ the manifest, so the manifest's own hash still identifies the whole cache.
 from __future__ import annotations
 
 import json
+import mmap
 import operator
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -69,6 +70,35 @@ def seal(folder: Path, entries: dict[str, dict[str, Any]]) -> dict[str, dict[str
         entry["sha256"] = {f: sha256_file(folder / f) for f in entry["files"]}
         entry["bytes"] = {f: (folder / f).stat().st_size for f in entry["files"]}
     return entries
+
+
+def row_ranges(data_offset: int, row_bytes: int, rows: Any,
+               page: int = mmap.PAGESIZE) -> list[tuple[int, int]]:  # fmt: skip
+    """(start, length) of each row's bytes in a map whose data begins at ``data_offset``,
+    the start rounded down to a page (what ``madvise`` takes)."""
+    out = []
+    for i in rows:
+        start = data_offset + int(i) * row_bytes
+        first = start - start % page
+        out.append((first, start + row_bytes - first))
+    return out
+
+
+def prefetch_rows(arr: np.ndarray, rows: Any) -> None:
+    """Start reading ``rows`` of a memory-mapped array now, all at once (``MADV_WILLNEED``).
+
+    A page fault on a cold map reads ``read_ahead_kb`` around the page (8 MB on this project's
+    virtual disk): for a random 240 KB row that is 30× the bytes needed, one row at a time.
+    Advised first, the batch's rows are read as exactly their bytes, queued together, and the
+    copy then finds them in the page cache. No effect on a warm cache or without ``madvise``.
+    """
+    mm = getattr(arr, "_mmap", None)
+    if mm is None or not hasattr(mm, "madvise") or not hasattr(mmap, "MADV_WILLNEED"):
+        return
+    # np.memmap maps from the offset rounded down to the allocation granularity
+    offset = int(getattr(arr, "offset", 0)) % mmap.ALLOCATIONGRANULARITY
+    for start, length in row_ranges(offset, int(arr.strides[0]), rows):
+        mm.madvise(mmap.MADV_WILLNEED, start, length)
 
 
 class StringColumn(Sequence[str]):

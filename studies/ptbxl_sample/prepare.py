@@ -66,6 +66,7 @@ class StudyConfig:
     llm_task: str | None = None  # quick: build the local-LLM prompts for one task only
     eval_batch: int = 32
     workers: int = 2
+    cache_dtype: str = "float32"  # storage dtype of the caches (float16: half the disk)
     data_root: Path = field(default_factory=lambda: shared_data_root())
 
     def to_dict(self) -> dict[str, Any]:
@@ -140,7 +141,8 @@ def prepare_caches(cfg: StudyConfig) -> dict[str, Path]:
                   "root": str(cfg.ptbxl_root.resolve())}  # fmt: skip
         out[name] = prepare_source(source, cfg.out / "caches" / name, workers=cfg.workers,
                                    cfg=PreprocessConfig(fs=cfg.fs, length=10 * cfg.fs),
-                                   params=params, progress=True)  # fmt: skip
+                                   dtype=cfg.cache_dtype, params=params,
+                                   progress=True)  # fmt: skip
     return out
 
 

@@ -72,6 +72,7 @@ def make_config(args: argparse.Namespace) -> StudyConfig:
         "warmup_steps",
         "fs",
         "n_random_inits",
+        "cache_dtype",
     ):
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))
@@ -113,6 +114,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-steps", type=int, help="cap on pretraining steps per run")
     p.add_argument("--fs", type=int, help="sampling rate of the caches and model input (Hz)")
     p.add_argument("--model", help="ECG encoder to pretrain (a merl-core registry name)")
+    p.add_argument("--cache-dtype", choices=["float32", "float16"],
+                   help="storage dtype of the caches (default float32)")  # fmt: skip
     p.add_argument("--warmup-steps", type=int,
                    help="linear warm-up steps (default: 10 %% of the run, at least 2)")  # fmt: skip
     p.add_argument(
