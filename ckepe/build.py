@@ -696,13 +696,14 @@ def build_prompt_set(
     proposer: Proposer | None = None,
     generator: dict[str, Any] | None = None,
     labels_folder: Any = None,
-    progress: bool = False,
+    progress: Callable[[int, int, str], None] | None = None,
     style: str = DEFAULT_STYLE,
     vocab: ReportVocabulary | None = None,
 ) -> BuildResult:
     """Build the prompt set of one dataset (task None/``protocol`` = the published protocol)
     in a composition style; ``report`` reads ``vocab`` (default: the bundled knowledge's
-    report_terms.tsv and members.tsv). The style is recorded in the generator block, with
+    report_terms.tsv and members.tsv). ``progress(i, n, label)`` is called before each of
+    the ``n`` classes is built. The style is recorded in the generator block, with
     the member counts behind the members a report-style prompt names."""
     if style not in STYLES:
         raise BuildError(f"unknown prompt style {style!r} (one of {', '.join(STYLES)})")
@@ -712,11 +713,9 @@ def build_prompt_set(
     classes, stats = [], []
     member_counts: dict[str, dict[str, list[int]]] = {}
     items = merge_entries(rows)
-    if progress:
-        from rich.progress import track
-
-        items = list(track(items, description=f"building {dataset}", transient=True))
-    for entry, tasks in items:
+    for i, (entry, tasks) in enumerate(items):
+        if progress:
+            progress(i, len(items), entry.label)
         ce, st = build_class(
             term, dataset, entry, tasks, other_labels(entry, tasks, rows), proposer, style, vocab
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -198,7 +200,13 @@ def build_prompts(
     _announce(dataset.value, task_value, gen, target)
     try:
         result = build_prompt_set(
-            term, dataset.value, task_value, proposer, gen, progress=True, style=style.value
+            term,
+            dataset.value,
+            task_value,
+            proposer,
+            gen,
+            progress=_class_progress() if proposer is not None else None,
+            style=style.value,
         )
     except LabelSetError as exc:
         fail(str(exc))
@@ -229,6 +237,20 @@ def build_prompts(
 # Seconds per class measured for the packaged SmolLM2-135M on 2 CPU cores (BENCHMARKS.md,
 # bench_llm_build): an order of magnitude for the up-front estimate, not a promise.
 LOCAL_SECONDS_PER_CLASS = 14.0
+
+
+def _class_progress() -> Callable[[int, int, str], None]:
+    """Build progress on stderr: one line per class with the time so far and a rough time
+    left (a log file or a pipe sees it as it happens, not only when the build ends)."""
+    err = Console(stderr=True, highlight=False)
+    start = time.monotonic()
+
+    def show(i: int, n: int, label: str) -> None:
+        spent = time.monotonic() - start
+        left = f", ~{spent / i * (n - i):.0f} s left" if i else ""
+        err.print(f"build-prompts: class {i + 1}/{n} {escape(label)} ({spent:.0f} s{left})")
+
+    return show
 
 
 def _announce(dataset: str, task: str | None, gen: dict[str, object], target: Path) -> None:

@@ -144,3 +144,31 @@ def test_compose_caps_the_description() -> None:
     kept = fit_to_length(many)
     assert len(compose(kept).split()) <= MAX_DESCRIPTION_WORDS < len(compose(many).split())
     assert kept[0].kind == "name"
+
+
+def test_progress_is_reported_before_each_class_is_built() -> None:
+    """The progress callback runs as the build goes (it once ran over the whole list before
+    the first class was built, so a long LLM build showed nothing until it ended)."""
+    from ckepe.build import build_prompt_set as build
+    from ckepe.terminology import load_terminology as load
+
+    built: list[str] = []
+    seen: list[tuple[int, int, str, int]] = []
+
+    def counting(ctx):  # a proposer that records the order of the classes
+        from ckepe.build import Proposal
+
+        built.append(ctx.label)
+        return Proposal(error="no answer")
+
+    result = build(
+        load(),
+        "cpsc2018",
+        proposer=counting,
+        progress=lambda i, n, label: seen.append((i, n, label, len(built))),
+    )
+    labels = [c.label for c in result.prompt_set.classes]
+    assert [s[2] for s in seen] == labels
+    assert [s[0] for s in seen] == list(range(len(labels)))
+    assert all(s[1] == len(labels) for s in seen)
+    assert [s[3] for s in seen] == list(range(len(labels)))  # called before each class
