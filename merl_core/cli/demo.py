@@ -53,6 +53,11 @@ QUICK = DemoConfig(n_train=320, n_test=128, steps=20, batch_size=32, model="vit1
                    model_overrides=(("depth", 2),), lr=1e-3)  # fmt: skip
 
 
+def _class_progress(i: int, n: int, label: str) -> None:
+    """One log line per class of the prompt build (the LLM takes seconds per class)."""
+    logger.info("ckepe: building class %d/%d %s", i + 1, n, label)
+
+
 def _step(console: Any, n: int, total: int, text: str) -> float:
     console.rule(f"[bold]step {n}/{total}: {text}")
     return time.perf_counter()
@@ -108,7 +113,9 @@ def build_prompts(out: Path, llm: str, seed: int) -> Path:
                 from ckepe.llm import create_proposer
 
                 proposer, gen = create_proposer(backend, seed=seed)
-            result = build_prompt_set(term, "synthetic", None, proposer, gen, progress=True)
+            result = build_prompt_set(
+                term, "synthetic", None, proposer, gen, progress=_class_progress
+            )
             write_prompt_set(result.prompt_set, target)
         except (CkepeError, ImportError, OSError, RuntimeError, ValueError) as exc:
             logger.warning(
