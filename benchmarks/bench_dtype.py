@@ -8,7 +8,7 @@
     difference float16 − float32 on the same fold-10 test records with its paired-bootstrap
     95 % CI (the same record draws for both).
 (b) Pretraining on float16: when ``<f16>/pretrain/{de,en}-seed<S>`` holds a finished run
-    (``python benchmarks/study_ptbxl_sample.py --seeds S --cache-dtype float16 --out <f16>``),
+    (``python -m studies.ptbxl_sample --seeds S --cache-dtype float16 --out <f16>``),
     that encoder on the float16 caches against the float32 encoder on the float32 caches, the
     same arms and CIs. One seed: a difference there mixes the dtype with the run-to-run spread
     of training (the study's seed spread), which (a) does not have.
@@ -32,13 +32,18 @@ from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from _common import RESULTS_DIR, write_results  # noqa: E402
-from _study_setup import REPORT_VARIANTS, TASKS, StudyConfig, prepare_caches  # noqa: E402
+from benchmarks._common import RESULTS_DIR, write_results  # noqa: E402
+from studies.ptbxl_sample.prepare import (  # noqa: E402
+    REPORT_VARIANTS,
+    TASKS,
+    StudyConfig,
+    prepare_caches,
+)
 
 log = logging.getLogger("bench_dtype")
 ZS_ARMS = {"names": "name", "ckepe-term": "description"}  # arm → prompt mode
@@ -47,7 +52,7 @@ ARM_TITLES = {"names": "zero-shot, bare class names", "ckepe-term": "zero-shot, 
 
 
 def study_config(out: Path, seed: int, dtype: str) -> StudyConfig:
-    """The full study's configuration (as ``study_ptbxl_sample.py`` without options)."""
+    """The full study's configuration (as ``python -m studies.ptbxl_sample`` without options)."""
     return StudyConfig(quick=False, seeds=[seed], out=out, results_dir=RESULTS_DIR,
                        cache_dtype=dtype)  # fmt: skip
 
@@ -160,11 +165,10 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(os.cpu_count() or 1)
-    from _study_run import task_splits
-
     from merl_core.data.cache import ECGCache
     from merl_core.eval.prompts import read_prompts
     from merl_core.train.checkpoint import load_model
+    from studies.ptbxl_sample.run import task_splits
 
     t0 = time.perf_counter()
     cfg32 = study_config(args.f32, args.seed, "float32")
@@ -208,7 +212,8 @@ def main() -> None:
         f"{err['max_abs']:.2e} (mean {err['mean_abs']:.2e}; relative RMS {err['rel_rms']:.2e}; "
         f"values up to {err['max_abs_value']:.2f}). ECG features of the fold-10 test records, "
         f"float16 cache vs float32 cache, same encoder: {feats}.",
-        f"Study: {cfg32.model} at {cfg32.fs} Hz pretrained by `study_ptbxl_sample.py` (seed "
+        f"Study: {cfg32.model} at {cfg32.fs} Hz pretrained by "
+        f"`python -m studies.ptbxl_sample` (seed "
         f"{args.seed}, {cfg32.epochs} epochs × batch {cfg32.batch_size} on folds 1–8 of the "
         "500-record PTB-XL sample, German reports (merl-de) and English statement text "
         "(merl-en)); test = fold 10 rows of the published split files, thresholds and probe "
