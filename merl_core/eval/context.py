@@ -122,6 +122,7 @@ class EvalContext:
     skipped: dict[str, str] = field(default_factory=dict)
     banks: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
     class_matrices: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+    digests: dict[str, str] = field(default_factory=dict, repr=False)  # checkpoint hash, once
 
     def for_run(self, *, out: Path, leads: tuple[str, ...] | None) -> EvalContext:
         """This context writing to ``out`` with lead subset ``leads`` (features shared)."""
@@ -169,8 +170,13 @@ class EvalContext:
         return lead_info(self.config.leads)
 
     def run_info(self, mode: str, **extra: Any) -> dict[str, Any]:
-        """The ``run`` record of this run's results file."""
-        return run_info(mode, self.config.checkpoint, self.config.seed, **extra)
+        """The ``run`` record of this run's results file (the checkpoint hashed once per
+        context: a lead sweep writes one record per subset)."""
+        ck = self.config.checkpoint
+        if ck is not None and str(ck) not in self.digests:
+            self.digests[str(ck)] = sha256_file(checkpoint_folder(ck))
+        return run_info(mode, ck, self.config.seed,
+                        checkpoint_sha256=self.digests.get(str(ck)), **extra)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- data, model
@@ -318,12 +324,20 @@ def optional_split(cache: Any, path: Path | None) -> EvalSplit | None:
         return None
 
 
-def run_info(mode: str, checkpoint: Path | None, seed: int, **extra: Any) -> dict[str, Any]:
-    """The ``run`` record of a results file: mode, versions, seed, checkpoint and its hash."""
+def run_info(
+    mode: str,
+    checkpoint: Path | None,
+    seed: int,
+    *,
+    checkpoint_sha256: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The ``run`` record of a results file: mode, versions, seed, checkpoint and its hash
+    (``checkpoint_sha256`` when the caller has it, else computed here)."""
     info: dict[str, Any] = {"mode": mode, "merl_core_version": __version__, "seed": seed}
     if checkpoint is not None:
         info["checkpoint"] = str(checkpoint)
-        info["checkpoint_sha256"] = sha256_file(checkpoint_folder(checkpoint))
+        info["checkpoint_sha256"] = checkpoint_sha256 or sha256_file(checkpoint_folder(checkpoint))
     info.update(extra)
     return info
 

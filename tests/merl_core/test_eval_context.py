@@ -78,3 +78,36 @@ def test_the_evaluation_library_names_no_option() -> None:
     assert found == []
     # the check can fail
     assert OPTION.search("give --split-file or --no-split") and not OPTION.search("a-b --")
+
+
+def test_a_sweep_hashes_the_checkpoint_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each subset's results record the checkpoint's hash; the folder is read once per context
+    (published weights are hundreds of MB), and the hash is that of its files."""
+    import hashlib
+
+    import merl_core.eval.context as context
+
+    ck = tmp_path / "ck"
+    ck.mkdir()
+    (ck / "config.json").write_text("{}")
+    (ck / "model.safetensors").write_bytes(b"weights")
+    want = hashlib.sha256(b"config.json{}" + b"model.safetensorsweights").hexdigest()
+    calls: list[Path] = []
+    real = context.sha256_file
+    monkeypatch.setattr(context, "sha256_file", lambda p: calls.append(Path(p)) or real(p))
+    ctx = EvalContext(EvalConfig(out=tmp_path / "sweep", checkpoint=ck), CountingText(), tasks=[])
+    records = []
+
+    def score(run: EvalContext) -> Path:
+        records.append(run.run_info("zeroshot"))
+        path = run.config.out / "metrics.json"
+        path.parent.mkdir(parents=True)
+        task = {"macro_auc": 0.5, "macro_auc_ci": None, "n_records": 3}
+        path.write_text(json.dumps({"run": {"mode": "zeroshot", "seed": 0}, "tasks": {"t": task}}))
+        return path
+
+    run_lead_sweep(score, ctx, [("I", "II"), ("II",), ("I",)])
+    assert [r["checkpoint_sha256"] for r in records] == [want] * 3
+    assert calls == [ck]
